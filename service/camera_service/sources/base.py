@@ -1,0 +1,147 @@
+"""The camera-source interface every kind of camera implements.
+
+A source is owned by exactly one capture thread (see ``pipeline``), which calls
+``open`` / ``read`` / ``close``. ``controls`` and ``set_control`` may be called from RPC
+threads at any time, so implementations must make those thread-safe.
+"""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass, field
+from typing import Optional, Sequence, Tuple, Union
+
+import numpy as np
+
+ControlValue = Union[int, float, bool, str]
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One captured image, immutable and shared by every consumer.
+
+    Exactly one of ``jpeg`` and ``pixels`` is set by a source:
+    - ``jpeg``: the camera's own JPEG bytes (MJPEG cameras, IP cameras, synthetic native mode),
+      served untouched when a request allows it.
+    - ``pixels``: a read-only ``uint8`` array, ``H x W x 3`` BGR, ``H x W`` grey or
+      ``H x W x 4`` BGRA (OpenCV's channel order).
+
+    ``capture_time`` is the local wall-clock time (``time.time()``) at which the frame was
+    captured; the servicer converts it to robot time.
+    """
+
+    sequence: int
+    capture_time: float
+    width: int
+    height: int
+    jpeg: Optional[bytes] = None
+    jpeg_quality: Optional[int] = None
+    pixels: Optional[np.ndarray] = None
+
+    def __post_init__(self) -> None:
+        if (self.jpeg is None) == (self.pixels is None):
+            raise ValueError("a Frame carries exactly one of jpeg or pixels")
+        if self.pixels is not None and self.pixels.flags.writeable:
+            self.pixels.flags.writeable = False
+
+    @property
+    def channels(self) -> int:
+        """Channels of the pixel data: 1 grey, 3 colour, 4 colour+alpha (JPEG counts as 3)."""
+        if self.pixels is None:
+            return 3
+        return 1 if self.pixels.ndim == 2 else int(self.pixels.shape[2])
+
+
+@dataclass(frozen=True)
+class Control:
+    """A camera setting exposed to clients as an ImageService custom parameter.
+
+    ``kind`` is ``"int"``, ``"float"``, ``"bool"`` or ``"menu"`` (``choices`` lists the menu
+    entries). Ranges and defaults are read from the device, never hard-coded per camera.
+    """
+
+    name: str
+    kind: str
+    default: ControlValue
+    value: ControlValue
+    minimum: Optional[float] = None
+    maximum: Optional[float] = None
+    step: Optional[float] = None
+    choices: Tuple[str, ...] = ()
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    """What an opened source actually delivers (may differ from what was asked)."""
+
+    width: int
+    height: int
+    fps: float
+    native_jpeg: bool
+    channels: int = 3
+    detail: str = ""  # e.g. "MJPG 1280x720 @30 on /dev/video0", for logs
+
+
+@dataclass
+class SourceSettings:
+    """Settings common to every source kind, from the ``sources`` section of the config."""
+
+    name: str
+    width: Optional[int] = None
+    height: Optional[int] = None
+    fps: Optional[float] = None
+    jpeg_quality: int = 75
+    options: dict = field(default_factory=dict)  # kind-specific keys, validated by the kind
+
+
+class CameraSource(abc.ABC):
+    """A camera: opened, read frame by frame at its own rate, closed.
+
+    Contract for implementations:
+    - ``open`` returns the granted ``SourceInfo`` or raises ``SourceUnavailable`` with a
+      one-line reason. It must not leave file descriptors or threads behind on failure.
+    - ``read`` blocks until the next frame and returns it, paced at the camera's rate (a
+      source that could go faster, e.g. a file or synthetic source, sleeps). It raises
+      ``SourceError`` when the source stopped delivering; the caller then calls ``close``.
+    - ``close`` is idempotent and releases everything ``open`` acquired.
+    """
+
+    kind: str = "abstract"
+
+    def __init__(self, settings: SourceSettings) -> None:
+        self.settings = settings
+
+    @property
+    def name(self) -> str:
+        return self.settings.name
+
+    def expected_size(self) -> Tuple[int, int]:
+        """(width, height) to list before the source has ever opened."""
+        return (self.settings.width or 640, self.settings.height or 480)
+
+    @abc.abstractmethod
+    def open(self) -> SourceInfo: ...
+
+    @abc.abstractmethod
+    def read(self) -> Frame: ...
+
+    @abc.abstractmethod
+    def close(self) -> None: ...
+
+    def controls(self) -> Sequence[Control]:
+        """The camera's adjustable settings with current values; empty when it has none."""
+        return []
+
+    def set_control(self, name: str, value: ControlValue) -> None:
+        """Apply one setting. Raises ``KeyError`` for an unknown name, ``ValueError`` when out
+        of range. Takes effect for every client of this source."""
+        raise KeyError(name)
+
+    def describe(self) -> str:
+        """Where the camera is, for log lines (device path, URL, file name)."""
+        return self.kind
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r} {self.describe()}>"
+

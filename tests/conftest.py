@@ -1,0 +1,1 @@
+"""Shared pytest configuration. Fixtures of one area live in that area's conftest."""
