@@ -1,0 +1,356 @@
+"""A fake V4L2 world for tests and benchmarks on machines without ``/dev/video``.
+
+``FakeV4L2World(root)`` builds a sysfs tree (``root/sys/class/video4linux``) and a dev tree
+(``root/dev`` with ``v4l/by-id`` and ``v4l/by-path`` symlinks) the way udev lays them out for
+UVC cameras: every camera gets two nodes, a capture node (sysfs ``index`` 0) and a
+metadata-only node (``index`` 1). Cameras can be plugged and unplugged; a replugged camera
+gets the next free node numbers, as on a real machine.
+
+It hands ``V4L2Source`` its three injectable parts:
+- ``tree()``: a ``VideoTree`` over the fake roots, with ``query_caps`` answering like
+  ``VIDIOC_QUERYCAP``;
+- ``capture_factory``: ``FakeCapture`` objects that behave like OpenCV's V4L2 backend
+  (FOURCC/size/fps negotiation, ``CAP_PROP_CONVERT_RGB=0`` returning the raw MJPEG buffer as
+  a ``1 x N`` array, ``read`` failing once the camera is unplugged);
+- ``control_device_factory``: ``FakeControlDevice`` objects with a UVC-like control table.
+
+``open_handles()`` counts captures and control devices not yet released (leak checks).
+"""
+
+from __future__ import annotations
+
+import errno
+import itertools
+import os
+import shutil
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Tuple
+
+import cv2
+import numpy as np
+
+from camera_service.sources.discovery import VideoTree
+from camera_service.sources.synthetic import render_test_pattern
+from camera_service.sources.v4l2_ioctl import (
+    CAP_META_CAPTURE,
+    CAP_STREAMING,
+    CAP_VIDEO_CAPTURE,
+    CTRL_TYPE_BOOLEAN,
+    CTRL_TYPE_INTEGER,
+    CTRL_TYPE_MENU,
+    Capabilities,
+    RawControl,
+)
+
+# FOURCC -> {(width, height): highest frame rate}. Like most USB cameras: full rate at high
+# resolution only in MJPG.
+DEFAULT_MODES: Dict[str, Dict[Tuple[int, int], float]] = {
+    "YUYV": {(640, 480): 30.0, (1280, 720): 10.0, (1920, 1080): 5.0},
+    "MJPG": {(640, 480): 30.0, (1280, 720): 30.0, (1920, 1080): 30.0},
+}
+
+
+def default_controls() -> List[RawControl]:
+    """A UVC-like control table (ids from videodev2.h), with a menu that has holes."""
+    return [
+        RawControl(0x00980900, CTRL_TYPE_INTEGER, "Brightness", -64, 64, 1, 0, 0),
+        RawControl(0x00980901, CTRL_TYPE_INTEGER, "Contrast", 0, 95, 1, 32, 0),
+        RawControl(0x0098090C, CTRL_TYPE_BOOLEAN, "White Balance, Automatic", 0, 1, 1, 1, 0),
+        RawControl(0x00980918, CTRL_TYPE_MENU, "Power Line Frequency", 0, 2, 1, 1, 0,
+                   menu=((0, "Disabled"), (1, "50 Hz"), (2, "60 Hz"))),
+        RawControl(0x009A0901, CTRL_TYPE_MENU, "Auto Exposure", 0, 3, 1, 3, 0,
+                   menu=((1, "Manual Mode"), (3, "Aperture Priority Mode"))),
+        RawControl(0x009A0902, CTRL_TYPE_INTEGER, "Exposure Time, Absolute", 3, 2047, 1, 250,
+                   0),
+        RawControl(0x00980911, CTRL_TYPE_INTEGER, "Gain", 0, 255, 1, 0, 0x0004),  # read-only
+    ]
+
+
+@dataclass
+class FakeCamera:
+    """One USB camera: identity, modes, controls and what it has sent."""
+
+    model: str = "HD_Pro_Webcam_C920"
+    vendor: str = "Logitech"
+    serial: str = "A1B2C3D4"
+    usb_port: str = "1"
+    modes: Dict[str, Dict[Tuple[int, int], float]] = field(
+        default_factory=lambda: {k: dict(v) for k, v in DEFAULT_MODES.items()})
+    controls: List[RawControl] = field(default_factory=default_controls)
+    values: Dict[int, int] = field(default_factory=dict)
+    jpeg_quality: int = 80
+    paced: bool = False  # sleep to the granted frame rate in read(), like a real camera
+    plugged: bool = False
+    nodes: Tuple[str, str] = ("", "")  # capture node, metadata node (names like "video0")
+    sent_jpegs: List[bytes] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        for control in self.controls:
+            self.values.setdefault(control.id, control.default)
+
+    @property
+    def card(self) -> str:
+        return f"{self.vendor} {self.model.replace('_', ' ')}"
+
+
+class FakeV4L2World:
+    """Fake sysfs + dev trees under ``root`` and the cameras plugged into them."""
+
+    def __init__(self, root: str) -> None:
+        self.root = root
+        self.sys_root = os.path.join(root, "sys")
+        self.dev_root = os.path.join(root, "dev")
+        self._class_dir = os.path.join(self.sys_root, "class", "video4linux")
+        os.makedirs(self._class_dir, exist_ok=True)
+        os.makedirs(os.path.join(self.dev_root, "v4l", "by-id"), exist_ok=True)
+        os.makedirs(os.path.join(self.dev_root, "v4l", "by-path"), exist_ok=True)
+        self._lock = threading.Lock()
+        self._cameras: Dict[str, FakeCamera] = {}  # node name -> camera
+        self._handles: Dict[int, str] = {}
+        self._handle_ids = itertools.count(1)
+
+    # -- plugging -------------------------------------------------------------------------
+    def plug(self, camera: FakeCamera) -> FakeCamera:
+        """Create the camera's two nodes with the next free numbers, like udev does."""
+        with self._lock:
+            used = {int(name[5:]) for name in os.listdir(self._class_dir)}
+            free = (n for n in itertools.count() if n not in used)
+            capture, meta = f"video{next(free)}", f"video{next(free)}"
+            for index, node in enumerate((capture, meta)):
+                folder = os.path.join(self._class_dir, node)
+                os.makedirs(folder)
+                self._write(folder, "name", camera.card)
+                self._write(folder, "index", str(index))
+                with open(os.path.join(self.dev_root, node), "w"):
+                    pass
+                suffix = f"video-index{index}"
+                self._link(node, "v4l/by-id",
+                           f"usb-{camera.vendor}_{camera.model}_{camera.serial}-{suffix}")
+                self._link(node, "v4l/by-path",
+                           f"pci-0000:00:14.0-usb-0:{camera.usb_port}:1.0-{suffix}")
+                self._cameras[node] = camera
+            camera.nodes = (capture, meta)
+            camera.plugged = True
+        return camera
+
+    def unplug(self, camera: FakeCamera) -> None:
+        """Remove the nodes and links; open captures fail their next read."""
+        with self._lock:
+            camera.plugged = False
+            for node in camera.nodes:
+                shutil.rmtree(os.path.join(self._class_dir, node), ignore_errors=True)
+                self._remove(os.path.join(self.dev_root, node))
+                self._cameras.pop(node, None)
+            for sub in ("v4l/by-id", "v4l/by-path"):
+                folder = os.path.join(self.dev_root, sub)
+                for name in os.listdir(folder):
+                    link = os.path.join(folder, name)
+                    if not os.path.exists(link):
+                        self._remove(link)
+
+    def add_udev_symlink(self, camera: FakeCamera, name: str) -> str:
+        """A ``SYMLINK+="name"`` udev rule: ``/dev/name`` -> the capture node."""
+        link = os.path.join(self.dev_root, name)
+        self._remove(link)
+        os.symlink(camera.nodes[0], link)
+        return link
+
+    def _link(self, node: str, sub: str, name: str) -> None:
+        link = os.path.join(self.dev_root, sub, name)
+        self._remove(link)
+        os.symlink(os.path.join("..", "..", node), link)
+
+    @staticmethod
+    def _write(folder: str, name: str, text: str) -> None:
+        with open(os.path.join(folder, name), "w") as handle:
+            handle.write(text + "\n")
+
+    @staticmethod
+    def _remove(path: str) -> None:
+        try:
+            os.remove(path)
+        except FileNotFoundError:
+            pass
+
+    # -- what V4L2Source gets injected ----------------------------------------------------
+    def camera_at(self, path: str) -> Optional[FakeCamera]:
+        with self._lock:
+            return self._cameras.get(os.path.basename(os.path.realpath(path)))
+
+    def query_caps(self, path: str) -> Optional[Capabilities]:
+        camera = self.camera_at(path)
+        if camera is None:
+            return None
+        is_capture = os.path.basename(os.path.realpath(path)) == camera.nodes[0]
+        caps = (CAP_VIDEO_CAPTURE if is_capture else CAP_META_CAPTURE) | CAP_STREAMING
+        return Capabilities("uvcvideo", camera.card, f"usb-0000:00:14.0-{camera.usb_port}",
+                            caps)
+
+    def tree(self) -> VideoTree:
+        return VideoTree(self.sys_root, self.dev_root, query_caps=self.query_caps)
+
+    def capture_factory(self, path: str) -> FakeCapture:
+        return FakeCapture(self, path)
+
+    def control_device_factory(self, path: str) -> FakeControlDevice:
+        return FakeControlDevice(self, path)
+
+    def _acquire(self, path: str) -> int:
+        with self._lock:
+            handle = next(self._handle_ids)
+            self._handles[handle] = path
+            return handle
+
+    def _release(self, handle: int) -> None:
+        with self._lock:
+            self._handles.pop(handle, None)
+
+    def open_handles(self) -> List[str]:
+        """Paths of captures and control devices opened and not released."""
+        with self._lock:
+            return sorted(self._handles.values())
+
+
+def _nearest(options: List[Tuple[int, int]], width: int, height: int) -> Tuple[int, int]:
+    return min(options, key=lambda size: abs(size[0] - width) + abs(size[1] - height))
+
+
+class FakeCapture:
+    """Behaves like ``cv2.VideoCapture(path, cv2.CAP_V4L2)`` on a fake camera."""
+
+    def __init__(self, world: FakeV4L2World, path: str) -> None:
+        self._world = world
+        camera = world.camera_at(path)
+        is_capture = camera is not None and os.path.basename(
+            os.path.realpath(path)) == camera.nodes[0]
+        self._camera = camera if is_capture else None
+        self._handle = world._acquire(path) if self._camera else None
+        self.fourcc = "YUYV"
+        self.size = (640, 480)
+        self.fps = 30.0
+        self.convert_rgb = True
+        self._pending: Dict[int, int] = {}
+        self._sequence = 0
+        self._next_due = 0.0
+        self.set_calls: List[Tuple[int, float]] = []
+
+    def isOpened(self) -> bool:  # noqa: N802 (OpenCV's name)
+        return self._handle is not None
+
+    def _modes(self) -> Dict[Tuple[int, int], float]:
+        assert self._camera is not None
+        return self._camera.modes[self.fourcc]
+
+    def set(self, prop: int, value: float) -> bool:
+        self.set_calls.append((prop, value))
+        if self._camera is None:
+            return False
+        if prop == cv2.CAP_PROP_FOURCC:
+            code = int(value)
+            text = "".join(chr((code >> s) & 0xFF) for s in (0, 8, 16, 24))
+            if text not in self._camera.modes:
+                return False
+            self.fourcc = text
+            self.size = _nearest(list(self._modes()), *self.size)
+        elif prop in (cv2.CAP_PROP_FRAME_WIDTH, cv2.CAP_PROP_FRAME_HEIGHT):
+            # OpenCV changes the size once both width and height have been set.
+            self._pending[prop] = int(value)
+            if len(self._pending) == 2:
+                self.size = _nearest(list(self._modes()),
+                                     self._pending.pop(cv2.CAP_PROP_FRAME_WIDTH),
+                                     self._pending.pop(cv2.CAP_PROP_FRAME_HEIGHT))
+        elif prop == cv2.CAP_PROP_FPS:
+            self.fps = float(value)
+        elif prop == cv2.CAP_PROP_CONVERT_RGB:
+            self.convert_rgb = bool(value)
+        else:
+            return False
+        self.fps = min(self.fps, self._modes()[self.size])
+        return True
+
+    def get(self, prop: int) -> float:
+        if self._camera is None:
+            return 0.0
+        if prop == cv2.CAP_PROP_FOURCC:
+            return float(cv2.VideoWriter_fourcc(*self.fourcc))
+        if prop == cv2.CAP_PROP_FRAME_WIDTH:
+            return float(self.size[0])
+        if prop == cv2.CAP_PROP_FRAME_HEIGHT:
+            return float(self.size[1])
+        if prop == cv2.CAP_PROP_FPS:
+            return self.fps
+        return -1.0
+
+    def read(self) -> Tuple[bool, Optional[np.ndarray]]:
+        camera = self._camera
+        if camera is None or not camera.plugged or self._handle is None:
+            return False, None
+        if camera.paced:
+            self._pace()
+        self._sequence += 1
+        image = render_test_pattern(self.size[0], self.size[1], self._sequence, time.time())
+        if self.fourcc == "MJPG":
+            ok, encoded = cv2.imencode(".jpg", image,
+                                       [cv2.IMWRITE_JPEG_QUALITY, camera.jpeg_quality])
+            assert ok
+            camera.sent_jpegs.append(encoded.tobytes())
+            if not self.convert_rgb:
+                return True, encoded.reshape(1, -1)
+            image = cv2.imdecode(encoded, cv2.IMREAD_COLOR)
+        elif not self.convert_rgb:
+            yuyv = cv2.cvtColor(image, cv2.COLOR_BGR2YUV_YUYV) if hasattr(
+                cv2, "COLOR_BGR2YUV_YUYV") else image[:, :, :2]
+            return True, np.ascontiguousarray(yuyv).reshape(1, -1)
+        return True, image
+
+    def _pace(self) -> None:
+        now = time.monotonic()
+        if self._next_due > now:
+            time.sleep(self._next_due - now)
+        self._next_due = max(now, self._next_due) + 1.0 / self.fps
+
+    def release(self) -> None:
+        if self._handle is not None:
+            self._world._release(self._handle)
+            self._handle = None
+
+
+class FakeControlDevice:
+    """Behaves like ``V4L2Device`` (ioctls) on a fake camera."""
+
+    def __init__(self, world: FakeV4L2World, path: str) -> None:
+        camera = world.camera_at(path)
+        if camera is None:
+            raise FileNotFoundError(errno.ENOENT, "No such file or directory", path)
+        self._world = world
+        self._camera = camera
+        self._handle: Optional[int] = world._acquire(path)
+
+    def _check(self) -> FakeCamera:
+        if self._handle is None:
+            raise OSError(errno.EBADF, "Bad file descriptor")
+        if not self._camera.plugged:
+            raise OSError(errno.ENODEV, "No such device")
+        return self._camera
+
+    def query_controls(self) -> List[RawControl]:
+        return list(self._check().controls)
+
+    def get_control(self, control_id: int) -> int:
+        return self._check().values[control_id]
+
+    def set_control(self, control_id: int, value: int) -> None:
+        camera = self._check()
+        raw = next((c for c in camera.controls if c.id == control_id), None)
+        if raw is None:
+            raise OSError(errno.EINVAL, "Invalid argument")
+        if not raw.minimum <= value <= raw.maximum:
+            raise OSError(errno.ERANGE, "Numerical result out of range")
+        camera.values[control_id] = value
+
+    def close(self) -> None:
+        if self._handle is not None:
+            self._world._release(self._handle)
+            self._handle = None

@@ -1,0 +1,325 @@
+"""USB (UVC) and other V4L2 cameras through OpenCV's V4L2 backend.
+
+Options (``sources[].`` keys besides name/width/height/fps/jpeg_quality):
+- ``device``: ``/dev/video0``, an index (``0``), a stable name (``/dev/v4l/by-id/...``,
+  ``/dev/v4l/by-path/...``, a udev symlink, or the bare by-id/by-path file name), ``auto``
+  (default: the first capture-capable camera present) or ``all`` (expanded by
+  ``discovery.expand_sources`` into one source per camera before sources are built).
+  The path is resolved again at every open, so a camera that comes back under another
+  ``/dev/videoN`` is found through its stable name.
+- ``format`` (alias ``codec``, as the SDK example's ``--codec``): a FOURCC such as ``MJPG``
+  or ``YUYV`` (formats OpenCV cannot convert, like H264, are not supported); ``auto``
+  (default) asks for MJPG and takes what the camera grants. Most cameras reach full rate at
+  high resolutions only in MJPG.
+- ``native_jpeg`` (bool, default true): with MJPG, hand the camera's JPEG bytes to the
+  pipeline untouched (OpenCV's ``CAP_PROP_CONVERT_RGB=0`` returns the raw buffer); false
+  decodes every frame to pixels.
+- ``controls``: mapping of control name to initial value (``brightness: 10``,
+  ``power_line_frequency: 50 Hz``); applied at every open, after replugs too.
+
+A read waits at most ``OPENCV_VIDEOIO_V4L_SELECT_TIMEOUT`` seconds (set here to 2 unless the
+environment says otherwise) before it raises ``SourceError``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import threading
+import time
+from typing import Callable, Dict, List, Optional, Protocol, Sequence, Tuple
+
+# OpenCV reads this once, at the first V4L2 wait; its default (10 s) would hide an unplug.
+os.environ.setdefault("OPENCV_VIDEOIO_V4L_SELECT_TIMEOUT", "2")
+
+import cv2  # after the environment is set: OpenCV reads it on first capture
+import numpy as np
+
+from camera_service.errors import ConfigError, SourceError, SourceUnavailable
+from camera_service.sources import register
+from camera_service.sources.base import (
+    CameraSource,
+    Control,
+    ControlValue,
+    Frame,
+    SourceInfo,
+    SourceSettings,
+)
+from camera_service.sources.discovery import ALL, AUTO, DeviceNotFound, VideoTree
+from camera_service.sources.v4l2_controls import (
+    ControlBackend,
+    ControlDeviceFactory,
+    OpenCVControls,
+    apply_values,
+    open_controls,
+)
+
+log = logging.getLogger(__name__)
+
+JPEG_FOURCCS = ("MJPG", "JPEG")
+PREFERRED_FOURCC = "MJPG"
+_OPTIONS = ("device", "format", "codec", "native_jpeg", "controls")
+# Consecutive unusable buffers (not a JPEG) before a read gives up.
+_MAX_BAD_BUFFERS = 30
+
+
+class Capture(Protocol):
+    """The part of ``cv2.VideoCapture`` the source uses (tests pass a fake)."""
+
+    def isOpened(self) -> bool: ...
+    def set(self, prop: int, value: float) -> bool: ...
+    def get(self, prop: int) -> float: ...
+    def read(self) -> Tuple[bool, Optional[np.ndarray]]: ...
+    def release(self) -> None: ...
+
+
+CaptureFactory = Callable[[str], Capture]
+
+
+def opencv_capture(path: str) -> Capture:
+    """A ``cv2.VideoCapture`` on ``path`` with the V4L2 backend."""
+    return cv2.VideoCapture(path, cv2.CAP_V4L2)
+
+
+def fourcc_code(text: str) -> int:
+    return cv2.VideoWriter_fourcc(*text)
+
+
+def fourcc_text(code: float) -> str:
+    number = int(code)
+    chars = "".join(chr((number >> shift) & 0xFF) for shift in (0, 8, 16, 24))
+    return chars.strip("\0 ") or "?"
+
+
+def _parse_device(options: dict) -> str:
+    device = options.get("device", AUTO)
+    if isinstance(device, bool) or not isinstance(device, (str, int)) or device == "":
+        raise ConfigError("device", "must be a path like /dev/v4l/by-id/..., an index, "
+                          f"'auto' or 'all', got {device!r}")
+    if isinstance(device, int):
+        if device < 0:
+            raise ConfigError("device", f"index must be >= 0, got {device}")
+        return str(device)
+    text = device.strip()
+    if text.lower() in (AUTO, ALL):
+        return text.lower()
+    return text
+
+
+def _parse_format(options: dict) -> str:
+    if "format" in options and "codec" in options and options["format"] != options["codec"]:
+        raise ConfigError("codec", "give either 'format' or its alias 'codec', not both")
+    value = options.get("format", options.get("codec", AUTO))
+    if not isinstance(value, str) or not (value.lower() == AUTO or 1 <= len(value) <= 4):
+        raise ConfigError("format", f"must be a FOURCC like MJPG or YUYV, or 'auto', "
+                          f"got {value!r}")
+    return AUTO if value.lower() == AUTO else value.upper().ljust(4)
+
+
+def _parse_controls(options: dict) -> Dict[str, ControlValue]:
+    controls = options.get("controls", {}) or {}
+    if not isinstance(controls, dict) or not all(isinstance(k, str) for k in controls):
+        raise ConfigError("controls", "must be a mapping of control name to value, e.g. "
+                          "{brightness: 10}")
+    for key, value in controls.items():
+        if isinstance(value, (list, dict)) or value is None:
+            raise ConfigError(f"controls.{key}", f"must be a number, true/false or a menu "
+                              f"entry name, got {value!r}")
+    return dict(controls)
+
+
+@register("v4l2")
+class V4L2Source(CameraSource):
+    """One V4L2 camera. ``open``/``read``/``close`` belong to the capture thread;
+    ``controls``/``set_control`` are thread-safe and work while streaming (see module doc).
+
+    ``capture_factory``, ``tree`` and ``control_device_factory`` are injectable for tests.
+    """
+
+    def __init__(
+        self,
+        settings: SourceSettings,
+        capture_factory: CaptureFactory = opencv_capture,
+        tree: Optional[VideoTree] = None,
+        control_device_factory: Optional[ControlDeviceFactory] = None,
+    ) -> None:
+        super().__init__(settings)
+        options = dict(settings.options)
+        unknown = sorted(set(options) - set(_OPTIONS))
+        if unknown:
+            raise ConfigError(unknown[0], f"unknown option for a v4l2 source; use "
+                              f"{', '.join(_OPTIONS)}")
+        self.device = _parse_device(options)
+        if self.device == ALL:
+            raise ConfigError("device", "'all' must be expanded before sources are built "
+                              "(camera_service.sources.discovery.expand_sources)")
+        self.format = _parse_format(options)
+        native = options.get("native_jpeg", True)
+        if not isinstance(native, bool):
+            raise ConfigError("native_jpeg", f"must be true or false, got {native!r}")
+        self.native_jpeg = native
+        self.initial_controls = _parse_controls(options)
+        for key, value in (("width", settings.width), ("height", settings.height),
+                           ("fps", settings.fps)):
+            if value is not None and (isinstance(value, bool) or value <= 0):
+                raise ConfigError(key, f"must be > 0, got {value!r}")
+        self._capture_factory = capture_factory
+        self._tree = tree or VideoTree()
+        self._control_device_factory = control_device_factory
+        self._capture: Optional[Capture] = None
+        self._node = ""
+        self._native = False
+        self._size = (0, 0)
+        self._sequence = 0
+        # Guards the control backend and the values set at run time (re-applied on reopen).
+        self._controls_lock = threading.Lock()
+        self._backend: Optional[ControlBackend] = None
+        self._overrides: Dict[str, ControlValue] = {}
+        self._last_controls: List[Control] = []
+
+    def describe(self) -> str:
+        where = self.device if self.device != AUTO else "first camera found"
+        return f"v4l2 {where}" + (f" ({self._node})" if self._node else "")
+
+    # -- open -----------------------------------------------------------------------------
+    def open(self) -> SourceInfo:
+        self.close()
+        try:
+            node = self._tree.resolve(self.device)
+        except DeviceNotFound as err:
+            raise SourceUnavailable(str(err)) from None
+        capture = self._capture_factory(node)
+        try:
+            if not capture.isOpened():
+                raise SourceUnavailable(self._open_failure(node))
+            info = self._negotiate(capture, node)
+        except BaseException:
+            capture.release()
+            raise
+        self._capture, self._node = capture, node
+        self._setup_controls(capture, node)
+        log.info("%s: %s", self.name, info.detail)
+        return info
+
+    def _open_failure(self, node: str) -> str:
+        if not os.access(node, os.R_OK | os.W_OK):
+            return (f"no permission to open {node} ({self.device}): add the user to the "
+                    "'video' group or map the device into the container")
+        return (f"cannot open {node} ({self.device}): another program may be using it, "
+                "or it is not a video capture node")
+
+    def _negotiate(self, capture: Capture, node: str) -> SourceInfo:
+        """Ask for format, size and rate (in the order OpenCV needs); report what was granted."""
+        wanted = PREFERRED_FOURCC if self.format == AUTO else self.format.strip()
+        capture.set(cv2.CAP_PROP_FOURCC, fourcc_code(wanted.ljust(4)))
+        if self.settings.width and self.settings.height:
+            capture.set(cv2.CAP_PROP_FRAME_WIDTH, self.settings.width)
+            capture.set(cv2.CAP_PROP_FRAME_HEIGHT, self.settings.height)
+        if self.settings.fps:
+            capture.set(cv2.CAP_PROP_FPS, self.settings.fps)
+        granted = fourcc_text(capture.get(cv2.CAP_PROP_FOURCC))
+        width = int(capture.get(cv2.CAP_PROP_FRAME_WIDTH))
+        height = int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT))
+        fps = float(capture.get(cv2.CAP_PROP_FPS))
+        if width <= 0 or height <= 0:
+            raise SourceUnavailable(f"{node} ({self.device}) reports no frame size; "
+                                    "is it a video capture node?")
+        if self.format != AUTO and granted != wanted:
+            log.warning("%s: asked for %s, camera granted %s", self.name, wanted, granted)
+        wanted_size = (self.settings.width, self.settings.height)
+        if wanted_size[0] and wanted_size != (width, height):
+            log.warning("%s: asked for %dx%d, camera granted %dx%d", self.name,
+                        wanted_size[0], wanted_size[1], width, height)
+        self._native = self.native_jpeg and granted in JPEG_FOURCCS
+        capture.set(cv2.CAP_PROP_CONVERT_RGB, 0 if self._native else 1)
+        self._size = (width, height)
+        mode = "native JPEG" if self._native else "decoded to pixels"
+        return SourceInfo(
+            width=width, height=height, fps=fps if fps > 0 else 0.0, native_jpeg=self._native,
+            channels=3, detail=f"{granted} {width}x{height} @{fps:g} fps on {node} "
+                               f"({self.device}), {mode}",
+        )
+
+    def _setup_controls(self, capture: Capture, node: str) -> None:
+        backend = open_controls(node, capture, self._control_device_factory)
+        with self._controls_lock:
+            self._backend = backend
+            wanted = {**self.initial_controls, **self._overrides}
+            problems = apply_values(backend, wanted)
+            self._last_controls = backend.list_controls()
+        for problem in problems:
+            log.warning("%s: control not applied: %s", self.name, problem)
+
+    # -- read -----------------------------------------------------------------------------
+    def read(self) -> Frame:
+        capture = self._capture
+        if capture is None:
+            raise SourceError(f"camera {self.name!r} is not open")
+        self._apply_queued_controls()
+        for _ in range(_MAX_BAD_BUFFERS):
+            ok, data = capture.read()
+            if not ok or data is None:
+                raise SourceError(self._read_failure())
+            frame = self._to_frame(data)
+            if frame is not None:
+                return frame
+        raise SourceError(f"{self.name}: {self._node} delivers no valid JPEG frames")
+
+    def _read_failure(self) -> str:
+        if not os.path.exists(self._node):
+            return f"{self.name}: camera {self._node} ({self.device}) was unplugged"
+        timeout = os.environ.get("OPENCV_VIDEOIO_V4L_SELECT_TIMEOUT", "10")
+        return f"{self.name}: no frame from {self._node} within {timeout} s"
+
+    def _to_frame(self, data: np.ndarray) -> Optional[Frame]:
+        self._sequence += 1
+        now = time.time()
+        if self._native:
+            jpeg = data.tobytes()
+            if not jpeg.startswith(b"\xff\xd8"):
+                log.debug("%s: skipped a buffer that is not a JPEG", self.name)
+                return None
+            width, height = self._size
+            return Frame(self._sequence, now, width, height, jpeg=jpeg)
+        if data.ndim < 2 or data.shape[0] < 2:
+            return None  # a raw buffer OpenCV could not convert
+        return Frame(self._sequence, now, int(data.shape[1]), int(data.shape[0]), pixels=data)
+
+    def _apply_queued_controls(self) -> None:
+        backend = self._backend
+        if isinstance(backend, OpenCVControls):
+            for name in backend.apply_pending():
+                log.warning("%s: camera refused a change of %s", self.name, name)
+
+    # -- close ----------------------------------------------------------------------------
+    def close(self) -> None:
+        capture, self._capture = self._capture, None
+        with self._controls_lock:
+            backend, self._backend = self._backend, None
+        if backend is not None:
+            backend.close()
+        if capture is not None:
+            capture.release()
+
+    # -- controls (any thread) ------------------------------------------------------------
+    def controls(self) -> Sequence[Control]:
+        """Current controls of the open camera; the last known ones while it is closed."""
+        with self._controls_lock:
+            if self._backend is not None:
+                with contextlib.suppress(OSError):  # unplugged: the capture thread reopens
+                    self._last_controls = self._backend.list_controls()
+            return list(self._last_controls)
+
+    def set_control(self, name: str, value: ControlValue) -> None:
+        """Apply now when open, and remember it so a reopen (replug) re-applies it.
+        ``KeyError`` for a name the camera does not have, ``ValueError`` for a bad value."""
+        with self._controls_lock:
+            if self._backend is None:
+                known = {control.name for control in self._last_controls}
+                if name not in known:
+                    raise KeyError(name)
+            else:
+                with contextlib.suppress(OSError):  # unplugged: re-applied at the next open
+                    self._backend.set_value(name, value)
+            self._overrides[name] = value
