@@ -4,7 +4,7 @@
 set -euo pipefail
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-PACKAGES=(docker.io qemu-user-static binfmt-support debootstrap chromium chromium-driver)
+PACKAGES=(docker.io docker-compose qemu-user-static binfmt-support debootstrap chromium chromium-driver)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
