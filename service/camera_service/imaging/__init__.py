@@ -1,0 +1,1 @@
+"""The bosdyn.api.ImageService: request validation, custom parameters, response building."""

@@ -1,0 +1,179 @@
+"""The ``bosdyn.api.ImageService`` servicer: ListImageSources and GetImage.
+
+GetImage serves the latest frame from the ``FrameStore`` (it never captures on the RPC
+thread) through the encode-once ``OutputCache``. Every problem with a request or a camera is
+answered with an ``ImageResponse`` status and a message; the RPC itself does not fail.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Callable, Dict, Sequence
+
+from bosdyn.api import image_pb2, image_service_pb2_grpc
+from bosdyn.client.server_util import ResponseContext
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from camera_service.imaging import custom_params
+from camera_service.imaging.request_resolution import (
+    FORMAT_OF_NAME,
+    PIXEL_FORMAT_OF_LAYOUT,
+    RequestRejected,
+    resolve_output,
+    supported_layouts,
+)
+from camera_service.pipeline.capture import CaptureThread
+from camera_service.pipeline.encoding import EncodingError
+from camera_service.pipeline.frame_store import FrameStore, StoredFrame
+from camera_service.pipeline.output_cache import OutputCache
+
+_LOG = logging.getLogger(__name__)
+Status = image_pb2.ImageResponse
+
+# local wall-clock seconds -> robot-time Timestamp (see robot.time_sync)
+RobotTimeConverter = Callable[[float], Timestamp]
+
+
+def local_timestamp(local_secs: float) -> Timestamp:
+    """Fallback converter: local time as is (used when no robot clock is available)."""
+    stamp = Timestamp()
+    stamp.FromNanoseconds(int(local_secs * 1e9))
+    return stamp
+
+
+class ImageServicer(image_service_pb2_grpc.ImageServiceServicer):
+    """Serves the cameras in ``captures`` (one ``CaptureThread`` per source, by name).
+
+    ``first_frame_timeout``: how long a request waits for a source that is starting and has
+    not delivered yet. ``stale_after``: a frame older than this many seconds (or 10 frame
+    periods, whichever is longer) is not served: the camera is stalled.
+    """
+
+    def __init__(self, captures: Sequence[CaptureThread], store: FrameStore, cache: OutputCache,
+                 to_robot_time: RobotTimeConverter = local_timestamp,
+                 first_frame_timeout: float = 2.0, stale_after: float = 2.0) -> None:
+        super().__init__()
+        self.captures: Dict[str, CaptureThread] = {c.name: c for c in captures}
+        self.store = store
+        self.cache = cache
+        self.to_robot_time = to_robot_time
+        self.first_frame_timeout = first_frame_timeout
+        self.stale_after = stale_after
+
+    # -- ListImageSources ----------------------------------------------------------------
+    def ListImageSources(self, request, context):
+        response = image_pb2.ListImageSourcesResponse()
+        with ResponseContext(response, request):
+            for capture in self.captures.values():
+                response.image_sources.add().CopyFrom(self.describe_source(capture))
+        return response
+
+    def describe_source(self, capture: CaptureThread) -> image_pb2.ImageSource:
+        """The ImageSource entry of one camera: size, formats, custom-parameter spec."""
+        source = image_pb2.ImageSource(name=capture.name,
+                                       image_type=image_pb2.ImageSource.IMAGE_TYPE_VISUAL)
+        latest = self.store.latest(capture.name)
+        if latest is not None:
+            source.cols, source.rows = latest.frame.width, latest.frame.height
+        elif capture.info is not None:
+            source.cols, source.rows = capture.info.width, capture.info.height
+        else:
+            source.cols, source.rows = capture.source.expected_size()
+        for layout in supported_layouts(self._channels(capture)):
+            source.pixel_formats.append(PIXEL_FORMAT_OF_LAYOUT[layout])
+        source.image_formats.extend([image_pb2.Image.FORMAT_JPEG, image_pb2.Image.FORMAT_RAW])
+        spec = custom_params.spec_for(capture.source.controls())
+        if spec.specs:
+            source.custom_params.CopyFrom(spec)
+        return source
+
+    # -- GetImage ------------------------------------------------------------------------
+    def GetImage(self, request, context):
+        response = image_pb2.GetImageResponse()
+        with ResponseContext(response, request):
+            for image_request in request.image_requests:
+                response.image_responses.add().CopyFrom(self.answer(image_request))
+        return response
+
+    def answer(self, request: image_pb2.ImageRequest) -> image_pb2.ImageResponse:
+        """One ImageResponse; never raises for bad input or a failing camera."""
+        response = image_pb2.ImageResponse()
+        capture = self.captures.get(request.image_source_name)
+        if capture is None:
+            response.status = Status.STATUS_UNKNOWN_CAMERA
+            response.shot.image.data = b""
+            _set_message(response, f"unknown image source {request.image_source_name!r}; "
+                         f"this service has {', '.join(self.captures) or 'none'}")
+            return response
+        response.source.CopyFrom(self.describe_source(capture))
+        try:
+            stored = self._frame_for(capture, request)
+            spec = resolve_output(request, stored.frame, self._channels(capture),
+                                  capture.source.settings.jpeg_quality)
+            encoded = self.cache.get(stored, spec)
+        except RequestRejected as rejected:
+            response.status = rejected.status
+            _set_message(response, str(rejected))
+            return response
+        except custom_params.CustomParamsError as err:
+            response.status = Status.STATUS_CUSTOM_PARAMS_ERROR
+            response.custom_param_error.CopyFrom(err.error)
+            return response
+        except EncodingError as err:
+            response.status = Status.STATUS_IMAGE_DATA_ERROR
+            _set_message(response, f"camera {capture.name!r}: {err}")
+            return response
+        shot = response.shot
+        shot.image.data = encoded.data
+        shot.image.cols, shot.image.rows = spec.width, spec.height
+        shot.image.format = FORMAT_OF_NAME[spec.format]
+        shot.image.pixel_format = PIXEL_FORMAT_OF_LAYOUT[spec.layout]
+        shot.acquisition_time.CopyFrom(self.to_robot_time(stored.frame.capture_time))
+        shot.frame_name_image_sensor = capture.name
+        response.status = Status.STATUS_OK
+        return response
+
+    def _frame_for(self, capture: CaptureThread, request: image_pb2.ImageRequest) -> StoredFrame:
+        """The frame to serve: the latest one, or the first one captured after this request
+        changed a camera setting. Raises ``RequestRejected`` / ``CustomParamsError``."""
+        # Validate the request's formats before touching the camera's settings.
+        latest = self.store.latest(capture.name)
+        if latest is not None:
+            resolve_output(request, latest.frame, self._channels(capture),
+                           capture.source.settings.jpeg_quality)
+        changed = []
+        if request.HasField("custom_params"):
+            changed = custom_params.apply(capture.source, request.custom_params)
+        failure = self.store.failure(capture.name)
+        if failure is not None:
+            raise RequestRejected(Status.STATUS_IMAGE_DATA_ERROR, failure)
+        period = 1.0 / capture.info.fps if capture.info and capture.info.fps > 0 else 0.1
+        if changed:
+            stored = self.store.wait_for_frame(capture.name, latest.serial if latest else 0,
+                                               timeout=max(1.0, 3 * period))
+        elif latest is None:
+            stored = self.store.wait_for_frame(capture.name, 0, self.first_frame_timeout)
+        else:
+            stored = latest
+        if stored is None:
+            reason = self.store.failure(capture.name) or (
+                f"camera {capture.name!r} has not delivered a frame yet")
+            raise RequestRejected(Status.STATUS_IMAGE_DATA_ERROR, reason)
+        age = time.monotonic() - stored.stored_at
+        if age > max(self.stale_after, 10 * period):
+            raise RequestRejected(Status.STATUS_IMAGE_DATA_ERROR,
+                                  f"camera {capture.name!r} has delivered no frame for "
+                                  f"{age:.1f} s")
+        return stored
+
+    @staticmethod
+    def _channels(capture: CaptureThread) -> int:
+        return capture.info.channels if capture.info is not None else 3
+
+
+def _set_message(response: image_pb2.ImageResponse, message: str) -> None:
+    """ImageResponse has no message field: the reason travels as a custom-param error
+    message (which clients print) and is logged at debug."""
+    response.custom_param_error.error_messages.append(message)
+    _LOG.debug("%s: %s", Status.Status.Name(response.status), message)

@@ -1,0 +1,88 @@
+"""The latest frame of every source, and whether the source is delivering.
+
+Writers: one capture thread per source. Readers: any number of RPC threads. A reader never
+waits on the camera unless it asks to (``wait_for_frame``, used right after a camera setting
+was changed or while a source is still starting).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import Dict
+
+from camera_service.sources.base import Frame
+
+
+@dataclass(frozen=True)
+class StoredFrame:
+    """A frame as served: ``serial`` is unique per source for the life of the process (it
+    keeps increasing across camera reopens, unlike a source's own frame counter), so
+    ``(source, serial)`` identifies a frame in the output cache."""
+
+    source: str
+    serial: int
+    frame: Frame
+    stored_at: float  # time.monotonic() when it arrived
+
+
+@dataclass
+class _Slot:
+    latest: StoredFrame | None = None
+    serial: int = 0
+    failure: str | None = None  # why the source is not delivering; None while it is
+
+
+class FrameStore:
+    """Latest frame per source name, plus the reason a source is failing (if it is)."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._slots: Dict[str, _Slot] = {}
+
+    def put(self, source: str, frame: Frame) -> StoredFrame:
+        """Publish ``frame`` as the latest of ``source`` and clear its failure."""
+        with self._cond:
+            slot = self._slots.setdefault(source, _Slot())
+            slot.serial += 1
+            slot.failure = None
+            slot.latest = StoredFrame(source, slot.serial, frame, time.monotonic())
+            self._cond.notify_all()
+            return slot.latest
+
+    def mark_failed(self, source: str, reason: str) -> None:
+        """The source stopped delivering: drop its frame so nobody is served a stale one."""
+        with self._cond:
+            slot = self._slots.setdefault(source, _Slot())
+            slot.failure = reason
+            slot.latest = None
+            self._cond.notify_all()
+
+    def failure(self, source: str) -> str | None:
+        """Why ``source`` is not delivering, or None."""
+        with self._cond:
+            slot = self._slots.get(source)
+            return slot.failure if slot else None
+
+    def latest(self, source: str) -> StoredFrame | None:
+        """The newest frame of ``source``, or None if there is none (never blocks)."""
+        with self._cond:
+            slot = self._slots.get(source)
+            return slot.latest if slot else None
+
+    def wait_for_frame(self, source: str, newer_than: int, timeout: float) -> StoredFrame | None:
+        """Block up to ``timeout`` seconds for a frame with ``serial > newer_than``; returns it,
+        or None on timeout or when the source fails meanwhile."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                slot = self._slots.get(source)
+                if slot is not None and slot.latest is not None and slot.latest.serial > newer_than:
+                    return slot.latest
+                if slot is not None and slot.failure is not None:
+                    return None
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return None
+                self._cond.wait(remaining)

@@ -1,0 +1,132 @@
+"""The one thread that keeps the service connected to the robot.
+
+Each round: authenticate if needed, keep the directory registration alive, update time sync,
+sync camera faults; then sleep until the next keep-alive (or until a fault changes). Every
+problem is retried with backoff and logged once when it starts and once when it ends, so a
+robot that is not up yet, a payload not authorized yet, a reboot or a refused token all heal
+by themselves while the service keeps serving images.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from bosdyn.client.directory_registration import DirectoryRegistrationClient
+from bosdyn.client.exceptions import Error as SdkError
+from bosdyn.client.exceptions import UnauthenticatedError
+from bosdyn.client.fault import FaultClient
+from bosdyn.client.time_sync import TimeSyncClient
+
+from camera_service.backoff import Backoff
+from camera_service.robot.faults import FaultReporter
+from camera_service.robot.registration import Registration
+from camera_service.robot.session import AuthFailure, RobotSession
+from camera_service.robot.time_sync import RobotClock
+
+_LOG = logging.getLogger(__name__)
+TOKEN_REFRESH_SECONDS = 3600.0  # payload tokens are renewed well before they expire
+
+
+class RobotLink:
+    """Runs the robot lifecycle in a daemon thread; ``stop`` unregisters within ``timeout``.
+
+    ``connected`` tells whether the last round fully succeeded (healthcheck, tests).
+    """
+
+    def __init__(self, session: RobotSession, registration: Registration,
+                 faults: FaultReporter, clock: RobotClock, keepalive_seconds: float = 10.0,
+                 rpc_timeout: float = 3.0, backoff: Backoff | None = None) -> None:
+        self.session = session
+        self.registration = registration
+        self.faults = faults
+        self.clock = clock
+        self.keepalive_seconds = keepalive_seconds
+        self.rpc_timeout = rpc_timeout
+        self.connected = False
+        self._backoff = backoff or Backoff(initial=0.5, maximum=15.0)
+        self._problem: str | None = None
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="robot-link", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def wake(self) -> None:
+        """Run a round now (a fault changed)."""
+        self._wake.set()
+
+    def stop(self, timeout: float = 3.0) -> None:
+        """End the loop, then unregister and clear this service's faults (best effort, bounded
+        by ``timeout`` seconds in all)."""
+        deadline = time.monotonic() + timeout
+        self._stopping.set()
+        self._wake.set()
+        if self._thread.is_alive():
+            self._thread.join(max(0.0, deadline - time.monotonic()))
+        if not self.session.authenticated:
+            return
+        budget = max(0.2, min(self.rpc_timeout, (deadline - time.monotonic()) / 2))
+        try:
+            self.registration.unregister(self._client(DirectoryRegistrationClient), budget)
+            self.faults.clear_all(self._client(FaultClient), budget)
+        except SdkError as err:
+            _LOG.warning("could not unregister from the robot at shutdown: %s",
+                         self.session.describe_rpc_error(err))
+
+    # -- the loop ------------------------------------------------------------------------
+    def _run(self) -> None:
+        while not self._stopping.is_set():
+            delay = self._round()
+            self._wake.wait(delay)
+            self._wake.clear()
+
+    def _round(self) -> float:
+        """One round; returns the seconds to wait before the next."""
+        try:
+            self._ensure_token()
+            self.registration.keep_alive(self._client(DirectoryRegistrationClient),
+                                         self.rpc_timeout)
+            self.clock.update(self._client(TimeSyncClient))
+            self.faults.sync(self._client(FaultClient), self.rpc_timeout)
+        except AuthFailure as err:
+            return self._failed(str(err))
+        except UnauthenticatedError:
+            self.session.invalidate()
+            self._failed("robot refused the service's token; authenticating again")
+            return 0.1
+        except SdkError as err:
+            self.clock.reset()
+            self.faults.robot_forgot()
+            return self._failed(self.session.describe_rpc_error(err))
+        if self._problem is not None:
+            _LOG.info("robot %s reachable again; service registered", self.session.target)
+            self._problem = None
+        self._backoff.reset()
+        self.connected = True
+        return self.keepalive_seconds
+
+    def _ensure_token(self) -> None:
+        session = self.session
+        stale = (session.authenticated_at is not None and
+                 time.monotonic() - session.authenticated_at > TOKEN_REFRESH_SECONDS)
+        if session.authenticated and not stale:
+            return
+        session.authenticate()
+        self.faults.payload_guid = session.payload_guid or ""
+        who = f"payload {session.payload_guid}" if session.payload_guid else "user"
+        _LOG.info("authenticated to robot %s as %s", session.target, who)
+
+    def _failed(self, problem: str) -> float:
+        self.connected = False
+        if problem != self._problem:
+            _LOG.warning("%s", problem)
+            self._problem = problem
+        else:
+            _LOG.debug("still failing: %s", problem)
+        return self._backoff.next_delay()
+
+    def _client(self, client_class):
+        return self.session.robot.ensure_client(client_class.default_service_name)

@@ -1,0 +1,134 @@
+"""An SDK ``Robot`` pointed at the configured robot, authenticated as the payload.
+
+``authenticate`` makes one attempt and turns every outcome into either success or an
+``AuthFailure`` whose message is one operator-facing line (never the secret). The caller
+(``RobotLink``) retries with backoff. A token the robot refuses later is replaced by calling
+``authenticate`` again.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+import bosdyn.client
+from bosdyn.client.exceptions import (
+    Error as SdkError,
+)
+from bosdyn.client.exceptions import (
+    RetryableRpcError,
+    RpcError,
+)
+from bosdyn.client.payload_registration import (
+    InvalidPayloadCredentialsError,
+    PayloadNotAuthorizedError,
+    PayloadRegistrationClient,
+)
+
+from camera_service.robot.credentials import CredentialsError, PayloadCredentials
+
+_LOG = logging.getLogger(__name__)
+AUTH_TIMEOUT = 5.0
+
+
+@dataclass(frozen=True)
+class RobotTarget:
+    """Where the robot is: hostname, TLS port (443 on a real robot) and CA certificate file
+    (None = the Boston Dynamics CA shipped with the SDK)."""
+
+    hostname: str
+    port: int = 443
+    ca_cert: str | None = None
+
+    def __str__(self) -> str:
+        return self.hostname if self.port == 443 else f"{self.hostname}:{self.port}"
+
+
+class AuthFailure(RuntimeError):
+    """Authentication did not succeed this time; the message says why and what to do."""
+
+
+class RobotSession:
+    """The SDK robot object and its token.
+
+    ``credentials`` is called on every attempt (so a credentials file fixed meanwhile is
+    picked up) and returns ``PayloadCredentials``; with ``user_login`` set instead (username,
+    password), the session logs in as a user ("external" mode of the SDK example).
+    """
+
+    def __init__(self, target: RobotTarget,
+                 credentials: Callable[[], PayloadCredentials] | None = None,
+                 user_login: tuple | None = None, client_name: str = "camera-image-service"):
+        if (credentials is None) == (user_login is None):
+            raise ValueError("give exactly one of credentials or user_login")
+        self.target = target
+        self._credentials = credentials
+        self._user_login = user_login
+        sdk = bosdyn.client.create_standard_sdk(client_name, cert_resource_glob=target.ca_cert)
+        self.robot = sdk.create_robot(target.hostname)
+        if target.port != 443:
+            self.robot.update_secure_channel_port(target.port)
+        self.payload_guid: str | None = None
+        self.authenticated_at: float | None = None  # time.monotonic() of the last success
+
+    @property
+    def authenticated(self) -> bool:
+        return self.authenticated_at is not None
+
+    def invalidate(self) -> None:
+        """Forget the token (the robot refused it); the next ``authenticate`` gets a new one."""
+        self.authenticated_at = None
+
+    def authenticate(self) -> None:
+        """One attempt to obtain a token. Raises ``AuthFailure`` with a secret-free message."""
+        if self._user_login is not None:
+            self._login_as_user()
+        else:
+            self._login_as_payload()
+        self.authenticated_at = time.monotonic()
+
+    def _login_as_payload(self) -> None:
+        try:
+            creds = self._credentials()
+        except CredentialsError as err:
+            raise AuthFailure(str(err)) from None
+        self.payload_guid = creds.guid
+        client = self.robot.ensure_client(PayloadRegistrationClient.default_service_name)
+        try:
+            token = client.get_payload_auth_token(creds.guid, creds.secret, timeout=AUTH_TIMEOUT)
+        except PayloadNotAuthorizedError:
+            raise AuthFailure(
+                f"payload {creds.guid} is not authorized yet: authorize it in the robot's "
+                "admin console (Payloads page)") from None
+        except InvalidPayloadCredentialsError:
+            raise AuthFailure(
+                f"robot {self.target} does not know payload {creds.guid} with this secret: "
+                "check the payload credentials file (or --guid/--secret)") from None
+        except SdkError as err:
+            raise AuthFailure(self.describe_rpc_error(err, creds.secret)) from None
+        # Set the token directly: Robot.update_user_token would start the SDK's token
+        # refresher, which logs tracebacks; RobotLink re-authenticates instead.
+        self.robot.user_token = token
+
+    def _login_as_user(self) -> None:
+        username, password = self._user_login
+        try:
+            self.robot.authenticate(username, password, timeout=AUTH_TIMEOUT)
+        except SdkError as err:
+            raise AuthFailure(self.describe_rpc_error(err, password)) from None
+
+    def describe_rpc_error(self, err: Exception, secret: str | None = None) -> str:
+        """One line for a failed robot call, with ``secret`` scrubbed should it appear."""
+        if isinstance(err, RetryableRpcError):
+            text = (f"robot {self.target} is unreachable ({type(err).__name__}); "
+                    "retrying (is it powered on and on the network?)")
+        elif isinstance(err, RpcError):
+            text = f"robot {self.target} refused the call ({type(err).__name__}): {err}"
+        else:
+            text = f"robot {self.target} answered with an error ({type(err).__name__}): {err}"
+        text = " ".join(text.split())[:300]
+        if secret:
+            text = text.replace(secret, "***")
+        return text
