@@ -19,6 +19,7 @@ It hands ``V4L2Source`` its three injectable parts:
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import itertools
 import os
@@ -30,7 +31,6 @@ from typing import Dict, List, Optional, Tuple
 
 import cv2
 import numpy as np
-
 from camera_service.sources.discovery import VideoTree
 from camera_service.sources.synthetic import render_test_pattern
 from camera_service.sources.v4l2_ioctl import (
@@ -169,10 +169,8 @@ class FakeV4L2World:
 
     @staticmethod
     def _remove(path: str) -> None:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.remove(path)
-        except FileNotFoundError:
-            pass
 
     # -- what V4L2Source gets injected ----------------------------------------------------
     def camera_at(self, path: str) -> Optional[FakeCamera]:
@@ -213,6 +211,10 @@ class FakeV4L2World:
             return sorted(self._handles.values())
 
 
+# OpenCV properties the fake capture maps onto controls, as OpenCV's V4L2 backend does.
+_PROPERTY_CONTROLS = {cv2.CAP_PROP_BRIGHTNESS: 0x00980900, cv2.CAP_PROP_CONTRAST: 0x00980901}
+
+
 def _nearest(options: List[Tuple[int, int]], width: int, height: int) -> Tuple[int, int]:
     return min(options, key=lambda size: abs(size[0] - width) + abs(size[1] - height))
 
@@ -236,7 +238,7 @@ class FakeCapture:
         self._next_due = 0.0
         self.set_calls: List[Tuple[int, float]] = []
 
-    def isOpened(self) -> bool:  # noqa: N802 (OpenCV's name)
+    def isOpened(self) -> bool:
         return self._handle is not None
 
     def _modes(self) -> Dict[Tuple[int, int], float]:
@@ -265,6 +267,8 @@ class FakeCapture:
             self.fps = float(value)
         elif prop == cv2.CAP_PROP_CONVERT_RGB:
             self.convert_rgb = bool(value)
+        elif prop in _PROPERTY_CONTROLS:
+            self._camera.values[_PROPERTY_CONTROLS[prop]] = int(value)
         else:
             return False
         self.fps = min(self.fps, self._modes()[self.size])
@@ -281,6 +285,8 @@ class FakeCapture:
             return float(self.size[1])
         if prop == cv2.CAP_PROP_FPS:
             return self.fps
+        if prop in _PROPERTY_CONTROLS:
+            return float(self._camera.values[_PROPERTY_CONTROLS[prop]])
         return -1.0
 
     def read(self) -> Tuple[bool, Optional[np.ndarray]]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 
 import pytest
-
 from camera_service.sources.base import SourceSettings
 from camera_service.sources.discovery import (
     DeviceNotFound,
@@ -15,6 +14,7 @@ from camera_service.sources.discovery import (
     preferred_path,
     stable_name,
 )
+
 from fake_cameras.v4l2_world import FakeCamera, FakeV4L2World
 
 
