@@ -20,8 +20,9 @@ import threading
 from pathlib import Path
 from typing import List, Tuple
 
+from camera_service.robot.credentials import CredentialsError
 from camera_service.viewer.http_api import ViewerServer
-from camera_service.viewer.login import Login, LoginError, PasswordLogin, read_payload_login
+from camera_service.viewer.login import Login, PasswordLogin, read_payload_login
 from camera_service.viewer.robot_link import RobotLink, RobotTarget
 
 DEFAULT_LISTEN = "127.0.0.1:8080"
@@ -60,7 +61,7 @@ def parse_listen(text: str) -> Tuple[str, int]:
 
 
 def login_from_args(args: argparse.Namespace) -> Login:
-    """The login the arguments ask for. Raises ``LoginError`` / ``UsageError``."""
+    """The login the arguments ask for. Raises ``CredentialsError`` / ``UsageError``."""
     if args.payload_credentials_file is not None:
         if args.username or args.password:
             raise UsageError("give either --username/--password or --payload-credentials-file")
@@ -115,7 +116,7 @@ def main(argv: List[str] | None = None) -> int:
     try:
         server = start_viewer(target_from_args(args), login_from_args(args),
                               parse_listen(args.listen))
-    except (UsageError, LoginError) as err:
+    except (UsageError, CredentialsError) as err:
         print(f"viewer: error: {err}", file=sys.stderr)
         return 2
     print(f"viewer: open {server.url} (robot {server.link.target}, "

@@ -17,9 +17,7 @@ from bosdyn.client.payload_registration import (
 )
 from bosdyn.client.robot import Robot
 
-
-class LoginError(ValueError):
-    """Credentials are missing or malformed. The message is one line naming the fix."""
+from camera_service.robot.credentials import read_credentials_file
 
 
 class Login(abc.ABC):
@@ -73,22 +71,10 @@ class PayloadLogin(Login):
 
 
 def read_payload_login(path: Path) -> PayloadLogin:
-    """Read a payload credentials file: GUID on line 1, secret on line 2.
-
-    Raises ``LoginError`` with a one-line message that never contains the file's contents.
-    """
-    hint = "it must hold the payload GUID on line 1 and its secret on line 2"
-    try:
-        lines = [line.strip() for line in Path(path).read_text().splitlines() if line.strip()]
-    except FileNotFoundError:
-        raise LoginError(f"payload credentials file {path} not found; {hint}") from None
-    except (OSError, UnicodeDecodeError) as err:
-        reason = getattr(err, "strerror", None) or type(err).__name__
-        problem = f"cannot read payload credentials file {path} ({reason})"
-        raise LoginError(f"{problem}; {hint}") from None
-    if len(lines) != 2:
-        raise LoginError(f"payload credentials file {path} is malformed; {hint}")
-    return PayloadLogin(lines[0], lines[1])
+    """Log in as the payload whose CORE I/O credentials file is ``path`` (GUID on line 1,
+    secret on line 2). Raises ``CredentialsError`` with a one-line, secret-free message."""
+    credentials = read_credentials_file(str(path))
+    return PayloadLogin(credentials.guid, credentials.secret)
 
 
 _REFUSAL_REASONS = (

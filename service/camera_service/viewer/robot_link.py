@@ -144,6 +144,8 @@ def rpc_reason(err: SdkError) -> str:
     details = getattr(getattr(err, "error", None), "details", None)
     text = details() if callable(details) else getattr(err, "error_message", "") or str(err)
     text = " ".join(str(text).split()) or type(err).__name__
+    if text.startswith("failed to connect to all addresses"):
+        text = f"cannot connect ({text.rsplit(': ', 1)[-1]})"
     return text if len(text) <= 200 else text[:197] + "..."
 
 
