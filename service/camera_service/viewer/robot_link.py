@@ -13,7 +13,7 @@ Failures become ``ViewerError`` subclasses whose ``message`` is one line for the
 - ``ServiceUnreachable``: the robot answers but the image service behind it does not.
 - ``UnknownService``: no image service of that name is in the robot's directory.
 - ``SourceFault``: the service answered with a non-OK image status; the message carries the
-  service's own explanation (its header message or its active service fault).
+  service's own explanation (see ``_source_fault``).
 No message contains a password, secret or token.
 """
 
@@ -413,16 +413,19 @@ class RobotLink:
         self, session: _Session, service: str, source: str, err: ResponseError
     ) -> SourceFault:
         """A ``SourceFault`` explaining ``err``: the image status in words, then the
-        service's own explanation (its active fault for this source, else its header
-        message)."""
-        status = ""
+        service's own explanation - the messages it put in the image response (ImageResponse
+        has no message field; services use ``custom_param_error.error_messages``), else its
+        active robot fault for this source, else the response header's message."""
+        status, messages = "", []
         for image_response in getattr(err.response, "image_responses", []):
             if image_response.status != image_pb2.ImageResponse.STATUS_OK:
                 status = image_pb2.ImageResponse.Status.Name(image_response.status)
+                messages = list(image_response.custom_param_error.error_messages)
                 break
         what = _status_text(status) if status else type(err).__name__
         header_message = err.response.header.error.message if err.response is not None else ""
-        detail = self._active_fault_text(session, service, source) or header_message
+        detail = ("; ".join(messages) or self._active_fault_text(session, service, source)
+                  or header_message)
         message = f"{source}: {what}" + (f" - {detail}" if detail else "")
         return SourceFault(message, status=status)
 
