@@ -1,0 +1,192 @@
+"""Wiring: sources -> capture threads -> frame store -> encode-once cache -> ImageService
+servicer on a gRPC server, and the robot link (auth, registration, faults, time sync).
+
+``CameraService`` starts serving and capturing at once, whether or not the robot is
+reachable; the robot link catches up in the background. ``run`` adds the signal handling:
+SIGTERM/SIGINT unregister, stop capture and return within 5 seconds; SIGUSR1 logs the
+pipeline counters.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import threading
+import time
+from concurrent import futures
+from typing import Dict, List, Sequence
+
+import grpc
+from bosdyn.api import image_service_pb2_grpc
+
+from camera_service.config import Config
+from camera_service.errors import ConfigError
+from camera_service.imaging.servicer import ImageServicer
+from camera_service.pipeline.capture import CaptureThread
+from camera_service.pipeline.frame_store import FrameStore
+from camera_service.pipeline.output_cache import OutputCache
+from camera_service.robot.credentials import check_credentials, read_credentials_file
+from camera_service.robot.faults import FaultReporter
+from camera_service.robot.link import RobotLink
+from camera_service.robot.registration import Registration, ServiceEndpoint
+from camera_service.robot.session import RobotSession, RobotTarget
+from camera_service.robot.time_sync import RobotClock
+from camera_service.sources.base import CameraSource
+
+_LOG = logging.getLogger(__name__)
+FALLBACK_HOST_IP = "192.168.50.5"  # the CORE I/O's address toward the robot
+MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+
+
+class StartupError(RuntimeError):
+    """The service cannot start (e.g. its port is taken); one line, exit non-zero."""
+
+
+def detect_host_ip(robot_hostname: str) -> str:
+    """This host's address on the route to the robot (no packet is sent), else the
+    CORE I/O default."""
+    try:
+        robot_ip = socket.gethostbyname(robot_hostname)
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect((robot_ip, 9))
+            return probe.getsockname()[0]
+    except OSError:
+        return FALLBACK_HOST_IP
+
+
+def make_session(config: Config) -> RobotSession:
+    """The robot session for ``config`` (payload credentials, or user login in external
+    mode). Raises ``ConfigError`` for credentials that cannot work."""
+    robot = config.robot
+    target = RobotTarget(robot.hostname, robot.port, robot.ca_cert)
+    name = config.service.name
+    if robot.guid is not None:
+        try:
+            creds = check_credentials(robot.guid, robot.secret or "", "--guid/--secret")
+        except Exception as err:
+            raise ConfigError("robot.guid", str(err)) from None
+        return RobotSession(target, credentials=lambda: creds, client_name=name)
+    if robot.mode == "external":
+        username = os.environ.get("BOSDYN_CLIENT_USERNAME")
+        password = os.environ.get("BOSDYN_CLIENT_PASSWORD")
+        if not username or not password:
+            raise ConfigError("robot.mode", "external mode logs in as a user: set "
+                              "BOSDYN_CLIENT_USERNAME and BOSDYN_CLIENT_PASSWORD")
+        return RobotSession(target, user_login=(username, password), client_name=name)
+    path = robot.payload_credentials_file
+    return RobotSession(target, credentials=lambda: read_credentials_file(path),
+                        client_name=name)
+
+
+class CameraService:
+    """The whole service for one ``Config``; ``start`` then ``stop``.
+
+    Observable state (tests, benchmarks): ``cache.stats()`` (encode counters), ``faults``
+    (``desired()`` = cameras currently faulted), ``link.connected``, ``registration``,
+    ``captures`` (``frames_captured`` per source), ``port`` (the bound port).
+    """
+
+    def __init__(self, config: Config, sources: Sequence[CameraSource] | None = None,
+                 session: RobotSession | None = None) -> None:
+        self.config = config
+        self.sources = list(sources) if sources is not None else config.build_sources()
+        service = config.service
+        self.store = FrameStore()
+        self.cache = OutputCache(enabled=service.encode_cache)
+        self.clock = RobotClock()
+        self.link: RobotLink | None = None
+        self.faults = FaultReporter(service.name, on_change=self._fault_changed)
+        self.captures = [CaptureThread(source, self.store, self.faults.set_camera_state)
+                         for source in self.sources]
+        self.servicer = ImageServicer(self.captures, self.store, self.cache,
+                                      to_robot_time=self.clock.robot_timestamp)
+        self.server = grpc.server(
+            futures.ThreadPoolExecutor(max_workers=service.workers,
+                                       thread_name_prefix="grpc"),
+            options=[("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+                     ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+                     ("grpc.so_reuseport", 0)])
+        image_service_pb2_grpc.add_ImageServiceServicer_to_server(self.servicer, self.server)
+        self.port = self._bind(service.bind, service.port)
+        host_ip = config.robot.host_ip
+        if host_ip == "auto":
+            host_ip = detect_host_ip(config.robot.hostname)
+        self.registration = Registration(ServiceEndpoint(
+            service.name, service.authority, host_ip, self.port,
+            liveness_timeout=config.robot.keepalive_seconds * 3))
+        self._session = session
+
+    def _bind(self, address: str, port: int) -> int:
+        try:
+            bound = self.server.add_insecure_port(f"{address}:{port}")
+        except RuntimeError:
+            bound = 0
+        if bound == 0:
+            raise StartupError(f"cannot listen on {address}:{port}: the port is in use or the "
+                               "address is not local; choose another with --port")
+        return bound
+
+    def start(self) -> None:
+        """Start capturing, serving and (in the background) the robot link."""
+        for capture in self.captures:
+            capture.start()
+        self.server.start()
+        _LOG.info("serving ImageService on port %d with %d source(s): %s", self.port,
+                  len(self.captures), ", ".join(c.name for c in self.captures) or "none")
+        session = self._session or make_session(self.config)
+        self.link = RobotLink(session, self.registration, self.faults, self.clock,
+                              keepalive_seconds=self.config.robot.keepalive_seconds)
+        self.link.start()
+
+    def stop(self, timeout: float = 4.5) -> None:
+        """Unregister, stop serving and capturing, all within ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        if self.link is not None:
+            self.link.stop(timeout=timeout * 0.5)
+        self.server.stop(grace=min(0.5, max(0.0, deadline - time.monotonic())))
+        threads = [threading.Thread(target=c.stop, args=(max(0.1, deadline -
+                   time.monotonic() - 0.1),), daemon=True) for c in self.captures]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        _LOG.info("stopped")
+
+    def counters(self) -> Dict[str, object]:
+        """Pipeline counters for logs and benchmarks."""
+        stats: Dict[str, object] = dict(self.cache.stats())
+        stats["frames"] = {c.name: c.frames_captured for c in self.captures}
+        stats["faulted"] = sorted(self.faults.desired())
+        stats["robot_connected"] = bool(self.link and self.link.connected)
+        return stats
+
+    def _fault_changed(self) -> None:
+        if self.link is not None:
+            self.link.wake()
+
+
+def run(config: Config) -> int:
+    """Run until SIGTERM/SIGINT; returns the exit status."""
+    stop = threading.Event()
+    try:
+        service = CameraService(config)
+    except StartupError as err:
+        _LOG.error("%s", err)
+        return 1
+    previous: List = []
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        previous.append((signum, signal.signal(signum, lambda *_: stop.set())))
+    if hasattr(signal, "SIGUSR1"):
+        signal.signal(signal.SIGUSR1, lambda *_: _LOG.info("counters: %s", service.counters()))
+    service.start()
+    try:
+        while not stop.wait(1.0):
+            pass
+    finally:
+        _LOG.info("shutting down")
+        service.stop()
+        for signum, handler in previous:
+            signal.signal(signum, handler)
+    return 0

@@ -1,0 +1,262 @@
+"""Configuration: dataclasses, the YAML file, and validation.
+
+Schema (every key optional; defaults fit a CORE I/O)::
+
+    robot:
+      hostname: 192.168.50.3          # robot address seen from the CORE I/O
+      port: 443                       # robot's gRPC/TLS port (the simulator uses another)
+      ca_cert: null                   # robot CA certificate file; null = SDK's built-in CA
+      payload_credentials_file: /opt/payload_credentials/payload_guid_and_secret
+      guid: null                      # instead of the file (SDK example's --guid/--secret)
+      secret: null
+      mode: payload                   # payload | external (user login from
+                                      #   BOSDYN_CLIENT_USERNAME / BOSDYN_CLIENT_PASSWORD)
+      host_ip: auto                   # address the robot reaches this service at;
+                                      #   auto = this host's address on the route to the robot
+      keepalive_seconds: 10           # directory keep-alive period
+    service:
+      port: 21230                     # CORE I/O firewall allows 21000-22000 (not 21443)
+      bind: 0.0.0.0
+      name: camera-image-service      # directory name
+      authority: camera-image-service
+      jpeg_quality: 75                # default for sources that do not set their own
+      workers: 8                      # gRPC worker threads
+      encode_cache: true              # false = re-encode per request (benchmark baseline)
+    log_level: info                   # debug | info | warning
+    sources:                          # default: every V4L2 camera present (device: all)
+      - name: front                   # image source name shown on the tablet (unique)
+        type: synthetic               # synthetic | v4l2 | url | file
+        width: 1280                   # optional: requested size and rate
+        height: 720
+        fps: 30
+        jpeg_quality: 80              # optional
+        native_jpeg: true             # ... plus the keys of that type (see Camera sources)
+
+``ConfigError(key, problem)`` names the dotted key (``sources[1].fps``) and the problem.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field, fields
+from typing import Any, Dict, List
+
+import yaml
+
+from camera_service.errors import ConfigError
+from camera_service.robot.credentials import DEFAULT_CREDENTIALS_FILE
+from camera_service.sources import create_source, known_kinds
+from camera_service.sources.base import CameraSource, SourceSettings
+
+DEFAULT_ROBOT = "192.168.50.3"
+DEFAULT_PORT = 21230
+DEFAULT_NAME = "camera-image-service"
+CONFIG_ENV = "CAMERA_SERVICE_CONFIG"
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
+
+
+@dataclass
+class RobotConfig:
+    hostname: str = DEFAULT_ROBOT
+    port: int = 443
+    ca_cert: str | None = None
+    payload_credentials_file: str = DEFAULT_CREDENTIALS_FILE
+    guid: str | None = None
+    secret: str | None = field(default=None, repr=False)
+    mode: str = "payload"
+    host_ip: str = "auto"
+    keepalive_seconds: float = 10.0
+
+
+@dataclass
+class ServiceConfig:
+    port: int = DEFAULT_PORT
+    bind: str = "0.0.0.0"
+    name: str = DEFAULT_NAME
+    authority: str = DEFAULT_NAME
+    jpeg_quality: int = 75
+    workers: int = 8
+    encode_cache: bool = True
+
+
+@dataclass
+class SourceConfig:
+    """One ``sources`` entry: its kind and the settings handed to that kind."""
+
+    type: str
+    settings: SourceSettings
+
+
+@dataclass
+class Config:
+    robot: RobotConfig = field(default_factory=RobotConfig)
+    service: ServiceConfig = field(default_factory=ServiceConfig)
+    sources: List[SourceConfig] = field(default_factory=list)
+    log_level: str = "info"
+
+    def build_sources(self) -> List[CameraSource]:
+        """Create the camera sources (``device: all`` expanded). Raises ``ConfigError`` with
+        the entry's key."""
+        from camera_service.sources.discovery import expand_sources
+
+        pairs = [(entry.type, entry.settings) for entry in self.sources or default_sources()]
+        index_of = {id(settings): i for i, (_, settings) in enumerate(pairs)}
+        built = []
+        for kind, settings in expand_sources(pairs):
+            try:
+                built.append(create_source(kind, settings))
+            except ConfigError as err:
+                where = index_of.get(id(settings))
+                prefix = f"sources[{where}]" if where is not None else f"sources.{settings.name}"
+                raise ConfigError(f"{prefix}.{err.key}", err.problem) from None
+        names = [source.name for source in built]
+        duplicates = sorted({name for name in names if names.count(name) > 1})
+        if duplicates:
+            raise ConfigError("sources", f"two sources are named {duplicates[0]!r}; "
+                              "give each a unique name")
+        return built
+
+
+def default_sources() -> List[SourceConfig]:
+    """Every V4L2 camera present, each under a stable name."""
+    return [SourceConfig("v4l2", SourceSettings("camera", options={"device": "all"}))]
+
+
+# -- validation helpers ------------------------------------------------------------------
+_TYPE_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "true or false"}
+
+
+def _typed(value: Any, kind: type, key: str, optional: bool = False) -> Any:
+    if value is None and optional:
+        return None
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if kind is str and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise ConfigError(key, f"must be {_TYPE_NAMES[kind]}, got {value!r}")
+    return value
+
+
+def _in_range(value: float, low: float, high: float, key: str) -> None:
+    if not low <= value <= high:
+        raise ConfigError(key, f"must be between {low:g} and {high:g}, got {value!r}")
+
+
+def _mapping(data: Any, key: str) -> Dict[str, Any]:
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(key, f"must be a mapping (key: value lines), got {type(data).__name__}")
+    return data
+
+
+_ROBOT_TYPES = {"hostname": str, "port": int, "ca_cert": str, "payload_credentials_file": str,
+                "guid": str, "secret": str, "mode": str, "host_ip": str,
+                "keepalive_seconds": float}
+_SERVICE_TYPES = {"port": int, "bind": str, "name": str, "authority": str, "jpeg_quality": int,
+                  "workers": int, "encode_cache": bool}
+_OPTIONAL = {"ca_cert", "guid", "secret"}
+
+
+def _section(cls, data: Any, key: str, types: Dict[str, type]):
+    data = _mapping(data, key)
+    known = [f.name for f in fields(cls)]
+    for name in data:
+        if name not in types:
+            raise ConfigError(f"{key}.{name}", f"unknown key; {key} accepts {', '.join(known)}")
+    values = {name: _typed(value, types[name], f"{key}.{name}", optional=name in _OPTIONAL)
+              for name, value in data.items()}
+    return cls(**values)
+
+
+def check(config: Config) -> Config:
+    """Validate values across the whole config (ranges, names); returns it."""
+    robot, service = config.robot, config.service
+    _in_range(robot.port, 1, 65535, "robot.port")
+    _in_range(service.port, 0, 65535, "service.port")
+    _in_range(service.jpeg_quality, 1, 100, "service.jpeg_quality")
+    _in_range(service.workers, 1, 64, "service.workers")
+    _in_range(robot.keepalive_seconds, 0.5, 600, "robot.keepalive_seconds")
+    if robot.mode not in ("payload", "external"):
+        raise ConfigError("robot.mode", f"must be payload or external, got {robot.mode!r}")
+    if not robot.hostname:
+        raise ConfigError("robot.hostname", "must not be empty")
+    if (robot.guid is None) != (robot.secret is None):
+        raise ConfigError("robot.guid" if robot.guid is None else "robot.secret",
+                          "guid and secret go together; give both or neither")
+    if robot.ca_cert is not None and not os.path.isfile(robot.ca_cert):
+        raise ConfigError("robot.ca_cert", f"file {robot.ca_cert} does not exist")
+    for key in ("name", "authority"):
+        if not _NAME_RE.match(getattr(service, key)):
+            raise ConfigError(f"service.{key}", "must be letters, digits, '-', '_' or '.'")
+    if config.log_level not in ("debug", "info", "warning"):
+        raise ConfigError("log_level", f"must be debug, info or warning, got "
+                          f"{config.log_level!r}")
+    return config
+
+
+_SOURCE_COMMON = {"width": int, "height": int, "fps": float, "jpeg_quality": int}
+
+
+def parse_source(data: Any, key: str, default_quality: int) -> SourceConfig:
+    """One ``sources`` entry; kind-specific keys go to ``settings.options`` unchecked (the
+    kind checks them when the source is built)."""
+    data = dict(_mapping(data, key))
+    for required in ("name", "type"):
+        if required not in data:
+            raise ConfigError(f"{key}.{required}", "is required")
+    name = _typed(data.pop("name"), str, f"{key}.name")
+    if not _NAME_RE.match(name):
+        raise ConfigError(f"{key}.name", "must be letters, digits, '-', '_' or '.' "
+                          f"(up to 63), got {name!r}")
+    kind = _typed(data.pop("type"), str, f"{key}.type")
+    if kind not in known_kinds():
+        raise ConfigError(f"{key}.type", f"unknown source type {kind!r}; use one of "
+                          f"{', '.join(known_kinds())}")
+    common = {k: _typed(data.pop(k), t, f"{key}.{k}", optional=True)
+              for k, t in _SOURCE_COMMON.items() if k in data}
+    for size_key in ("width", "height"):
+        if common.get(size_key) is not None:
+            _in_range(common[size_key], 16, 8192, f"{key}.{size_key}")
+    if common.get("fps") is not None:
+        _in_range(common["fps"], 0.1, 240, f"{key}.fps")
+    quality = common.pop("jpeg_quality", None) or default_quality
+    _in_range(quality, 1, 100, f"{key}.jpeg_quality")
+    settings = SourceSettings(name, jpeg_quality=quality, options=data, **common)
+    return SourceConfig(kind, settings)
+
+
+def from_mapping(data: Any) -> Config:
+    """A validated ``Config`` from parsed YAML (``None`` = all defaults)."""
+    data = _mapping(data, "(top level)")
+    allowed = ("robot", "service", "sources", "log_level")
+    for key in data:
+        if key not in allowed:
+            raise ConfigError(key, f"unknown top-level key; use {', '.join(allowed)}")
+    robot = _section(RobotConfig, data.get("robot"), "robot", _ROBOT_TYPES)
+    service = _section(ServiceConfig, data.get("service"), "service", _SERVICE_TYPES)
+    raw_sources = data.get("sources") or []
+    if not isinstance(raw_sources, list):
+        raise ConfigError("sources", "must be a list of entries ('- name: ...')")
+    sources = [parse_source(entry, f"sources[{i}]", service.jpeg_quality)
+               for i, entry in enumerate(raw_sources)]
+    log_level = _typed(data.get("log_level", "info"), str, "log_level")
+    return check(Config(robot, service, sources, log_level))
+
+
+def load(path: str) -> Config:
+    """Read and validate a YAML config file. Raises ``ConfigError``."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = yaml.safe_load(handle)
+    except OSError as err:
+        raise ConfigError("--config", f"cannot read {path}: {err.strerror}") from None
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(err, "problem", None) or "invalid YAML"
+        raise ConfigError("--config", f"{path} is not valid YAML{where}: {problem}") from None
+    return from_mapping(data)
+
