@@ -1,0 +1,74 @@
+"""Capture thread: frames flow, failures are reported once and recovered, stop is prompt."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from camera_service.backoff import Backoff
+from camera_service.pipeline.capture import CaptureThread
+from camera_service.pipeline.frame_store import FrameStore
+from camera_service.sources import create_source
+from camera_service.sources.base import SourceSettings
+
+
+def _wait(predicate, timeout=5.0):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "condition not reached"
+        time.sleep(0.01)
+
+
+def _synthetic(**options):
+    return create_source("synthetic", SourceSettings("cam", width=64, height=48, fps=100,
+                                                     options=options))
+
+
+def test_failure_reported_once_then_recovery(caplog):
+    source = _synthetic(fail_after_frames=3)
+    store = FrameStore()
+    events = []
+    capture = CaptureThread(source, store, lambda name, reason: events.append((name, reason)),
+                            backoff=Backoff(initial=0.02, maximum=0.05))
+    caplog.set_level(logging.DEBUG, logger="camera_service.pipeline.capture")
+    capture.start()
+    try:
+        _wait(lambda: store.failure("cam") is not None)
+        time.sleep(0.3)  # several quiet retries happen meanwhile
+        assert len(events) == 1 and events[0][0] == "cam" and "stopped delivering" in events[0][1]
+        warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+        assert len(warnings) == 1
+        source.resume()
+        _wait(lambda: store.latest("cam") is not None)
+        _wait(lambda: len(events) == 2)
+        assert events[1] == ("cam", None)
+        assert source.open_count >= 2
+    finally:
+        capture.stop()
+
+
+def test_source_absent_at_start_is_retried_until_it_appears():
+    source = _synthetic()
+    source.stop_delivering()
+    store = FrameStore()
+    capture = CaptureThread(source, store, backoff=Backoff(initial=0.02, maximum=0.05))
+    capture.start()
+    try:
+        _wait(lambda: store.failure("cam") is not None)
+        assert capture.info is None
+        source.resume()
+        _wait(lambda: store.latest("cam") is not None)
+        assert capture.info.width == 64
+    finally:
+        capture.stop()
+
+
+def test_stop_returns_promptly_and_captures_at_source_rate():
+    source = create_source("synthetic", SourceSettings("cam", width=64, height=48, fps=20))
+    capture = CaptureThread(source, FrameStore())
+    capture.start()
+    time.sleep(0.5)
+    start = time.monotonic()
+    capture.stop(timeout=2.0)
+    assert time.monotonic() - start < 1.0
+    assert 5 <= capture.frames_captured <= 15
