@@ -1,0 +1,21 @@
+"""Pytest plugin: the ``robot_sim`` fixture, a running in-process ``RobotSimulator``.
+
+Enable with ``pytest_plugins = ["robot_sim.pytest_plugin"]`` in a conftest.py. The simulator
+serves on a free loopback port with its state (CA, credentials, robot.json) in the test's
+tmp_path, and is stopped after the test.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import pytest
+
+from robot_sim.simulator import RobotSimulator
+
+
+@pytest.fixture
+def robot_sim(tmp_path) -> Iterator[RobotSimulator]:
+    """A started ``RobotSimulator``; see ``robot_sim.simulator.RobotSimulator``."""
+    with RobotSimulator(state_dir=tmp_path / "robot_sim") as simulator:
+        yield simulator

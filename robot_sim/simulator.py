@@ -1,0 +1,187 @@
+"""``RobotSimulator``: the simulated robot running inside the calling process."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import shutil
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import List, Union
+
+from bosdyn.api import directory_pb2, service_fault_pb2
+
+from robot_sim import certs
+from robot_sim.clock import DEFAULT_SKEW_SECONDS, RobotClock
+from robot_sim.dispatch import Dispatcher
+from robot_sim.handle import PAYLOAD_CREDENTIALS_FILE, SimulatorHandle, write_facts
+from robot_sim.routing import Router
+from robot_sim.server import SimServer
+from robot_sim.services import collect_handlers
+from robot_sim.state import RobotState
+
+LOG = logging.getLogger("robot_sim")
+LIVENESS_CHECK_SECONDS = 0.2
+DEFAULT_USERNAME = "user"
+
+
+class RobotSimulator(SimulatorHandle):
+    """A stand-in Spot robot serving the bosdyn gRPC API over TLS on one port.
+
+    Use as a context manager (or call ``start``/``stop``). ``state_dir`` receives the CA,
+    the server certificate, the payload credentials file and ``robot.json``; None means a
+    temporary folder removed on ``stop``. ``address`` is what clients should connect to
+    (defaults to ``bind``, or 127.0.0.1 when binding all interfaces).
+    """
+
+    def __init__(
+        self,
+        state_dir: Union[str, Path, None] = None,
+        port: int = 0,
+        bind: str = "127.0.0.1",
+        address: str | None = None,
+        username: str = DEFAULT_USERNAME,
+        password: str | None = None,
+        clock_skew_seconds: float = DEFAULT_SKEW_SECONDS,
+    ) -> None:
+        self._own_dir = state_dir is None
+        self.state_dir = Path(state_dir or tempfile.mkdtemp(prefix="robot_sim-"))
+        self._bind = bind
+        self.address = address or (bind if bind not in ("0.0.0.0", "::", "") else "127.0.0.1")
+        self.port = port
+        self.username = username
+        self.password = password or secrets.token_urlsafe(12)
+        self.clock = RobotClock(clock_skew_seconds)
+        self.state = RobotState(self.clock, self.username, self.password)
+        self._router = Router()
+        self._handlers = collect_handlers(self.state)
+        self._dispatcher = Dispatcher(self.state, self._handlers, self._router)
+        self._server: SimServer | None = None
+        self._events_lock = threading.Lock()
+        self._event_generation = 0
+        self._stopped = threading.Event()
+        self._liveness_thread: threading.Thread | None = None
+
+    # ----- lifetime -------------------------------------------------------------------
+    def start(self) -> RobotSimulator:
+        """Generate certificates and credentials, serve, write ``robot.json``."""
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        extra_hosts = {self._bind, self.address}
+        self.ca_cert, cert_pem, key_pem = certs.write_certificates(self.state_dir, extra_hosts)
+        self.payload_guid = str(uuid.uuid4())
+        payload_secret = secrets.token_hex(16)
+        self.payload_credentials_file = self.state_dir / PAYLOAD_CREDENTIALS_FILE
+        self.payload_credentials_file.write_text(f"{self.payload_guid}\n{payload_secret}\n")
+        self.payload_credentials_file.chmod(0o600)
+        self.state.add_payload(self.payload_guid, payload_secret, authorized=True)
+        self._server = SimServer(self._dispatcher, self._bind, self.port, cert_pem, key_pem)
+        self._server.start()
+        self.port = self._server.port
+        write_facts(self.state_dir, self.facts())
+        self._stopped.clear()
+        self._liveness_thread = threading.Thread(target=self._watch_liveness,
+                                                 name="robot_sim-liveness", daemon=True)
+        self._liveness_thread.start()
+        LOG.info("robot simulator ready on %s:%d (address %s)", self._bind, self.port,
+                 self.address)
+        return self
+
+    def stop(self) -> None:
+        """Stop serving for good (pending life events are cancelled)."""
+        with self._events_lock:
+            self._event_generation += 1
+        self._stopped.set()
+        if self._server is not None:
+            self._server.stop()
+        self._router.close()
+        if self._liveness_thread is not None:
+            self._liveness_thread.join(2)
+        if self._own_dir:
+            shutil.rmtree(self.state_dir, ignore_errors=True)
+
+    def __enter__(self) -> RobotSimulator:
+        return self.start()
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
+
+    def _watch_liveness(self) -> None:
+        while not self._stopped.wait(LIVENESS_CHECK_SECONDS):
+            self.state.check_liveness()
+
+    # ----- life events ----------------------------------------------------------------
+    @property
+    def serving(self) -> bool:
+        """True while the robot accepts connections."""
+        return self._server is not None and self._server.serving
+
+    def _down_for(self, seconds: float) -> None:
+        """Drop connections now and serve again after ``seconds`` (in the background)."""
+        assert self._server is not None, "start() the simulator first"
+        with self._events_lock:
+            self._event_generation += 1
+            generation = self._event_generation
+        self._server.stop()
+
+        def come_back() -> None:
+            if self._stopped.wait(seconds):
+                return
+            with self._events_lock:
+                if generation != self._event_generation:
+                    return
+                self._server.start()
+            LOG.info("robot back up on port %d", self.port)
+
+        threading.Thread(target=come_back, name="robot_sim-up", daemon=True).start()
+
+    def reboot(self, down_seconds: float = 1.0, invalidate_tokens: bool = False) -> None:
+        """Simulate a robot reboot; returns once the robot is down.
+
+        Connections drop, registered services and faults are forgotten, and the robot serves
+        again after ``down_seconds``. Tokens stay valid unless ``invalidate_tokens`` (as if
+        the robot's signing key changed).
+        """
+        LOG.info("reboot: down for %g s%s", down_seconds,
+                 ", tokens invalidated" if invalidate_tokens else "")
+        self._down_for(down_seconds)
+        self.state.forget_registrations()
+        if invalidate_tokens:
+            self.state.tokens.rotate_key()
+
+    def refuse_connections(self, seconds: float) -> None:
+        """Refuse connections for ``seconds`` (robot not up yet); state is kept."""
+        LOG.info("refusing connections for %g s", seconds)
+        self._down_for(seconds)
+
+    def set_latency(self, seconds: float) -> None:
+        """Delay every call by ``seconds`` from now on (0 to stop)."""
+        LOG.info("latency set to %g s", seconds)
+        self._dispatcher.latency_seconds = max(0.0, float(seconds))
+
+    def wait_until_serving(self, timeout: float = 10) -> None:
+        """Block until the robot accepts connections. Raises TimeoutError."""
+        deadline = time.monotonic() + timeout
+        while not self.serving:
+            if time.monotonic() >= deadline:
+                raise TimeoutError(f"robot simulator not serving after {timeout:g} s")
+            time.sleep(0.02)
+
+    # ----- queries and accounts -------------------------------------------------------
+    def directory_entries(self) -> List[directory_pb2.ServiceEntry]:
+        """All directory entries (robot services first, then registered ones)."""
+        return self.state.directory_entries()
+
+    def active_faults(self) -> List[service_fault_pb2.ServiceFault]:
+        """The active service faults."""
+        return self.state.active_faults()
+
+    def add_payload(self, guid: str, secret: str, authorized: bool = True) -> None:
+        """Make a payload known to the robot."""
+        self.state.add_payload(guid, secret, authorized)
+
+    def set_payload_authorized(self, guid: str, authorized: bool) -> None:
+        """Authorize or revoke a payload (KeyError if unknown)."""
+        self.state.set_payload_authorized(guid, authorized)
