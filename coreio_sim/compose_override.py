@@ -93,7 +93,7 @@ def _adapt_volumes(
         if not source or not _is_path(source):
             continue  # named or anonymous volume
         real = PurePosixPath(source)
-        if real == CREDENTIALS_PATH:
+        if real in (CREDENTIALS_PATH, CREDENTIALS_PATH.parent):
             result.credentials_mounted = True
         if real.is_absolute():
             if not tree.maps(real):

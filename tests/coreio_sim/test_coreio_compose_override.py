@@ -53,6 +53,13 @@ def test_coreio_paths_are_moved_into_the_tree_other_paths_are_not(tree):
     assert not override.notes
 
 
+def test_credentials_folder_mount_counts_as_credentials_and_is_created(tree):
+    compose = _service(volumes=["/opt/payload_credentials:/opt/payload_credentials:ro"])
+    override = build_override(compose, tree, tree.extension_dir("cam"), journald_available=True)
+    assert override.credentials_mounted
+    assert override.directories == [tree.credentials_file.parent]
+
+
 def test_nothing_to_adapt_gives_an_empty_document(tree):
     compose = _service(volumes=["./config:/config:ro"], logging={"driver": "json-file"})
     override = build_override(compose, tree, tree.extension_dir("cam"), journald_available=False)
