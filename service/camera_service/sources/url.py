@@ -1,0 +1,224 @@
+"""Network cameras: HTTP(S) MJPEG streams and snapshot URLs, RTSP and other FFmpeg URLs.
+
+Options (``sources[].`` keys besides the common ones):
+- ``url`` (required): ``http://[user:pass@]host[:port]/path`` for MJPEG or JPEG snapshots,
+  ``rtsp://[user:pass@]host[:port]/path`` for RTSP (H.264/H.265/MJPEG via FFmpeg).
+- ``reader``: ``auto`` (default: ``mjpeg`` for http/https, ``ffmpeg`` otherwise), ``mjpeg``
+  (JPEG bytes passed through untouched: native JPEG) or ``ffmpeg`` (decoded to pixels).
+- ``timeout`` (seconds, default 5): connecting and waiting for each frame; a camera silent
+  for longer is reported as failed and reconnected by the capture loop.
+- ``rtsp_transport``: ``tcp`` (default; survives packet loss) or ``udp``.
+- ``verify_tls`` (bool, default true): check the HTTPS certificate (IP cameras often have
+  self-signed ones: set false for those).
+
+The common ``fps`` applies to snapshot URLs only (how often to fetch, default 5); streams run
+at the camera's rate and size. Credentials embedded in ``url`` never appear in logs or
+errors. ``open`` raises ``SourceUnavailable`` while the camera is unreachable and ``read``
+raises ``SourceError`` when the stream drops; the capture loop reconnects.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import threading
+import time
+import urllib.parse
+from typing import Iterator, Optional
+
+import cv2
+import numpy as np
+
+from camera_service.errors import ConfigError, SourceError, SourceUnavailable
+from camera_service.sources import register
+from camera_service.sources.base import CameraSource, Frame, SourceInfo, SourceSettings
+from camera_service.sources.file import FramePacer
+from camera_service.sources.url_mjpeg import HttpJpegStream, StreamError, jpeg_size, redact_url
+
+log = logging.getLogger(__name__)
+
+_OPTIONS = ("url", "reader", "timeout", "rtsp_transport", "verify_tls")
+_READERS = ("auto", "mjpeg", "ffmpeg")
+DEFAULT_SNAPSHOT_FPS = 5.0
+# OPENCV_FFMPEG_CAPTURE_OPTIONS is process-wide: opens that set it take turns.
+_FFMPEG_ENV_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _ffmpeg_options(options: str) -> Iterator[None]:
+    key = "OPENCV_FFMPEG_CAPTURE_OPTIONS"
+    with _FFMPEG_ENV_LOCK:
+        before = os.environ.get(key)
+        os.environ[key] = options
+        try:
+            yield
+        finally:
+            if before is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = before
+
+
+def _parse_url(options: dict) -> str:
+    url = options.get("url")
+    if not isinstance(url, str) or not url.strip():
+        raise ConfigError("url", "is required: the camera's stream address, e.g. "
+                          "rtsp://user:pass@192.168.50.20/stream1")
+    url = url.strip()
+    try:
+        parts = urllib.parse.urlsplit(url)
+        parts.port  # noqa: B018  (raises ValueError for a bad port)
+    except ValueError as err:
+        raise ConfigError("url", f"{redact_url(url)} is not a valid URL ({err})") from None
+    if not parts.scheme or not parts.hostname:
+        raise ConfigError("url", f"{redact_url(url)} needs a scheme and a host, e.g. "
+                          "http://192.168.50.20/video.mjpg")
+    return url
+
+
+def _positive(options: dict, key: str, default: float) -> float:
+    value = options.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        raise ConfigError(key, f"must be a number > 0, got {value!r}")
+    return float(value)
+
+
+def _choice(options: dict, key: str, choices: tuple, default: str) -> str:
+    value = options.get(key, default)
+    if value not in choices:
+        raise ConfigError(key, f"must be one of {', '.join(choices)}, got {value!r}")
+    return value
+
+
+@register("url")
+class UrlSource(CameraSource):
+    """A network camera (see module doc). ``open``/``read``/``close`` from one thread."""
+
+    def __init__(self, settings: SourceSettings) -> None:
+        super().__init__(settings)
+        options = dict(settings.options)
+        unknown = sorted(set(options) - set(_OPTIONS))
+        if unknown:
+            raise ConfigError(unknown[0], f"unknown option for a url source; use "
+                              f"{', '.join(_OPTIONS)}")
+        self.url = _parse_url(options)
+        self.shown_url = redact_url(self.url)
+        scheme = urllib.parse.urlsplit(self.url).scheme.lower()
+        reader = _choice(options, "reader", _READERS, "auto")
+        if reader == "auto":
+            reader = "mjpeg" if scheme in ("http", "https") else "ffmpeg"
+        if reader == "mjpeg" and scheme not in ("http", "https"):
+            raise ConfigError("reader", f"mjpeg reads http(s) URLs only, not {scheme}://; "
+                              "use reader: ffmpeg")
+        self.reader = reader
+        self.timeout = _positive(options, "timeout", 5.0)
+        self.rtsp_transport = _choice(options, "rtsp_transport", ("tcp", "udp"), "tcp")
+        verify = options.get("verify_tls", True)
+        if not isinstance(verify, bool):
+            raise ConfigError("verify_tls", f"must be true or false, got {verify!r}")
+        self.verify_tls = verify
+        if settings.fps is not None and (isinstance(settings.fps, bool) or settings.fps <= 0):
+            raise ConfigError("fps", f"must be > 0, got {settings.fps!r}")
+        self._stream: Optional[HttpJpegStream] = None
+        self._capture: Optional[cv2.VideoCapture] = None
+        self._pacer: Optional[FramePacer] = None
+        self._first: Optional[Frame] = None
+        self._sequence = 0
+
+    def describe(self) -> str:
+        return f"url {self.shown_url} ({self.reader})"
+
+    # -- open -----------------------------------------------------------------------------
+    def open(self) -> SourceInfo:
+        self.close()
+        try:
+            info = self._open_mjpeg() if self.reader == "mjpeg" else self._open_ffmpeg()
+        except BaseException:
+            self.close()
+            raise
+        log.info("%s: %s", self.name, info.detail)
+        return info
+
+    def _open_mjpeg(self) -> SourceInfo:
+        try:
+            self._stream = HttpJpegStream(self.url, self.timeout, self.verify_tls)
+            first = self._jpeg_frame(self._stream.next_jpeg())
+        except StreamError as err:
+            raise SourceUnavailable(str(err)) from None
+        self._first = first
+        fps = float(self.settings.fps or 0.0)
+        if self._stream.is_snapshot:
+            fps = float(self.settings.fps or DEFAULT_SNAPSHOT_FPS)
+            self._pacer = FramePacer(fps)
+        kind = "JPEG snapshots" if self._stream.is_snapshot else "MJPEG stream"
+        return SourceInfo(width=first.width, height=first.height, fps=fps, native_jpeg=True,
+                          detail=f"{kind} {first.width}x{first.height} from {self.shown_url}, "
+                                 "native JPEG")
+
+    def _open_ffmpeg(self) -> SourceInfo:
+        timeout_ms = int(self.timeout * 1000)
+        params = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, timeout_ms,
+                  cv2.CAP_PROP_READ_TIMEOUT_MSEC, timeout_ms]
+        with _ffmpeg_options(f"rtsp_transport;{self.rtsp_transport}"):
+            capture = cv2.VideoCapture(self.url, cv2.CAP_FFMPEG, params)
+        self._capture = capture
+        if not capture.isOpened():
+            raise SourceUnavailable(f"cannot open stream {self.shown_url}: camera unreachable, "
+                                    "wrong path or wrong credentials")
+        ok, image = capture.read()
+        if not ok or image is None:
+            raise SourceUnavailable(f"stream {self.shown_url} opened but sent no frame within "
+                                    f"{self.timeout:g} s")
+        self._first = self._pixel_frame(image)
+        fps = float(capture.get(cv2.CAP_PROP_FPS) or 0.0)
+        fps = fps if 0 < fps < 1000 else 0.0
+        height, width = image.shape[:2]
+        return SourceInfo(width=width, height=height, fps=fps, native_jpeg=False,
+                          detail=f"FFmpeg {width}x{height} @{fps:g} fps from {self.shown_url}")
+
+    # -- read -----------------------------------------------------------------------------
+    def read(self) -> Frame:
+        if self._first is not None:
+            frame, self._first = self._first, None
+            return frame
+        if self._stream is not None:
+            if self._pacer is not None:
+                self._pacer.wait()
+            try:
+                return self._jpeg_frame(self._stream.next_jpeg())
+            except StreamError as err:
+                raise SourceError(str(err)) from None
+        if self._capture is not None:
+            ok, image = self._capture.read()
+            if not ok or image is None:
+                raise SourceError(f"stream from {self.shown_url} stopped (dropped or silent "
+                                  f"for {self.timeout:g} s)")
+            return self._pixel_frame(image)
+        raise SourceError(f"camera {self.name!r} is not open")
+
+    def _jpeg_frame(self, jpeg: bytes) -> Frame:
+        size = jpeg_size(jpeg)
+        if size is None:
+            image = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
+            if image is None:
+                raise StreamError(f"camera at {self.shown_url} sent an unreadable JPEG")
+            size = (image.shape[1], image.shape[0])
+        self._sequence += 1
+        return Frame(self._sequence, time.time(), size[0], size[1], jpeg=jpeg)
+
+    def _pixel_frame(self, image: np.ndarray) -> Frame:
+        self._sequence += 1
+        return Frame(self._sequence, time.time(), int(image.shape[1]), int(image.shape[0]),
+                     pixels=image)
+
+    # -- close ----------------------------------------------------------------------------
+    def close(self) -> None:
+        stream, self._stream = self._stream, None
+        capture, self._capture = self._capture, None
+        self._first = None
+        self._pacer = None
+        if stream is not None:
+            stream.close()
+        if capture is not None:
+            capture.release()
