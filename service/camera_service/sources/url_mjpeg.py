@@ -116,6 +116,7 @@ class HttpJpegStream:
         self._boundary = b""
         self._snapshot: Optional[bytes] = None
         self._pending_delimiter = False  # a part without length consumed the next delimiter
+        self._ended = False  # the closing delimiter was seen
         response = self._connect()
         content_type = response.headers.get_content_type()
         if content_type.startswith("multipart/"):
@@ -190,6 +191,7 @@ class HttpJpegStream:
         response = self._response
         if response is None:
             raise StreamError(f"stream from {self.shown_url} is closed")
+        self._check_not_ended()
         if self._pending_delimiter:
             self._pending_delimiter = False
         else:
@@ -214,11 +216,21 @@ class HttpJpegStream:
             return body
         return self._read_until_delimiter(response)
 
-    def _is_delimiter(self, line: bytes) -> bool:
+    def _delimiter(self, line: bytes) -> Optional[str]:
+        """``"next"`` for a part delimiter, ``"last"`` for the closing one, else ``None``."""
         stripped = line.strip()
-        if stripped.endswith(b"--") and stripped.lstrip(b"-")[:-2] == self._boundary:
+        if not stripped.startswith(b"--"):
+            return None
+        name = stripped.lstrip(b"-")
+        if name == self._boundary:
+            return "next"
+        if name == self._boundary + b"--":
+            return "last"
+        return None
+
+    def _check_not_ended(self) -> None:
+        if self._ended:
             raise StreamError(f"camera at {self.shown_url} ended the stream")
-        return stripped.startswith(b"--") and stripped.lstrip(b"-") == self._boundary
 
     def _skip_to_delimiter(self, response: http.client.HTTPResponse) -> None:
         skipped = 0
@@ -226,7 +238,11 @@ class HttpJpegStream:
             line = response.readline(65536)
             if not line:
                 raise StreamError(f"stream from {self.shown_url} ended")
-            if self._is_delimiter(line):
+            kind = self._delimiter(line)
+            if kind == "last":
+                self._ended = True
+                self._check_not_ended()
+            if kind == "next":
                 return
             skipped += len(line)
             if skipped > _MAX_SKIP_BYTES:
@@ -241,8 +257,10 @@ class HttpJpegStream:
             line = response.readline(65536)
             if not line:
                 raise StreamError(f"stream from {self.shown_url} ended")
-            if line.startswith(b"--") and self._is_delimiter(line):
-                self._pending_delimiter = True
+            kind = self._delimiter(line) if line.startswith(b"--") else None
+            if kind is not None:
+                self._pending_delimiter = kind == "next"
+                self._ended = kind == "last"
                 break
             lines.append(line)
             total += len(line)

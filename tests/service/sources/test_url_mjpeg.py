@@ -1,0 +1,128 @@
+"""The HTTP JPEG reader against hand-made camera responses (the odd shapes real cameras
+send), plus the JPEG header and URL helpers."""
+
+from __future__ import annotations
+
+import socket
+import threading
+
+import cv2
+import numpy as np
+import pytest
+from camera_service.sources.url_mjpeg import (
+    HttpJpegStream,
+    StreamError,
+    jpeg_size,
+    redact_url,
+    split_credentials,
+)
+
+
+def make_jpeg(width, height, value=128):
+    image = np.full((height, width, 3), value, np.uint8)
+    return cv2.imencode(".jpg", image)[1].tobytes()
+
+
+class RawServer:
+    """Answers one HTTP request on loopback with fixed bytes, then closes."""
+
+    def __init__(self, payload: bytes, hold_open: bool = False) -> None:
+        self.payload = payload
+        self.hold_open = hold_open
+        self.release = threading.Event()
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}/video"
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        conn, _ = self.listener.accept()
+        with conn:
+            conn.recv(65536)
+            conn.sendall(self.payload)
+            if self.hold_open:
+                self.release.wait(10)
+
+    def close(self):
+        self.release.set()
+        self.thread.join(5)
+        self.listener.close()
+
+
+def multipart(parts, boundary='"--myboundary"', with_length=False):
+    head = (b"HTTP/1.0 200 OK\r\nContent-Type: multipart/x-mixed-replace;boundary="
+            + boundary.encode() + b"\r\n\r\n")
+    body = b""
+    for part in parts:
+        body += b"--myboundary\r\nContent-Type: image/jpeg\r\n"
+        if with_length:
+            body += b"Content-Length: %d\r\n" % len(part)
+        body += b"\r\n" + part + b"\r\n"
+    return head + body
+
+
+@pytest.mark.parametrize("with_length", [True, False])
+def test_parts_with_and_without_length_come_out_byte_exact(with_length):
+    frames = [make_jpeg(32, 16, v) for v in (0, 90, 200)]
+    # Bytes that look like line ends and delimiters must survive the line-based scan.
+    frames[1] += b"\n\r\n--myboundaryX\r\n"
+    server = RawServer(multipart(frames, with_length=with_length) + b"--myboundary--\r\n")
+    try:
+        stream = HttpJpegStream(server.url, timeout=2)
+        assert not stream.is_snapshot
+        assert [stream.next_jpeg() for _ in frames] == frames
+        with pytest.raises(StreamError, match="ended"):
+            stream.next_jpeg()
+        stream.close()
+        stream.close()
+    finally:
+        server.close()
+
+
+def test_stream_that_stalls_times_out():
+    server = RawServer(multipart([make_jpeg(16, 16)], with_length=True), hold_open=True)
+    try:
+        stream = HttpJpegStream(server.url, timeout=0.3)
+        stream.next_jpeg()
+        with pytest.raises(StreamError, match="stopped"):
+            stream.next_jpeg()
+        stream.close()
+    finally:
+        server.close()
+
+
+def test_html_instead_of_video_is_refused_on_connect():
+    server = RawServer(b"HTTP/1.0 200 OK\r\nContent-Type: text/html\r\n\r\n<html></html>")
+    try:
+        with pytest.raises(StreamError) as err:
+            HttpJpegStream(server.url, timeout=2)
+        assert err.value.while_connecting and "text/html" in str(err.value)
+    finally:
+        server.close()
+
+
+def test_part_that_is_not_a_jpeg_is_an_error():
+    server = RawServer(multipart([b"hello"], with_length=True))
+    try:
+        stream = HttpJpegStream(server.url, timeout=2)
+        with pytest.raises(StreamError, match="not a JPEG"):
+            stream.next_jpeg()
+        stream.close()
+    finally:
+        server.close()
+
+
+def test_jpeg_size_reads_the_frame_header_without_decoding():
+    assert jpeg_size(make_jpeg(1280, 720)) == (1280, 720)
+    assert jpeg_size(make_jpeg(17, 9)) == (17, 9)
+    assert jpeg_size(b"not a jpeg") is None
+    assert jpeg_size(b"\xff\xd8\xff\xe0\x00\x10") is None  # truncated
+
+
+def test_redact_and_split_credentials():
+    url = "rtsp://admin:p%40ss:word@192.168.50.20:554/stream1?channel=1"
+    assert redact_url(url) == "rtsp://***@192.168.50.20:554/stream1?channel=1"
+    assert redact_url("http://cam/x.mjpg") == "http://cam/x.mjpg"
+    assert split_credentials(url) == ("rtsp://192.168.50.20:554/stream1?channel=1", "admin",
+                                      "p@ss:word")
+    assert split_credentials("http://cam/x") == ("http://cam/x", None, None)
