@@ -1,0 +1,146 @@
+"""The viewer page in a real headless Chromium against the real stack (simulator, camera
+service subprocess, viewer): frames appear and change, switching sources, quality/resize
+controls, a faulted source's message, the robot going away and coming back."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from selenium.common.exceptions import WebDriverException
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+TIMEOUT = 20
+# Draws a tile's current image onto a canvas: the pixels the page shows, as a data URL.
+PIXELS_JS = """
+const img = arguments[0];
+const canvas = document.createElement('canvas');
+canvas.width = img.naturalWidth; canvas.height = img.naturalHeight;
+canvas.getContext('2d').drawImage(img, 0, 0);
+return canvas.toDataURL('image/png');
+"""
+
+
+def tile(driver, source):
+    found = driver.find_elements(By.CSS_SELECTOR, f'.tile[data-source="{source}"]')
+    return found[0] if found else None
+
+
+def frames(driver, source) -> int:
+    element = tile(driver, source)
+    return int(element.get_attribute("data-frames")) if element else -1
+
+
+def wait(driver, condition, message, timeout=TIMEOUT):
+    def check(drv):
+        try:
+            return condition(drv)
+        except WebDriverException:  # element replaced between lookups: ask again
+            return False
+
+    return WebDriverWait(driver, timeout, poll_frequency=0.1).until(check, message)
+
+
+def toggle(driver, source):
+    driver.find_element(By.CSS_SELECTOR, f'input[data-source="{source}"]').click()
+
+
+def save_screenshot(driver, tmp_path: Path, name: str) -> Path:
+    """Screenshot into the test's tmp dir (and $VIEWER_SCREENSHOT_DIR when set, to look at)."""
+    path = tmp_path / name
+    driver.save_screenshot(str(path))
+    keep = os.environ.get("VIEWER_SCREENSHOT_DIR")
+    if keep:
+        Path(keep).mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, Path(keep) / name)
+    return path
+
+
+@pytest.fixture(scope="module")
+def page(stack, browser):
+    """The viewer page, loaded once; the tests below run in order on it."""
+    browser.get(stack.url)
+    return browser
+
+
+def test_page_loads_logged_in_with_sources(page, stack):
+    assert page.title == "Spot camera viewer"
+    wait(page, lambda d: "logged in" in d.find_element(By.ID, "robot-status").text,
+         "status never said logged in")
+    status = page.find_element(By.ID, "robot-status").text
+    assert f"{stack.sim.address}:{stack.sim.port}" in status
+    assert stack.sim.password not in page.page_source
+    wait(page, lambda d: d.find_elements(By.CSS_SELECTOR, "input[data-source]"),
+         "no source listed")
+    listed = {box.get_attribute("data-source")
+              for box in page.find_elements(By.CSS_SELECTOR, "input[data-source]")}
+    assert listed == {"front", "raw", "broken"}
+    legend = page.find_element(By.CSS_SELECTOR, "fieldset.service legend").text
+    assert legend == "camera-image-service"
+
+
+def test_first_source_shows_frames_that_change(page, tmp_path):
+    wait(page, lambda d: frames(d, "front") >= 2, "no frame of 'front' appeared")
+    image = tile(page, "front").find_element(By.TAG_NAME, "img")
+    first_pixels = page.execute_script(PIXELS_JS, image)
+    first_count = frames(page, "front")
+    wait(page, lambda d: frames(d, "front") >= first_count + 5, "frames stopped arriving")
+    assert page.execute_script(PIXELS_JS, image) != first_pixels, "the picture did not change"
+    assert image.get_attribute("naturalWidth") == "640"
+    stats = tile(page, "front").find_element(By.CLASS_NAME, "tile-stats").text
+    for label in ("fps", "latency", "age", "640\u00d7480"):
+        assert label in stats
+    save_screenshot(page, tmp_path, "viewer-live.png")
+
+
+def test_switching_source(page):
+    toggle(page, "front")
+    toggle(page, "raw")
+    wait(page, lambda d: tile(d, "front") is None, "the 'front' tile stayed")
+    wait(page, lambda d: frames(d, "raw") >= 2, "no frame of 'raw' appeared")
+    image = tile(page, "raw").find_element(By.TAG_NAME, "img")
+    assert image.get_attribute("naturalWidth") == "320"
+
+
+def test_resize_control_applies_to_live_tiles(page):
+    Select(page.find_element(By.ID, "resize")).select_by_value("0.5")
+    image_width = lambda d: tile(d, "raw").find_element(By.TAG_NAME, "img").get_attribute(  # noqa: E731
+        "naturalWidth")
+    wait(page, lambda d: image_width(d) == "160", "resize 50 % not applied")
+    Select(page.find_element(By.ID, "resize")).select_by_value("1")
+    wait(page, lambda d: image_width(d) == "320", "full size not restored")
+
+
+def test_faulted_source_shows_its_message(page, tmp_path):
+    toggle(page, "broken")
+    wait(page, lambda d: tile(d, "broken") is not None
+         and tile(d, "broken").get_attribute("data-state") == "fault",
+         "the broken source never showed a fault")
+    message = tile(page, "broken").find_element(By.CLASS_NAME, "tile-message")
+    assert message.is_displayed()
+    assert message.text.startswith("broken: image data error - ")
+    # The healthy tile keeps going next to it.
+    count = frames(page, "raw")
+    wait(page, lambda d: frames(d, "raw") > count + 2, "the healthy tile stopped")
+    save_screenshot(page, tmp_path, "viewer-fault.png")
+
+
+def test_robot_gone_shows_message_and_recovers(page, stack, tmp_path):
+    stack.sim.refuse_connections(4)
+    expected = f"robot unreachable at {stack.sim.address}:{stack.sim.port}"
+    wait(page, lambda d: d.find_element(By.ID, "robot-status").text.startswith(expected),
+         "the status never said the robot is unreachable")
+    wait(page, lambda d: tile(d, "raw").find_element(By.CLASS_NAME, "tile-message").text
+         .startswith(expected), "the tile never said the robot is unreachable")
+    assert tile(page, "raw").get_attribute("data-state") == "error"
+    save_screenshot(page, tmp_path, "viewer-robot-gone.png")
+    count = frames(page, "raw")
+    wait(page, lambda d: frames(d, "raw") > count + 2, "frames did not come back", timeout=30)
+    wait(page, lambda d: "logged in" in d.find_element(By.ID, "robot-status").text,
+         "status did not recover")
+    assert tile(page, "raw").get_attribute("data-state") == "live"
