@@ -88,7 +88,7 @@ def write_service_config(path: Path, sim: RobotSimulator, sources: List[dict],
             "payload_credentials_file": str(sim.payload_credentials_file),
             "host_ip": "127.0.0.1",
         },
-        "service": {"port": service_port, "name": SERVICE_NAME},
+        "service": {"port": service_port, "bind": "127.0.0.1", "name": SERVICE_NAME},
         "sources": sources,
     }
     path.write_text(yaml.safe_dump(config, sort_keys=False))
