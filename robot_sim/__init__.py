@@ -6,6 +6,7 @@ the same attributes and life-event methods. See README "The robot simulator as a
 
 from __future__ import annotations
 
+from robot_sim.process import RobotSimulatorProcess
 from robot_sim.simulator import RobotSimulator
 
-__all__ = ["RobotSimulator"]
+__all__ = ["RobotSimulator", "RobotSimulatorProcess"]

@@ -10,7 +10,6 @@ import grpc
 import pytest
 from bosdyn.api import header_pb2, image_pb2, image_service_pb2_grpc
 
-
 JPEG_BYTES = b"\xff\xd8\xff\xe0fake-jpeg-payload\xff\xd9"
 SOURCE_NAME = "tiny-camera"
 
