@@ -1,0 +1,79 @@
+"""The service as a process: SIGTERM unregisters and exits in time; the healthcheck."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+NAME = "camera-image-service"
+
+
+def _free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _healthcheck(port):
+    return subprocess.run([sys.executable, "-m", "camera_service.healthcheck", "--port",
+                           str(port)], capture_output=True, text=True, timeout=10)
+
+
+def test_sigterm_unregisters_and_exits_within_5_seconds(robot_sim):
+    port = _free_port()
+    secret = robot_sim.payload_credentials_file.read_text().split()[1]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "camera_service", "payload", robot_sim.address,
+         "--robot-port", str(robot_sim.port), "--robot-ca-cert", str(robot_sim.ca_cert),
+         "--payload-credentials-file", str(robot_sim.payload_credentials_file),
+         "--host-ip", "127.0.0.1", "--port", str(port), "--device-name", "synthetic:front",
+         "--device-name", "synthetic:rear"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        entry = robot_sim.wait_for_service(NAME, timeout=20)
+        assert entry.authority == f"{NAME}.spot.robot"
+        health = _healthcheck(port)
+        assert health.returncode == 0, health.stderr
+        assert "2 source(s): front, rear" in health.stdout
+        start = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=10)
+        elapsed = time.monotonic() - start
+    finally:
+        if process.poll() is None:
+            process.kill()
+    _, stderr = process.communicate()
+    assert process.returncode == 0
+    assert elapsed < 5.0
+    assert all(e.name != NAME for e in robot_sim.directory_entries())
+    assert "Traceback" not in stderr
+    assert secret not in stderr
+    assert "unregistered" in stderr
+
+
+def test_healthcheck_fails_with_one_line_when_nothing_listens():
+    result = _healthcheck(_free_port())
+    assert result.returncode == 1
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "did not answer ListImageSources" in result.stderr
+
+
+def test_port_in_use_exits_non_zero_with_one_line():
+    with socket.socket() as taken:
+        taken.bind(("0.0.0.0", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "camera_service", "127.0.0.1", "--port", str(port),
+             "--device-name", "synthetic"],
+            capture_output=True, text=True, timeout=20,
+            env={**os.environ, "CAMERA_SERVICE_CONFIG": ""})
+    assert result.returncode == 1
+    errors = [line for line in result.stderr.splitlines() if "ERROR" in line]
+    assert len(errors) == 1 and "cannot listen" in errors[0]
+    assert "Traceback" not in result.stderr
+
