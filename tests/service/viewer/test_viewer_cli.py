@@ -1,0 +1,72 @@
+"""``python -m camera_service.viewer``: one-line errors for bad arguments, and a run against
+the simulator with credentials from the environment."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import urllib.request
+
+import pytest
+
+from robot_sim import RobotSimulator
+
+VIEWER = [sys.executable, "-m", "camera_service.viewer"]
+
+
+def run_viewer(args, env=None, timeout=30):
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("BOSDYN_CLIENT_")}
+    environment.update(env or {})
+    return subprocess.run(VIEWER + args, capture_output=True, text=True, env=environment,
+                          timeout=timeout)
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--hostname", "127.0.0.1"], "no robot credentials: pass --username and --password"),
+        (["--hostname", "127.0.0.1", "--username", "u", "--password", "p", "--robot-ca-cert",
+          "/nonexistent/ca.pem"], "--robot-ca-cert /nonexistent/ca.pem is not a readable file"),
+        (["--hostname", "127.0.0.1", "--username", "u", "--password", "p", "--listen", "8080"],
+         "--listen '8080' is not HOST:PORT"),
+        (["--hostname", "127.0.0.1", "--payload-credentials-file", "/nonexistent/creds"],
+         "payload credentials file /nonexistent/creds does not exist"),
+    ],
+)
+def test_bad_arguments_end_with_one_line(args, expected):
+    result = run_viewer(args)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("viewer: error: ")
+    assert expected in lines[0]
+
+
+def test_runs_with_env_credentials_and_stops_on_sigint(tmp_path):
+    with RobotSimulator(state_dir=tmp_path / "robot") as sim:
+        environment = dict(os.environ, BOSDYN_CLIENT_USERNAME=sim.username,
+                           BOSDYN_CLIENT_PASSWORD=sim.password)
+        viewer = subprocess.Popen(
+            [*VIEWER, "--hostname", sim.address, "--robot-port", str(sim.port),
+             "--robot-ca-cert", str(sim.ca_cert), "--listen", "127.0.0.1:0"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment)
+        try:
+            first = viewer.stdout.readline()
+            match = re.match(r"^viewer: open (http://\S+) \(robot .*, user '", first)
+            assert match, first
+            with urllib.request.urlopen(match.group(1) + "api/status", timeout=10) as answer:
+                status = json.load(answer)
+            assert status["connected"] is True
+            viewer.send_signal(signal.SIGINT)
+            out, err = viewer.communicate(timeout=20)
+        finally:
+            if viewer.poll() is None:
+                viewer.kill()
+                viewer.communicate()
+        assert viewer.returncode == 0
+        assert sim.password not in first + out + err
+        assert "Traceback" not in err
