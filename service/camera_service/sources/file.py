@@ -22,6 +22,7 @@ import numpy as np
 from camera_service.errors import ConfigError, SourceError, SourceUnavailable
 from camera_service.sources import register
 from camera_service.sources.base import CameraSource, Frame, SourceInfo, SourceSettings
+from camera_service.sources.options import check_known, check_positive_settings, option_bool
 
 log = logging.getLogger(__name__)
 
@@ -52,20 +53,14 @@ class FileSource(CameraSource):
     def __init__(self, settings: SourceSettings) -> None:
         super().__init__(settings)
         options = dict(settings.options)
-        unknown = sorted(set(options) - set(_OPTIONS))
-        if unknown:
-            raise ConfigError(unknown[0], "unknown option for a file source; use path, loop")
+        check_known(options, _OPTIONS, "file")
         path = options.get("path")
         if not isinstance(path, str) or not path.strip():
             raise ConfigError("path", "is required: the video file to play, e.g. "
                               "/data/demo.avi")
         self.path = os.path.expanduser(path.strip())
-        loop = options.get("loop", True)
-        if not isinstance(loop, bool):
-            raise ConfigError("loop", f"must be true or false, got {loop!r}")
-        self.loop = loop
-        if settings.fps is not None and (isinstance(settings.fps, bool) or settings.fps <= 0):
-            raise ConfigError("fps", f"must be > 0, got {settings.fps!r}")
+        self.loop = option_bool(options, "loop", True)
+        check_positive_settings(settings, ("fps",))
         self._capture: Optional[cv2.VideoCapture] = None
         self._pacer: Optional[FramePacer] = None
         self._sequence = 0

@@ -34,6 +34,13 @@ from camera_service.errors import ConfigError, SourceError, SourceUnavailable
 from camera_service.sources import register
 from camera_service.sources.base import CameraSource, Frame, SourceInfo, SourceSettings
 from camera_service.sources.file import FramePacer
+from camera_service.sources.options import (
+    check_known,
+    check_positive_settings,
+    option_bool,
+    option_choice,
+    option_positive,
+)
 from camera_service.sources.url_mjpeg import HttpJpegStream, StreamError, jpeg_size, redact_url
 
 log = logging.getLogger(__name__)
@@ -77,20 +84,6 @@ def _parse_url(options: dict) -> str:
     return url
 
 
-def _positive(options: dict, key: str, default: float) -> float:
-    value = options.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-        raise ConfigError(key, f"must be a number > 0, got {value!r}")
-    return float(value)
-
-
-def _choice(options: dict, key: str, choices: tuple, default: str) -> str:
-    value = options.get(key, default)
-    if value not in choices:
-        raise ConfigError(key, f"must be one of {', '.join(choices)}, got {value!r}")
-    return value
-
-
 @register("url")
 class UrlSource(CameraSource):
     """A network camera (see module doc). ``open``/``read``/``close`` from one thread."""
@@ -98,28 +91,21 @@ class UrlSource(CameraSource):
     def __init__(self, settings: SourceSettings) -> None:
         super().__init__(settings)
         options = dict(settings.options)
-        unknown = sorted(set(options) - set(_OPTIONS))
-        if unknown:
-            raise ConfigError(unknown[0], f"unknown option for a url source; use "
-                              f"{', '.join(_OPTIONS)}")
+        check_known(options, _OPTIONS, "url")
         self.url = _parse_url(options)
         self.shown_url = redact_url(self.url)
         scheme = urllib.parse.urlsplit(self.url).scheme.lower()
-        reader = _choice(options, "reader", _READERS, "auto")
+        reader = option_choice(options, "reader", _READERS, "auto")
         if reader == "auto":
             reader = "mjpeg" if scheme in ("http", "https") else "ffmpeg"
         if reader == "mjpeg" and scheme not in ("http", "https"):
             raise ConfigError("reader", f"mjpeg reads http(s) URLs only, not {scheme}://; "
                               "use reader: ffmpeg")
         self.reader = reader
-        self.timeout = _positive(options, "timeout", 5.0)
-        self.rtsp_transport = _choice(options, "rtsp_transport", ("tcp", "udp"), "tcp")
-        verify = options.get("verify_tls", True)
-        if not isinstance(verify, bool):
-            raise ConfigError("verify_tls", f"must be true or false, got {verify!r}")
-        self.verify_tls = verify
-        if settings.fps is not None and (isinstance(settings.fps, bool) or settings.fps <= 0):
-            raise ConfigError("fps", f"must be > 0, got {settings.fps!r}")
+        self.timeout = option_positive(options, "timeout", 5.0)
+        self.rtsp_transport = option_choice(options, "rtsp_transport", ("tcp", "udp"), "tcp")
+        self.verify_tls = option_bool(options, "verify_tls", True)
+        check_positive_settings(settings, ("fps",))
         self._stream: Optional[HttpJpegStream] = None
         self._capture: Optional[cv2.VideoCapture] = None
         self._pacer: Optional[FramePacer] = None

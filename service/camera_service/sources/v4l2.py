@@ -47,6 +47,7 @@ from camera_service.sources.base import (
     SourceSettings,
 )
 from camera_service.sources.discovery import ALL, AUTO, DeviceNotFound, VideoTree
+from camera_service.sources.options import check_known, check_positive_settings, option_bool
 from camera_service.sources.v4l2_controls import (
     ControlBackend,
     ControlDeviceFactory,
@@ -146,24 +147,15 @@ class V4L2Source(CameraSource):
     ) -> None:
         super().__init__(settings)
         options = dict(settings.options)
-        unknown = sorted(set(options) - set(_OPTIONS))
-        if unknown:
-            raise ConfigError(unknown[0], f"unknown option for a v4l2 source; use "
-                              f"{', '.join(_OPTIONS)}")
+        check_known(options, _OPTIONS, "v4l2")
         self.device = _parse_device(options)
         if self.device == ALL:
             raise ConfigError("device", "'all' must be expanded before sources are built "
                               "(camera_service.sources.discovery.expand_sources)")
         self.format = _parse_format(options)
-        native = options.get("native_jpeg", True)
-        if not isinstance(native, bool):
-            raise ConfigError("native_jpeg", f"must be true or false, got {native!r}")
-        self.native_jpeg = native
+        self.native_jpeg = option_bool(options, "native_jpeg", True)
         self.initial_controls = _parse_controls(options)
-        for key, value in (("width", settings.width), ("height", settings.height),
-                           ("fps", settings.fps)):
-            if value is not None and (isinstance(value, bool) or value <= 0):
-                raise ConfigError(key, f"must be > 0, got {value!r}")
+        check_positive_settings(settings)
         self._capture_factory = capture_factory
         self._tree = tree or VideoTree()
         self._control_device_factory = control_device_factory
