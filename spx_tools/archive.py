@@ -8,6 +8,7 @@ Python's gzip module on one core with mtime 0. Either way the same input gives t
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import io
 import os
@@ -17,7 +18,7 @@ import tarfile
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import IO, Mapping
+from typing import IO, Iterator, Mapping
 
 from spx_tools import image_archive
 from spx_tools.errors import PackagingError
@@ -137,6 +138,19 @@ def read_spx(path: Path) -> SpxContents:
     except (tarfile.TarError, OSError, EOFError) as exc:
         raise PackagingError(f"{path} is not a .spx (gzip-compressed tar): {exc}") from None
     return contents
+
+
+@contextlib.contextmanager
+def open_member(spx: Path, name: str) -> Iterator[IO[bytes]]:
+    """The member `name` of a .spx as a readable stream (e.g. an image archive to load)."""
+    with tarfile.open(spx, mode="r|*") as tar:
+        for member in tar:
+            if member.name in (name, f"./{name}") and member.isfile():
+                handle = tar.extractfile(member)
+                assert handle is not None
+                yield handle
+                return
+    raise PackagingError(f"{spx} has no member {name}")
 
 
 def tar_bytes(files: Mapping[str, bytes], epoch: int = 0) -> bytes:

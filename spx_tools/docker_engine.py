@@ -10,7 +10,7 @@ import json
 import os
 import subprocess
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import IO, Callable, Sequence
 
 from spx_tools.commands import require_tool, run
 from spx_tools.errors import PackagingError
@@ -74,9 +74,13 @@ def save(tag: str) -> subprocess.Popen:
                             stderr=subprocess.PIPE)
 
 
-def load(archive: Path) -> str:
-    """`docker load` a (gzip-compressed) archive; return the engine's report line."""
-    return run([docker(), "load", "-q", "-i", str(archive)], what="docker load").strip()
+def load(stream: IO[bytes]) -> str:
+    """`docker load` an image archive (gzip or not) read from `stream`; return its report."""
+    result = subprocess.run([docker(), "load", "-q"], stdin=stream, capture_output=True,
+                            text=True, check=False)
+    if result.returncode != 0:
+        raise PackagingError(f"docker load failed: {result.stderr.strip()}")
+    return result.stdout.strip()
 
 
 def run_image(tag: str, args: Sequence[str], *, arch: str,

@@ -1,0 +1,115 @@
+"""With a Docker engine: build the real arm64 image from the locally made base image and
+host-downloaded wheels, write the .spx, check it, and run the image under arm64 emulation.
+
+Slow under emulation (minutes cold); the .spx is cached by input hash (build_or_reuse), so
+a rerun with unchanged inputs only runs the checks.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from spx_tools import docker_engine, paths
+from spx_tools.archive import open_member, read_spx
+from spx_tools.build import build_or_reuse, compose_image
+from spx_tools.check import check_spx
+from spx_tools.emulation import aarch64_registered, host_architecture
+from spx_tools.progress import Progress
+
+pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.timeout(1800)]
+
+
+@pytest.fixture(scope="module")
+def built_spx() -> Path:
+    reason = docker_engine.unavailable_reason()
+    if reason is not None:
+        pytest.skip(reason)
+    if host_architecture() != "arm64" and not aarch64_registered() and os.geteuid() != 0:
+        pytest.skip("arm64 emulation is not registered and this is not root")
+    start = time.monotonic()
+    spx = build_or_reuse("arm64", Progress())
+    print(f"\nbuild_or_reuse: {time.monotonic() - start:.0f} s, {spx.stat().st_size} bytes")
+    return spx
+
+
+@pytest.fixture(scope="module")
+def image(built_spx: Path) -> str:
+    tag = compose_image(paths.COMPOSE_FILE)
+    if docker_engine.image_id(tag) is None:  # built in an earlier session: load it
+        (name,) = read_spx(built_spx).archives
+        with open_member(built_spx, name) as stream:
+            docker_engine.load(stream)
+    return tag
+
+
+def test_built_spx_passes_check(built_spx):
+    findings = check_spx(built_spx, expected_arch="arm64")
+    assert findings == [], "\n".join(f.line() for f in findings)
+
+
+def test_image_is_arm64_non_root_and_runs_the_cli(image):
+    info = docker_engine.image_inspect(image)
+    assert (info["Architecture"], info["Os"], info["Config"]["User"]) == \
+        ("arm64", "linux", "1000:1000")
+    result = docker_engine.run_image(image, ["--help"], arch="arm64")
+    assert result.returncode == 0, result.stderr
+    assert "usage" in result.stdout.lower() and "--config" in result.stdout
+
+
+def test_no_wheels_pip_or_build_inputs_remain(image):
+    script = ("find / -xdev \\( -name '*.whl' -o -path /tmp/wheels \\) -print; "
+              "/opt/camera-service/bin/python3 -c 'import pip' 2>/dev/null && echo pip; "
+              "/opt/camera-service/bin/python3 -c 'import robot_sim' 2>/dev/null && echo sim; "
+              "true")
+    result = docker_engine.run_image(image, ["-c", script], arch="arm64",
+                                     docker_args=["--entrypoint", "sh"])
+    assert result.returncode == 0 and result.stdout.strip() == "", result.stdout
+
+
+def _compose_run_args() -> list[str]:
+    """docker run flags of the committed compose file's security and device settings."""
+    (service,) = yaml.safe_load(paths.COMPOSE_FILE.read_text())["services"].values()
+    args = ["--user", service["user"], "--read-only", "--memory", service["mem_limit"]]
+    args += [f"--group-add={g}" for g in service["group_add"]]
+    args += [f"--device-cgroup-rule={r}" for r in service["device_cgroup_rules"]]
+    args += [f"--cap-drop={c}" for c in service["cap_drop"]]
+    args += [f"--security-opt={o}" for o in service["security_opt"]]
+    args += ["-v", next(v for v in service["volumes"] if v.startswith("/dev:"))]
+    return args
+
+
+def test_camera_plugged_in_after_start_is_reachable(image, tmp_path):
+    """The container starts with no camera; a V4L2 node created on the host afterwards is
+    visible and allowed (ENXIO: no driver behind it here) while other devices stay denied."""
+    camera, other = f"/dev/spx-test-video-{os.getpid()}", f"/dev/spx-test-other-{os.getpid()}"
+    script = ("import os, sys, time\n"
+              "print('started', flush=True)\n"
+              f"while not os.path.exists({other!r}): time.sleep(0.2)\n"
+              f"for path in ({camera!r}, {other!r}):\n"
+              "    try:\n"
+              "        os.close(os.open(path, os.O_RDWR))\n"
+              "    except OSError as e:\n"
+              "        print(e.errno, flush=True)\n")
+    proc = subprocess.Popen([docker_engine.docker(), "run", "--rm", "--platform", "linux/arm64",
+                             *_compose_run_args(), "--entrypoint",
+                             "/opt/camera-service/bin/python3", image, "-c", script],
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "started"
+        os.mknod(camera, 0o20660, os.makedev(81, 200))  # a V4L2 node (major 81)
+        os.chown(camera, 0, 44)
+        os.mknod(other, 0o20666, os.makedev(10, 200))  # a misc device: not allowed
+        out, _ = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+        for path in (camera, other):
+            if os.path.exists(path):
+                os.unlink(path)
+    assert out.split() == [str(errno.ENXIO), str(errno.EPERM)]
