@@ -266,6 +266,8 @@ def describe(tree: Optional[VideoTree] = None) -> List[str]:
 def main() -> int:
     """Print the cameras present and the stable names to use in the config."""
     print("\n".join(describe()))
+    print("try one with: python -m camera_service.sources.v4l2_probe DEVICE --width W "
+          "--height H --fps F")
     return 0
 
 
