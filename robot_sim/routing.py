@@ -35,7 +35,8 @@ class Router:
         for channel in channels:
             channel.close()
 
-    def _channel(self, host: str, port: int) -> grpc.Channel:
+    def channel(self, host: str, port: int) -> grpc.Channel:
+        """A (cached) plain channel to a registered service's endpoint."""
         with self._lock:
             channel = self._channels.get((host, port))
             if channel is None:
@@ -49,7 +50,7 @@ class Router:
 
     def handler(self, method: str, registration: Registration) -> grpc.RpcMethodHandler:
         """A raw-bytes stream-stream handler forwarding ``method`` to ``registration``."""
-        channel = self._channel(registration.host, registration.port)
+        channel = self.channel(registration.host, registration.port)
         name = registration.entry.name
         target = f"{registration.host}:{registration.port}"
 

@@ -12,15 +12,23 @@ import uuid
 from pathlib import Path
 from typing import List, Union
 
-from bosdyn.api import directory_pb2, service_fault_pb2
+from bosdyn.api import (
+    data_acquisition_service_pb2_grpc,
+    data_acquisition_store_service_pb2_grpc,
+    directory_pb2,
+    service_fault_pb2,
+)
 
 from robot_sim import certs
+from robot_sim.capture_store import CaptureStore
 from robot_sim.clock import DEFAULT_SKEW_SECONDS, RobotClock
 from robot_sim.dispatch import Dispatcher
 from robot_sim.handle import PAYLOAD_CREDENTIALS_FILE, SimulatorHandle, write_facts
 from robot_sim.routing import Router
 from robot_sim.server import SimServer
 from robot_sim.services import collect_handlers
+from robot_sim.services.data_acquisition import DataAcquisitionServicer
+from robot_sim.services.data_acquisition_store import DataAcquisitionStoreServicer
 from robot_sim.state import RobotState
 
 LOG = logging.getLogger("robot_sim")
@@ -57,7 +65,14 @@ class RobotSimulator(SimulatorHandle):
         self.clock = RobotClock(clock_skew_seconds)
         self.state = RobotState(self.clock, self.username, self.password)
         self._router = Router()
-        self._handlers = collect_handlers(self.state)
+        self.captures = CaptureStore()
+        self._handlers = collect_handlers(self.state, [
+            (DataAcquisitionServicer(self.state, self.captures, self._router),
+             data_acquisition_service_pb2_grpc.add_DataAcquisitionServiceServicer_to_server),
+            (DataAcquisitionStoreServicer(self.state, self.captures),
+             data_acquisition_store_service_pb2_grpc
+             .add_DataAcquisitionStoreServiceServicer_to_server),
+        ])
         self._dispatcher = Dispatcher(self.state, self._handlers, self._router)
         self._server: SimServer | None = None
         self._events_lock = threading.Lock()

@@ -149,6 +149,12 @@ class RobotState:
         """A copy of the entry called ``name``, or None."""
         return next((e for e in self.directory_entries() if e.name == name), None)
 
+    def registrations_of_type(self, service_type: str) -> List[Registration]:
+        """Registered services of ``service_type`` (copies), in registration order."""
+        with self._lock:
+            return [Registration(_copy(r.entry), r.host, r.port, r.last_heartbeat)
+                    for r in self._registrations.values() if r.entry.type == service_type]
+
     def registration_for_authority(self, authority: str) -> Registration | None:
         """The registered service that owns ``authority`` (first match), or None."""
         with self._lock:
