@@ -48,6 +48,7 @@ from camera_service.sources.base import (
 )
 from camera_service.sources.discovery import ALL, AUTO, DeviceNotFound, VideoTree
 from camera_service.sources.options import check_known, check_positive_settings, option_bool
+from camera_service.sources.url_mjpeg import jpeg_size
 from camera_service.sources.v4l2_controls import (
     ControlBackend,
     ControlDeviceFactory,
@@ -190,7 +191,12 @@ class V4L2Source(CameraSource):
             capture.release()
             raise
         self._capture, self._node = capture, node
-        self._setup_controls(capture, node)
+        try:
+            self._setup_controls(capture, node)
+        except OSError as err:
+            self.close()
+            raise SourceUnavailable(f"{node} ({self.device}) went away while opening: "
+                                    f"{err.strerror or err}") from None
         log.info("%s: %s", self.name, info.detail)
         return info
 
@@ -272,7 +278,7 @@ class V4L2Source(CameraSource):
             if not jpeg.startswith(b"\xff\xd8"):
                 log.debug("%s: skipped a buffer that is not a JPEG", self.name)
                 return None
-            width, height = self._size
+            width, height = jpeg_size(jpeg) or self._size
             return Frame(self._sequence, now, width, height, jpeg=jpeg)
         if data.ndim < 2 or data.shape[0] < 2:
             return None  # a raw buffer OpenCV could not convert

@@ -249,3 +249,19 @@ def test_opencv_fallback_when_ioctls_fail_applies_changes_in_the_capture_thread(
         source.set_control("zoom_absolute", 1)
     source.close()
     assert world.open_handles() == []
+
+
+def test_camera_vanishing_during_open_leaves_nothing_open(world):
+    camera = world.plug(FakeCamera())
+
+    def vanishing_controls(path):
+        device = world.control_device_factory(path)
+        world.unplug(camera)  # gone between the capture open and the control read
+        return device
+
+    settings = SourceSettings(name="cam", options={"device": BY_ID})
+    source = V4L2Source(settings, capture_factory=world.capture_factory, tree=world.tree(),
+                        control_device_factory=vanishing_controls)
+    with pytest.raises(SourceUnavailable, match="went away while opening"):
+        source.open()
+    assert world.open_handles() == []
