@@ -16,6 +16,7 @@ index is accepted too.
 from __future__ import annotations
 
 import errno
+import os
 import re
 import threading
 from typing import Callable, Dict, List, Optional, Protocol, Tuple
@@ -228,16 +229,20 @@ class OpenCVControls:
 def open_controls(path: str, capture: object,
                   device_factory: Optional[ControlDeviceFactory] = None) -> ControlBackend:
     """``IoctlControls`` on ``path``, or ``OpenCVControls`` on ``capture`` when the node
-    cannot be opened or queried for controls."""
+    cannot be opened or queried for controls. ``OSError`` when the camera is gone."""
     factory = device_factory or V4L2Device
     try:
         device = factory(path)
-    except OSError:
+    except OSError as err:
+        if err.errno in _GONE and not os.path.exists(path):
+            raise
         return OpenCVControls(capture)
     try:
         return IoctlControls(device)
-    except OSError:
+    except OSError as err:
         device.close()
+        if err.errno in _GONE:
+            raise
         return OpenCVControls(capture)
 
 
