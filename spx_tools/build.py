@@ -15,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-from spx_tools import archive, docker_engine, manifest, paths
+from spx_tools import archive, docker_engine, image_archive, manifest, paths
 from spx_tools.base_image import make_base_image
 from spx_tools.check import check_spx
 from spx_tools.emulation import ensure_emulation
@@ -52,6 +52,7 @@ class BuildResult:
     archive_bytes: int
     spx_bytes: int
     timings: dict[str, float]
+    content_digest: str = ""
     findings: list[Finding] = field(default_factory=list)
     check_passed: bool = True
 
@@ -62,6 +63,7 @@ class BuildResult:
                  f"  image {self.image_tag}: {self.image_bytes / mib:.1f} MiB unpacked, "
                  f"{self.archive_bytes / mib:.1f} MiB compressed; "
                  f".spx {self.spx_bytes / mib:.1f} MiB",
+                 f"  image content sha256 {self.content_digest}",
                  "  " + ", ".join(f"{k.split(' ')[0]} {v:.0f} s" for k, v in
                                   self.timings.items()),
                  f"  total {sum(self.timings.values()):.0f} s"]
@@ -159,6 +161,9 @@ def build_spx(options: BuildOptions, progress: Progress | None = None) -> BuildR
     archive_path = work / f"{name}.tar.gz"
     with progress.step(f"docker save | {archive.compressor_name()}"):
         _save_compressed(tag, archive_path)
+        with open(archive_path, "rb") as stream:
+            digest = image_archive.inspect(stream, archive_path.name, digest=True)
+        progress.info(f"image content sha256 {digest.content_digest}")
     with progress.step("write the .spx"):
         manifest_path = work / "manifest.json"
         template = json.loads(paths.MANIFEST_TEMPLATE.read_text())
@@ -169,7 +174,8 @@ def build_spx(options: BuildOptions, progress: Progress | None = None) -> BuildR
         archive.write_spx(output, _spx_files(archive_path, manifest_path), epoch)
     result = BuildResult(spx=output, image_tag=tag, image_bytes=int(inspect.get("Size", 0)),
                          archive_bytes=archive_path.stat().st_size,
-                         spx_bytes=output.stat().st_size, timings=progress.timings)
+                         spx_bytes=output.stat().st_size, timings=progress.timings,
+                         content_digest=digest.content_digest)
     shutil.rmtree(work, ignore_errors=True)
     if options.run_check:
         with progress.step(f"check {output.name}"):

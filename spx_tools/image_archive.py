@@ -6,6 +6,8 @@ engines (blobs/sha256/...), both described by the top-level manifest.json.
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import tarfile
 from dataclasses import dataclass, field
@@ -31,15 +33,21 @@ class ArchiveInfo:
 
     images: list[ImageConfig] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    # sha256 over every layer's entries (names, modes, owners, times, file bytes), in
+    # manifest order; "" unless inspect(..., digest=True). Equal digests = equal file trees,
+    # whatever the image ids and creation times.
+    content_digest: str = ""
 
     @property
     def loadable(self) -> bool:
         return not self.problems and bool(self.images)
 
 
-def inspect(stream: IO[bytes], name: str) -> ArchiveInfo:
-    """Read the archive `name` from `stream` (gzip detected from the name) in one pass."""
+def inspect(stream: IO[bytes], name: str, digest: bool = False) -> ArchiveInfo:
+    """Read the archive `name` from `stream` (gzip detected from the name) in one pass;
+    with `digest`, also hash the content of every layer (slower: reads all layers)."""
     info = ArchiveInfo()
+    layer_digests: dict[str, str] = {}
     mode = "r|gz" if name.endswith((".gz", ".tgz")) else "r|"
     small: dict[str, bytes] = {}
     present: set[str] = set()
@@ -48,15 +56,42 @@ def inspect(stream: IO[bytes], name: str) -> ArchiveInfo:
             for member in archive:
                 path = member.name.lstrip("./") if member.name != "." else "."
                 present.add(path)
-                if member.isfile() and member.size <= SMALL_MEMBER:
-                    handle = archive.extractfile(member)
-                    if handle is not None:
-                        small[path] = handle.read()
+                handle = archive.extractfile(member) if member.isfile() else None
+                if handle is None:
+                    continue
+                if member.size <= SMALL_MEMBER:
+                    small[path] = handle.read()
+                    handle = io.BytesIO(small[path])
+                if digest:
+                    layer_digests[path] = layer_digest(handle)
     except (tarfile.TarError, OSError, EOFError) as exc:
         info.problems.append(f"not a readable {mode[2:] or 'tar'} archive ({exc})")
         return info
     _read_manifest(small, present, info)
+    if digest and not info.problems:
+        total = hashlib.sha256()
+        for entry in json.loads(small["manifest.json"]):
+            for layer in entry.get("Layers", []):
+                total.update(layer_digests.get(layer, "").encode())
+        info.content_digest = total.hexdigest()
     return info
+
+
+def layer_digest(stream: IO[bytes]) -> str:
+    """sha256 of a layer tar's entries in order; "" when the member is not a tar."""
+    total = hashlib.sha256()
+    try:
+        with tarfile.open(fileobj=stream, mode="r|") as layer:
+            for entry in layer:
+                total.update(f"{entry.name}\0{entry.type!r}\0{entry.mode}\0{entry.uid}\0"
+                             f"{entry.gid}\0{int(entry.mtime)}\0{entry.linkname}\0".encode())
+                handle = layer.extractfile(entry) if entry.isfile() else None
+                if handle is not None:
+                    for chunk in iter(lambda h=handle: h.read(1 << 20), b""):
+                        total.update(chunk)
+    except tarfile.TarError:
+        return ""
+    return total.hexdigest()
 
 
 def _read_manifest(small: dict[str, bytes], present: set[str], info: ArchiveInfo) -> None:

@@ -84,3 +84,14 @@ def test_oci_layout_archives_are_read():
 def test_untagged_images_cannot_be_referenced():
     info = images.inspect(io.BytesIO(gzip.decompress(image_archive(tags=()))), "a.tar")
     assert not info.loadable and "RepoTags" in info.problems[0]
+
+
+def _digest(data: bytes) -> str:
+    return images.inspect(io.BytesIO(data), "a.tar.gz", digest=True).content_digest
+
+
+def test_content_digest_ignores_config_but_not_layer_content():
+    base = _digest(image_archive())
+    assert base and base == _digest(image_archive(tags=("other:2",), user="0"))
+    changed = gzip.decompress(image_archive()).replace(b"hello\n", b"HELLO\n")
+    assert base != _digest(gzip.compress(changed))
