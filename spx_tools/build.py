@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -85,9 +86,10 @@ def extension_name() -> str:
     return json.loads(paths.MANIFEST_TEMPLATE.read_text())["extension_name"]
 
 
-def _stage_context(wheels: Path, progress: Progress) -> Path:
-    """A small build context: Dockerfile, wheels, pins and the service package only."""
-    context = paths.cache_dir() / "spx" / "context"
+def _stage_context(wheels: Path, arch: str, progress: Progress) -> Path:
+    """A small build context: Dockerfile, wheels, pins and the service package only
+    (one folder per build process, so parallel builds do not meet)."""
+    context = paths.cache_dir() / "spx" / f"context-{arch}-{os.getpid()}"
     shutil.rmtree(context, ignore_errors=True)
     (context / "requirements").mkdir(parents=True)
     shutil.copy2(paths.DOCKERFILE, context / "Dockerfile")
@@ -149,13 +151,14 @@ def build_spx(options: BuildOptions, progress: Progress | None = None) -> BuildR
     with progress.step(f"wheels for CPython {python_version} linux/{options.arch}"):
         wheels = fetch_wheels(paths.RUNTIME_REQUIREMENTS, python_version, options.arch,
                               info=progress.info)
-        context = _stage_context(wheels, progress)
+        context = _stage_context(wheels, options.arch, progress)
     with progress.step(f"docker build {tag} (linux/{options.arch})"):
         docker_engine.build(context, dockerfile=context / "Dockerfile", tag=tag,
                             arch=options.arch, on_line=_build_line(progress),
                             build_args={"BASE_IMAGE": base, "PYTHON_VERSION": python_version,
                                         "SOURCE_DATE_EPOCH": str(epoch), "VERSION": version})
         inspect = docker_engine.image_inspect(tag) or {}
+        shutil.rmtree(context, ignore_errors=True)
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     archive_path = work / f"{name}.tar.gz"
