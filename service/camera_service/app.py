@@ -9,6 +9,7 @@ pipeline counters.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import signal
@@ -38,6 +39,7 @@ from camera_service.sources.base import CameraSource
 _LOG = logging.getLogger(__name__)
 FALLBACK_HOST_IP = "192.168.50.5"  # the CORE I/O's address toward the robot
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+STALL_SECONDS = 2.0  # a camera silent this long (or 10 frame periods) counts as failed
 
 
 class StartupError(RuntimeError):
@@ -117,6 +119,9 @@ class CameraService:
             service.name, service.authority, host_ip, self.port,
             liveness_timeout=config.robot.keepalive_seconds * 3))
         self._session = session
+        self._stopping = threading.Event()
+        self._watchdog = threading.Thread(target=self._watch_stalls, name="stall-watchdog",
+                                          daemon=True)
 
     def _bind(self, address: str, port: int) -> int:
         try:
@@ -132,6 +137,7 @@ class CameraService:
         """Start capturing, serving and (in the background) the robot link."""
         for capture in self.captures:
             capture.start()
+        self._watchdog.start()
         self.server.start()
         _LOG.info("serving ImageService on port %d with %d source(s): %s", self.port,
                   len(self.captures), ", ".join(c.name for c in self.captures) or "none")
@@ -143,6 +149,7 @@ class CameraService:
     def stop(self, timeout: float = 4.5) -> None:
         """Unregister, stop serving and capturing, all within ``timeout`` seconds."""
         deadline = time.monotonic() + timeout
+        self._stopping.set()
         if self.link is not None:
             self.link.stop(timeout=timeout * 0.5)
         self.server.stop(grace=min(0.5, max(0.0, deadline - time.monotonic())))
@@ -162,6 +169,12 @@ class CameraService:
         stats["robot_connected"] = bool(self.link and self.link.connected)
         return stats
 
+    def _watch_stalls(self) -> None:
+        """Cameras whose read hangs without an error are failed by this watchdog."""
+        while not self._stopping.wait(0.5):
+            for capture in self.captures:
+                capture.check_stall(STALL_SECONDS)
+
     def _fault_changed(self) -> None:
         if self.link is not None:
             self.link.wake()
@@ -179,7 +192,8 @@ def run(config: Config) -> int:
     for signum in (signal.SIGTERM, signal.SIGINT):
         previous.append((signum, signal.signal(signum, lambda *_: stop.set())))
     if hasattr(signal, "SIGUSR1"):
-        signal.signal(signal.SIGUSR1, lambda *_: _LOG.info("counters: %s", service.counters()))
+        signal.signal(signal.SIGUSR1, lambda *_: _LOG.info(
+            "counters: %s", json.dumps(service.counters(), sort_keys=True)))
     service.start()
     try:
         while not stop.wait(1.0):

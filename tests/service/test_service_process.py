@@ -77,3 +77,32 @@ def test_port_in_use_exits_non_zero_with_one_line():
     assert len(errors) == 1 and "cannot listen" in errors[0]
     assert "Traceback" not in result.stderr
 
+
+
+def test_sigterm_while_the_robot_is_unreachable(tmp_path):
+    creds = tmp_path / "creds"
+    creds.write_text("0a1b2c3d-0000-1111\nnotasecretreally\n")
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "camera_service", "127.0.0.1", "--robot-port", str(_free_port()),
+         "--payload-credentials-file", str(creds), "--host-ip", "127.0.0.1",
+         "--port", str(port), "--device-name", "synthetic"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        for _ in range(100):
+            if _healthcheck(port).returncode == 0:
+                break
+            time.sleep(0.1)
+        assert _healthcheck(port).returncode == 0  # serving although the robot is away
+        time.sleep(1.0)
+        start = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=10)
+        elapsed = time.monotonic() - start
+    finally:
+        if process.poll() is None:
+            process.kill()
+    _, stderr = process.communicate()
+    assert process.returncode == 0 and elapsed < 5.0
+    assert len([line for line in stderr.splitlines() if "unreachable" in line]) == 1
+    assert "Traceback" not in stderr

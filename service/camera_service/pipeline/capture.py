@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import Callable, Optional
 
 from camera_service.backoff import Backoff
@@ -42,6 +43,8 @@ class CaptureThread:
         self._backoff = backoff or Backoff(initial=0.5, maximum=10.0)
         self._stopping = threading.Event()
         self._failure: str | None = None
+        self._state_lock = threading.Lock()
+        self._last_frame_at: float | None = None  # time.monotonic() of the latest frame
         self._thread = threading.Thread(target=self._run, name=f"capture-{source.name}",
                                         daemon=True)
 
@@ -84,6 +87,7 @@ class CaptureThread:
             self._stopping.wait(self._backoff.next_delay())
             return False
         self.info = info
+        self._last_frame_at = time.monotonic()  # the watchdog counts from the open
         _LOG.info("camera %r open: %s", self.name, info.detail or self.source.describe())
         return True
 
@@ -102,8 +106,23 @@ class CaptureThread:
                 return
             self.store.put(self.name, frame)
             self.frames_captured += 1
+            self._last_frame_at = time.monotonic()
             if self._failure is not None or self._backoff.failures:
                 self._report_recovery()
+
+    def check_stall(self, stall_after: float) -> bool:
+        """Watchdog, called from another thread: if the open camera has delivered nothing for
+        ``stall_after`` seconds (or 10 frame periods, if longer) while its ``read`` still
+        blocks, report it failing (the next frame reports recovery). Returns True if stalled."""
+        last = self._last_frame_at
+        if last is None or self._failure is not None or self._stopping.is_set():
+            return False
+        period = 1.0 / self.info.fps if self.info is not None and self.info.fps > 0 else 0.0
+        silent = time.monotonic() - last
+        if silent < max(stall_after, 10 * period):
+            return False
+        self._report_failure(f"camera {self.name!r} delivered no frame for {silent:.1f} s")
+        return True
 
     def _safe_close(self) -> None:
         try:
@@ -114,17 +133,21 @@ class CaptureThread:
     # -- state changes -------------------------------------------------------------------
     def _report_failure(self, reason: str) -> None:
         self.store.mark_failed(self.name, reason)
-        if self._failure is None:
-            _LOG.warning("%s; retrying in the background", reason)
+        with self._state_lock:
+            first = self._failure is None
             self._failure = reason
+        if first:
+            _LOG.warning("%s; retrying in the background", reason)
             self._notify(reason)
         else:
             _LOG.debug("%s (retry %d)", reason, self._backoff.failures)
 
     def _report_recovery(self) -> None:
-        if self._failure is not None:
-            _LOG.info("camera %r delivering again", self.name)
+        with self._state_lock:
+            recovered = self._failure is not None
             self._failure = None
+        if recovered:
+            _LOG.info("camera %r delivering again", self.name)
             self._notify(None)
         self._backoff.reset()
 

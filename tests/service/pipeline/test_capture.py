@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 
 from camera_service.backoff import Backoff
 from camera_service.pipeline.capture import CaptureThread
 from camera_service.pipeline.frame_store import FrameStore
 from camera_service.sources import create_source
-from camera_service.sources.base import SourceSettings
+from camera_service.sources.base import CameraSource, Frame, SourceInfo, SourceSettings
 
 
 def _wait(predicate, timeout=5.0):
@@ -72,3 +73,53 @@ def test_stop_returns_promptly_and_captures_at_source_rate():
     capture.stop(timeout=2.0)
     assert time.monotonic() - start < 1.0
     assert 5 <= capture.frames_captured <= 15
+
+
+class _HangingSource(CameraSource):
+    """Delivers frames until ``hang`` is set, then blocks in read (a wedged driver)."""
+
+    kind = "hanging"
+
+    def __init__(self) -> None:
+        super().__init__(SourceSettings("stuck"))
+        self.hang = threading.Event()
+        self.release = threading.Event()
+        self.sequence = 0
+
+    def open(self):
+        return SourceInfo(16, 16, 50.0, native_jpeg=True)
+
+    def read(self):
+        time.sleep(0.02)
+        if self.hang.is_set():
+            self.release.wait()
+            self.release.clear()
+        self.sequence += 1
+        return Frame(self.sequence, time.time(), 16, 16, jpeg=b"\xff\xd8", jpeg_quality=75)
+
+    def close(self):
+        pass
+
+
+def test_watchdog_fails_a_camera_whose_read_hangs():
+    source = _HangingSource()
+    store = FrameStore()
+    events = []
+    capture = CaptureThread(source, store, lambda name, reason: events.append(reason))
+    capture.start()
+    try:
+        _wait(lambda: store.latest("stuck"))
+        assert not capture.check_stall(0.3)
+        source.hang.set()
+        time.sleep(0.4)
+        assert capture.check_stall(0.3)
+        assert store.failure("stuck") and "no frame" in events[0]
+        assert not capture.check_stall(0.3)  # reported once
+        source.hang.clear()
+        source.release.set()
+        _wait(lambda: store.latest("stuck"))
+        _wait(lambda: events[-1] is None)
+    finally:
+        source.hang.clear()
+        source.release.set()
+        capture.stop()
