@@ -18,6 +18,7 @@ from spx_tools import docker_engine
 from spx_tools.commands import require_tool, run
 from spx_tools.emulation import ensure_emulation
 from spx_tools.errors import PackagingError
+from spx_tools.locking import exclusive
 from spx_tools.paths import cache_dir
 from spx_tools.progress import Progress
 
@@ -87,6 +88,12 @@ def make_base_image(arch: str = "arm64", *, mirror: str | None = None,
                     progress: Progress | None = None, force: bool = False) -> BaseImage:
     """Return the local base image for `arch`, making it with debootstrap when not cached."""
     progress = progress or Progress()
+    with exclusive(f"base-image-{arch}", progress.info):
+        return _make_base_image(arch, mirror, progress, force)
+
+
+def _make_base_image(arch: str, mirror: str | None, progress: Progress,
+                     force: bool) -> BaseImage:
     if not force:
         cached = cached_base(arch)
         if cached is not None:

@@ -22,6 +22,7 @@ from spx_tools.check import check_spx
 from spx_tools.emulation import ensure_emulation
 from spx_tools.errors import PackagingError
 from spx_tools.findings import Finding, has_errors
+from spx_tools.locking import exclusive
 from spx_tools.progress import Progress
 from spx_tools.project import iso_date, project_version, source_date_epoch
 from spx_tools.wheels import fetch_wheels
@@ -231,6 +232,11 @@ def build_or_reuse(arch: str = "arm64", progress: Progress | None = None) -> Pat
     """
     progress = progress or Progress()
     docker_engine.require_engine()
+    with exclusive(f"spx-{arch}", progress.info):
+        return _build_or_reuse(arch, progress)
+
+
+def _build_or_reuse(arch: str, progress: Progress) -> Path:
     base = make_base_image(arch, progress=progress)
     folder = paths.cache_dir() / "spx" / inputs_digest(arch, base.image_id)
     spx = folder / f"{extension_name()}-{project_version()}-{arch}.spx"
