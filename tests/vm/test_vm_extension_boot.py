@@ -1,0 +1,185 @@
+"""The extension installed in the VM the way the portal does, then the VM rebooted.
+
+The .spx is the amd64 build of the same Dockerfile (fast to build here; the arm64 image is
+covered by the host end-to-end tests). Inside the VM, ``coreio_sim install --root /`` puts it
+where a CORE I/O does (``/data/.extensions/<name>/``, udev rules in ``/etc/udev/rules.d``,
+images loaded into the VM's Docker engine); the harness then triggers udev as the portal does.
+The operator config names the camera by the stable name the extension's udev rules create.
+After the VM reboots, the container must be running and registered again with no manual step.
+
+Tests run in file order against one installation (module fixture).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+from vm_support import (
+    free_service_port,
+    image_client,
+    jpeg_frames,
+    record,
+    robot_section,
+    wait_until,
+    write_guest_yaml,
+)
+
+from vm.machine import GUEST_PYTHON, GUEST_PYTHON_ENV, Machine
+
+pytestmark = [pytest.mark.vm, pytest.mark.docker, pytest.mark.slow, pytest.mark.timeout(1800)]
+
+EXTENSION = "spot_camera_service"
+EXTENSION_DIR = f"/data/.extensions/{EXTENSION}"
+SERVICE_NAME = "camera-image-service"
+SOURCE_NAME = "front"
+#: What the extension's udev rules name vivid's capture node (vivid is a platform device:
+#: no serial, so only the by-port name).
+STABLE_NAME = "/dev/spot-cameras/by-port/platform-vivid.0"
+BOOT_TO_REGISTERED_TIMEOUT = 420.0
+
+
+def _guest_python(machine: Machine, code: str, timeout: float = 600.0) -> str:
+    env = " ".join(f"{key}={value}" for key, value in GUEST_PYTHON_ENV.items())
+    quoted = code.replace("'", "'\"'\"'")
+    return machine.run(f"env {env} {GUEST_PYTHON} -c '{quoted}'", timeout=timeout).stdout
+
+
+class InstalledExtension:
+    """The extension installed in the guest, with an operator config for the simulator."""
+
+    def __init__(self, machine: Machine, robot, spx: Path, port: int) -> None:
+        self.machine = machine
+        self.robot = robot
+        self.spx = spx
+        self.port = port
+
+    def install(self) -> float:
+        """Install like the portal (unpack, docker load, udev rules + trigger), no start."""
+        spx = self.machine.share(self.spx)
+        credentials = self.machine.share(Path(self.robot.payload_credentials_file),
+                                         "payload_guid_and_secret")
+        env = " ".join(f"{key}={value}" for key, value in GUEST_PYTHON_ENV.items())
+        started = time.monotonic()
+        self.machine.run(f"env {env} {GUEST_PYTHON} -m coreio_sim install {spx} --root / "
+                         f"--credentials {credentials} --no-start", timeout=900)
+        self.machine.run("udevadm control --reload && udevadm trigger --action=add "
+                         "--subsystem-match=video4linux && udevadm settle")
+        return time.monotonic() - started
+
+    def configure(self) -> None:
+        """The operator config: the simulator via 10.0.2.2, the camera by its stable name."""
+        config_dir = f"{EXTENSION_DIR}/config"
+        ca = self.machine.share(Path(self.robot.ca_cert), "robot-ca.pem")
+        config = write_guest_yaml(self.machine, "extension-config.yaml", {
+            "robot": robot_section(self.robot, "/config/robot-ca.pem"),
+            "service": {"port": self.port, "name": SERVICE_NAME},
+            "log_level": "info",
+            "sources": [{"name": SOURCE_NAME, "type": "v4l2", "device": STABLE_NAME,
+                         "width": 640, "height": 480, "fps": 10}],
+        })
+        self.machine.run(f"install -m 0644 {ca} {config_dir}/robot-ca.pem && "
+                         f"install -m 0644 {config} {config_dir}/config.yaml")
+
+    def start(self) -> None:
+        """``compose up -d`` with the installed compose files, as the portal starts it."""
+        _guest_python(self.machine, (
+            "from coreio_sim import docker_cli; from coreio_sim.installer import list_installed; "
+            "ext = list_installed('/')[0]; "
+            "docker_cli.compose(ext.project, ext.compose_files, ['up', '-d'], 'start')"))
+
+    def container(self) -> dict:
+        ids = self.machine.run("docker ps -aq --filter "
+                               f"label=com.docker.compose.project={EXTENSION}").stdout.split()
+        assert len(ids) == 1, f"expected one container of {EXTENSION}, found {ids}"
+        return json.loads(self.machine.run(f"docker inspect {ids[0]}").stdout)[0]
+
+    def logs(self) -> str:
+        result = self.machine.run(
+            f"docker logs $(docker ps -aq --filter label=com.docker.compose.project={EXTENSION})",
+            check=False)
+        text = result.stdout + result.stderr
+        (self.machine.run_dir / "extension-container.log").write_text(text)
+        return text
+
+
+@pytest.fixture(scope="module")
+def amd64_spx() -> Path:
+    """The amd64 .spx of this tree (spx_tools' cache makes a second call instant)."""
+    from coreio_sim import docker_cli
+
+    reason = docker_cli.engine_unavailable_reason()
+    if reason:
+        pytest.skip(f"building the amd64 .spx needs a Docker engine on the host: {reason}")
+    from spx_tools.build import build_or_reuse
+    from spx_tools.errors import PackagingError
+
+    started = time.monotonic()
+    try:
+        spx = build_or_reuse(arch="amd64")
+    except PackagingError as error:
+        pytest.fail(f"building the amd64 .spx failed: {error}")
+    record("amd64 .spx: build (cold) or cache lookup (warm)", time.monotonic() - started)
+    return spx
+
+
+@pytest.fixture(scope="module")
+def extension(vm, vm_robot, amd64_spx) -> Iterator[InstalledExtension]:
+    port = vm.forward(free_service_port())
+    installed = InstalledExtension(vm, vm_robot, amd64_spx, port)
+    record("install the .spx in the VM (unpack, docker load, udev)", installed.install())
+    installed.configure()
+    try:
+        yield installed
+    finally:
+        installed.logs()
+
+
+def test_udev_rules_are_installed_and_name_the_capture_node(extension, vm):
+    rules = vm.run("ls /etc/udev/rules.d/").stdout.split()
+    assert "70-spot-camera-service.rules" in rules, rules
+    target = vm.run(f"readlink -f {STABLE_NAME}", check=False).stdout.strip()
+    assert target == "/dev/video0", f"{STABLE_NAME} -> {target!r}"
+    every_link = vm.run("find /dev/spot-cameras -type l -exec readlink -f {} +").stdout.split()
+    assert "/dev/video1" not in every_link, "the metadata node got a camera name"
+    assert vm.run("stat -c %G:%a /dev/video0").stdout.strip() == "video:660"
+
+
+def test_container_starts_with_the_camera_and_registers(extension, vm_robot):
+    started = time.monotonic()
+    extension.start()
+    vm_robot.wait_for_service(SERVICE_NAME, timeout=BOOT_TO_REGISTERED_TIMEOUT)
+    record("extension: compose up -> registered", time.monotonic() - started)
+    client = image_client(vm_robot, SERVICE_NAME)
+    assert [source.name for source in client.list_image_sources()] == [SOURCE_NAME]
+    distinct, image = jpeg_frames(client, SOURCE_NAME, 3.0)
+    assert distinct >= 2, extension.logs()[-2000:]
+    assert (image.shape[1], image.shape[0]) == (640, 480)
+    info = extension.container()
+    assert info["HostConfig"]["RestartPolicy"]["Name"] == "unless-stopped"
+    assert info["Config"]["User"] == "1000:1000"
+
+
+def test_reboot_brings_the_extension_back_registered(extension, vm, vm_robot):
+    before = extension.container()["State"]["StartedAt"]
+    started = time.monotonic()
+    record("VM reboot to ssh", vm.reboot())
+    vm_robot.wait_for_service(SERVICE_NAME, timeout=BOOT_TO_REGISTERED_TIMEOUT)
+    client = image_client(vm_robot, SERVICE_NAME)
+    wait_until(lambda: _serves_frames(client), BOOT_TO_REGISTERED_TIMEOUT,
+               "frames from the extension after the reboot")
+    record("VM reboot -> extension registered and serving frames", time.monotonic() - started)
+    state = extension.container()["State"]
+    assert state["Running"], state
+    assert state["StartedAt"] != before, "the container was not started again after the reboot"
+
+
+def _serves_frames(client) -> bool:
+    try:
+        distinct, _ = jpeg_frames(client, SOURCE_NAME, 1.0)
+    except Exception:  # not yet: the route or the camera is still coming up
+        return False
+    return distinct >= 1
