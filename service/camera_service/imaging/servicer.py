@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Callable, Dict, Sequence
+from typing import Callable, Dict, Sequence, Tuple
 
 from bosdyn.api import image_pb2, image_service_pb2_grpc
 from bosdyn.client.server_util import ResponseContext
@@ -60,6 +60,7 @@ class ImageServicer(image_service_pb2_grpc.ImageServiceServicer):
         self.to_robot_time = to_robot_time
         self.first_frame_timeout = first_frame_timeout
         self.stale_after = stale_after
+        self._described: Dict[str, Tuple[tuple, image_pb2.ImageSource]] = {}
 
     # -- ListImageSources ----------------------------------------------------------------
     def ListImageSources(self, request, context):
@@ -70,12 +71,26 @@ class ImageServicer(image_service_pb2_grpc.ImageServiceServicer):
         return response
 
     def describe_source(self, capture: CaptureThread) -> image_pb2.ImageSource:
-        """The ImageSource entry of one camera: size, formats, custom-parameter spec."""
+        """The ImageSource entry of one camera: size, formats, custom-parameter spec.
+
+        Built once per camera state (size, channels, each open of the camera, which is when
+        a camera's controls are read) and reused: it goes into every ImageResponse.
+        """
+        latest = self.store.latest(capture.name)
+        size = (latest.frame.width, latest.frame.height) if latest is not None else None
+        key = (size, id(capture.info), self._channels(capture))
+        cached = self._described.get(capture.name)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        source = self._build_source(capture, size)
+        self._described[capture.name] = (key, source)
+        return source
+
+    def _build_source(self, capture: CaptureThread, size) -> image_pb2.ImageSource:
         source = image_pb2.ImageSource(name=capture.name,
                                        image_type=image_pb2.ImageSource.IMAGE_TYPE_VISUAL)
-        latest = self.store.latest(capture.name)
-        if latest is not None:
-            source.cols, source.rows = latest.frame.width, latest.frame.height
+        if size is not None:
+            source.cols, source.rows = size
         elif capture.info is not None:
             source.cols, source.rows = capture.info.width, capture.info.height
         else:
