@@ -36,9 +36,8 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 DEFAULT_QUALITY = 75
 
 
-class BadRequest(ViewerError):
-    kind = "bad_request"
-    http_status = 400
+class BadRequest(ViewerError, kind="bad_request", http_status=400):
+    """A malformed query string; HTTP 400."""
 
 
 class ViewerServer(ThreadingHTTPServer):

@@ -70,6 +70,11 @@ class ViewerError(Exception):
     kind = "error"
     http_status = 500
 
+    def __init_subclass__(cls, kind: str = "error", http_status: int = 500, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.kind = kind
+        cls.http_status = http_status
+
     def __init__(self, message: str, status: str = "") -> None:
         super().__init__(message)
         self.message = message
@@ -79,29 +84,24 @@ class ViewerError(Exception):
         return {"error": self.kind, "message": self.message, "status": self.status}
 
 
-class RobotUnreachable(ViewerError):
-    kind = "robot_unreachable"
-    http_status = 503
+class RobotUnreachable(ViewerError, kind="robot_unreachable", http_status=503):
+    """The robot does not answer (refused, timed out, gone); HTTP 503."""
 
 
-class LoginRefused(ViewerError):
-    kind = "login_refused"
-    http_status = 503
+class LoginRefused(ViewerError, kind="login_refused", http_status=503):
+    """The robot answered but refused the viewer's credentials; HTTP 503."""
 
 
-class ServiceUnreachable(ViewerError):
-    kind = "service_unreachable"
-    http_status = 502
+class ServiceUnreachable(ViewerError, kind="service_unreachable", http_status=502):
+    """The robot answers, the image service behind it does not; HTTP 502."""
 
 
-class UnknownService(ViewerError):
-    kind = "unknown_service"
-    http_status = 404
+class UnknownService(ViewerError, kind="unknown_service", http_status=404):
+    """No image service of that name in the robot's directory; HTTP 404."""
 
 
-class SourceFault(ViewerError):
-    kind = "source_fault"
-    http_status = 502
+class SourceFault(ViewerError, kind="source_fault", http_status=502):
+    """The service answered GetImage with a non-OK status; HTTP 502."""
 
 
 @dataclass(frozen=True)
