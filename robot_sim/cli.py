@@ -38,6 +38,9 @@ def _serve_parser() -> argparse.ArgumentParser:
     parser.add_argument("--password", default=None, help="default: a random one")
     parser.add_argument("--clock-skew", type=float, default=None,
                         help="robot clock minus local clock, seconds (default 3.25)")
+    parser.add_argument("--refuse-at-start", type=float, default=0.0, metavar="SECONDS",
+                        help="refuse connections for SECONDS after start (robot not up yet "
+                             "when the CORE I/O boots)")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     return parser
 
@@ -62,6 +65,8 @@ def serve(argv: List[str]) -> int:
     except (PortInUseError, OSError) as exc:
         print(f"robot_sim: error: {exc}", file=sys.stderr)
         return 2
+    if args.refuse_at_start > 0:
+        simulator.refuse_connections(args.refuse_at_start)
     control = ControlServer(simulator, args.state_dir)
     done = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: done.set())

@@ -60,7 +60,31 @@ class SimulatorHandle:
             robot.authenticate(self.username, self.password)
         return robot
 
-    # Queries answered by the concrete class.
+    # Lifetime and queries provided by the concrete class.
+    def start(self) -> SimulatorHandle:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    @property
+    def serving(self) -> bool:
+        raise NotImplementedError
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
+
+    def wait_until_serving(self, timeout: float = 10) -> None:
+        """Block until the robot accepts connections. Raises TimeoutError."""
+        deadline = time.monotonic() + timeout
+        while not self.serving:
+            if time.monotonic() >= deadline:
+                raise TimeoutError(f"robot simulator not serving after {timeout:g} s")
+            time.sleep(0.02)
+
     def directory_entries(self) -> List[directory_pb2.ServiceEntry]:
         raise NotImplementedError
 

@@ -12,7 +12,6 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 from pathlib import Path
 from typing import List, Sequence, Union
 
@@ -73,24 +72,10 @@ class RobotSimulatorProcess(SimulatorHandle):
         if self._own_dir:
             shutil.rmtree(self.state_dir, ignore_errors=True)
 
-    def __enter__(self) -> RobotSimulatorProcess:
-        return self.start()
-
-    def __exit__(self, *exc_info) -> None:
-        self.stop()
-
     @property
     def serving(self) -> bool:
         """True while the robot accepts connections."""
         return bool(self._control.call("serving"))
-
-    def wait_until_serving(self, timeout: float = 10) -> None:
-        """Block until the robot accepts connections. Raises TimeoutError."""
-        deadline = time.monotonic() + timeout
-        while not self.serving:
-            if time.monotonic() >= deadline:
-                raise TimeoutError(f"robot simulator not serving after {timeout:g} s")
-            time.sleep(0.05)
 
     def reboot(self, down_seconds: float = 1.0, invalidate_tokens: bool = False) -> None:
         """See ``RobotSimulator.reboot``."""

@@ -67,13 +67,22 @@ class Router:
             except grpc.RpcError as exc:
                 code = exc.code()
                 details = exc.details() or ""
-                if code == grpc.StatusCode.UNAVAILABLE:
-                    LOG.warning("route error: %s for %s at %s unreachable", method, name, target)
+                if code == grpc.StatusCode.UNAVAILABLE and _is_connect_failure(details):
+                    LOG.warning("route error: %s for %s at %s unreachable (%s)", method, name,
+                                target, details)
                     context.abort(grpc.StatusCode.UNAVAILABLE,
-                                  f"502 Bad Gateway: service {name} at {target} "
-                                  f"unreachable: {details}")
+                                  f"502 Bad Gateway: service {name} at {target} unreachable")
                 if code != grpc.StatusCode.CANCELLED:
                     LOG.info("routed %s to %s answered %s", method, name, code.name)
                 context.abort(code, details)
 
         return grpc.stream_stream_rpc_method_handler(forward)
+
+
+def _is_connect_failure(details: str) -> bool:
+    """True when grpc could not reach the upstream (as opposed to the service answering
+    UNAVAILABLE itself)."""
+    lowered = details.lower()
+    return any(text in lowered for text in ("failed to connect", "connection refused",
+                                            "connect failed", "socket closed",
+                                            "connection reset"))

@@ -7,7 +7,6 @@ import secrets
 import shutil
 import tempfile
 import threading
-import time
 import uuid
 from pathlib import Path
 from typing import List, Union
@@ -117,12 +116,6 @@ class RobotSimulator(SimulatorHandle):
         if self._own_dir:
             shutil.rmtree(self.state_dir, ignore_errors=True)
 
-    def __enter__(self) -> RobotSimulator:
-        return self.start()
-
-    def __exit__(self, *exc_info) -> None:
-        self.stop()
-
     def _watch_liveness(self) -> None:
         while not self._stopped.wait(LIVENESS_CHECK_SECONDS):
             self.state.check_liveness()
@@ -175,14 +168,6 @@ class RobotSimulator(SimulatorHandle):
         """Delay every call by ``seconds`` from now on (0 to stop)."""
         LOG.info("latency set to %g s", seconds)
         self._dispatcher.latency_seconds = max(0.0, float(seconds))
-
-    def wait_until_serving(self, timeout: float = 10) -> None:
-        """Block until the robot accepts connections. Raises TimeoutError."""
-        deadline = time.monotonic() + timeout
-        while not self.serving:
-            if time.monotonic() >= deadline:
-                raise TimeoutError(f"robot simulator not serving after {timeout:g} s")
-            time.sleep(0.02)
 
     # ----- queries and accounts -------------------------------------------------------
     def directory_entries(self) -> List[directory_pb2.ServiceEntry]:

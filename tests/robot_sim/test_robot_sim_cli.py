@@ -83,3 +83,11 @@ def test_ctl_lists_directory(sim_process):
     result = _run("ctl", "--state-dir", str(sim_process.state_dir), "dir")
     assert result.returncode == 0, result.stderr
     assert "directory-registration" in result.stdout
+
+
+def test_refuse_at_start_then_serving(tmp_path):
+    with RobotSimulatorProcess(tmp_path / "sim", extra_args=["--refuse-at-start", "1"]) as sim:
+        assert not sim.serving
+        sim.wait_until_serving(10)
+        robot = sim.sdk_robot()
+        assert robot.ensure_client(DirectoryClient.default_service_name).list()

@@ -118,12 +118,17 @@ def test_register_update_unregister(robot_sim, image_server):
         client.unregister("tiny-images")
 
 
-def test_routing_to_registered_service(robot_sim, image_server):
+def _routed_images(robot_sim, image_server):
+    """(payload robot, user robot, ImageClient) with the tiny image service registered."""
     payload = _payload_robot(robot_sim)
     _register_image_service(payload, image_server.port)
     robot = robot_sim.sdk_robot()
     robot.sync_with_directory()
-    images = robot.ensure_client("tiny-images")
+    return payload, robot, robot.ensure_client("tiny-images")
+
+
+def test_routing_to_registered_service(robot_sim, image_server):
+    _, robot, images = _routed_images(robot_sim, image_server)
     assert isinstance(images, ImageClient)
     assert [s.name for s in images.list_image_sources()] == [SOURCE_NAME]
     response = images.get_image([build_image_request(SOURCE_NAME)])[0]
@@ -137,11 +142,7 @@ def test_routing_to_registered_service(robot_sim, image_server):
 
 
 def test_unregistered_authority_is_unavailable(robot_sim, image_server):
-    payload = _payload_robot(robot_sim)
-    _register_image_service(payload, image_server.port)
-    robot = robot_sim.sdk_robot()
-    robot.sync_with_directory()
-    images = robot.ensure_client("tiny-images")
+    payload, _, images = _routed_images(robot_sim, image_server)
     payload.ensure_client(DirectoryRegistrationClient.default_service_name).unregister(
         "tiny-images")
     with pytest.raises(ServiceUnavailableError):
@@ -149,13 +150,10 @@ def test_unregistered_authority_is_unavailable(robot_sim, image_server):
 
 
 def test_routing_to_dead_endpoint_is_unavailable(robot_sim, image_server):
-    payload = _payload_robot(robot_sim)
-    _register_image_service(payload, image_server.port)
-    robot = robot_sim.sdk_robot()
-    robot.sync_with_directory()
+    _, _, images = _routed_images(robot_sim, image_server)
     image_server.server.stop(None)
-    with pytest.raises(RpcError):
-        robot.ensure_client("tiny-images").list_image_sources(timeout=5)
+    with pytest.raises(ServiceUnavailableError):
+        images.list_image_sources(timeout=5)
 
 
 def test_keep_alive_reregisters_after_reboot(robot_sim, image_server):
@@ -189,20 +187,11 @@ def test_reboot_with_new_key_invalidates_tokens(robot_sim):
     assert directory.list(timeout=5)
 
 
-def test_tokens_survive_plain_reboot(robot_sim):
+@pytest.mark.parametrize("event", ["reboot", "refuse_connections"])
+def test_down_then_serving_again_with_same_token(robot_sim, event):
     robot = robot_sim.sdk_robot()
     directory = robot.ensure_client(DirectoryClient.default_service_name)
-    robot_sim.reboot(down_seconds=0.2)
-    with pytest.raises(RpcError):
-        directory.list(timeout=1)
-    robot_sim.wait_until_serving(5)
-    assert _once_reachable(lambda: directory.list(timeout=2))
-
-
-def test_refuse_connections_then_serve(robot_sim):
-    robot = robot_sim.sdk_robot()
-    directory = robot.ensure_client(DirectoryClient.default_service_name)
-    robot_sim.refuse_connections(0.5)
+    getattr(robot_sim, event)(0.3)
     with pytest.raises(RpcError):
         directory.list(timeout=1)
     robot_sim.wait_until_serving(5)
