@@ -151,10 +151,13 @@ class FakeV4L2World:
                         self._remove(link)
 
     def add_udev_symlink(self, camera: FakeCamera, name: str) -> str:
-        """A ``SYMLINK+="name"`` udev rule: ``/dev/name`` -> the capture node."""
+        """A ``SYMLINK+="name"`` udev rule: ``/dev/<name>`` -> the capture node (``name``
+        may have folders, e.g. ``spot-cameras/by-serial/<serial>``)."""
         link = os.path.join(self.dev_root, name)
+        os.makedirs(os.path.dirname(link), exist_ok=True)
         self._remove(link)
-        os.symlink(camera.nodes[0], link)
+        node = os.path.join(self.dev_root, camera.nodes[0])
+        os.symlink(os.path.relpath(node, os.path.dirname(link)), link)
         return link
 
     def _link(self, node: str, sub: str, name: str) -> None:

@@ -32,6 +32,25 @@ CapabilityQuery = Callable[[str], Optional[Capabilities]]
 AUTO = "auto"
 ALL = "all"
 _STABLE_DIRS = ("v4l/by-id", "v4l/by-path")
+# Folders of /dev that never hold camera links (skipped for speed), and how deep to look.
+_SKIPPED_DEV_DIRS = frozenset({"fd", "pts", "shm", "mqueue", "hugepages", "char", "block",
+                               "disk", "bus", "snd", "input", "dri", "cpu", "net", "serial"})
+_MAX_LINK_DEPTH = 3
+
+
+def _link_rank(link: str) -> Tuple[int, bool, str]:
+    """Sort key of a node's symlinks, most preferred first: names the integrator chose
+    (``/dev/spot-cam-front``), then by serial number (``.../by-serial/...``, ``v4l/by-id``),
+    then by port (``.../by-port/...``, ``v4l/by-path``); udev rule links before the stock
+    ``/dev/v4l`` ones."""
+    folder = os.path.basename(os.path.dirname(link)).lower()
+    if re.search(r"serial|by-id", folder):
+        kind = 1
+    elif re.search(r"port|path", folder):
+        kind = 2
+    else:
+        kind = 0
+    return kind, "/v4l/" in link, link
 
 
 class DeviceNotFound(LookupError):
@@ -44,7 +63,7 @@ class VideoNode:
 
     ``can_capture`` is from ``VIDIOC_QUERYCAP`` when the node answers, else guessed from the
     sysfs ``index`` (0 is the capture node of a UVC camera). ``stable_paths`` lists the
-    by-id, by-path and udev symlinks that point at the node, by-id first.
+    symlinks that point at the node (udev names, by-id, by-path), most preferred first.
     """
 
     path: str
@@ -114,24 +133,23 @@ class VideoTree:
         return [node for node in self.nodes() if node.can_capture]
 
     def _aliases(self) -> Dict[str, List[str]]:
-        """Real node path -> symlinks pointing at it: by-id, by-path, then udev symlinks."""
+        """Real node path -> symlinks pointing at it anywhere under ``dev_root`` (a few
+        levels deep: ``v4l/by-id``, udev ``SYMLINK`` names such as
+        ``spot-cameras/by-serial/...``), most preferred first (see ``_link_rank``)."""
         aliases: Dict[str, List[str]] = {}
-        folders = [os.path.join(self.dev_root, sub) for sub in _STABLE_DIRS] + [self.dev_root]
-        for folder in folders:
-            try:
-                names = sorted(os.listdir(folder))
-            except OSError:
-                continue
+        base_depth = self.dev_root.rstrip(os.sep).count(os.sep)
+        for folder, subfolders, names in os.walk(self.dev_root):
+            depth = folder.rstrip(os.sep).count(os.sep) - base_depth
+            subfolders[:] = [] if depth >= _MAX_LINK_DEPTH else sorted(
+                sub for sub in subfolders if depth or sub not in _SKIPPED_DEV_DIRS)
             for name in names:
                 link = os.path.join(folder, name)
-                if not os.path.islink(link):
-                    continue
+                if re.fullmatch(r"video\d*", name) or not os.path.islink(link):
+                    continue  # the nodes themselves, or a /dev/video -> video0 link
                 target = os.path.realpath(link)
-                if re.fullmatch(r"video\d*", name):
-                    continue  # e.g. a /dev/video -> video0 convenience link
                 if re.fullmatch(r"video\d+", os.path.basename(target)):
                     aliases.setdefault(target, []).append(link)
-        return aliases
+        return {node: sorted(links, key=_link_rank) for node, links in aliases.items()}
 
     # -- resolving a config's device setting ----------------------------------------------
     def candidates(self, device: str) -> List[str]:
@@ -184,15 +202,10 @@ def _card_of(tree: VideoTree, node: str) -> Optional[str]:
     return _read_attr(folder, "name")
 
 
-def _udev_links(node: VideoNode) -> List[str]:
-    return [link for link in node.stable_paths if "/v4l/" not in link]
-
-
 def preferred_path(node: VideoNode) -> str:
     """The most stable way to name the node in a config: a udev symlink the integrator made,
-    else by-id (model and serial), else by-path (USB port), else the node itself."""
-    ordered = _udev_links(node) + [link for link in node.stable_paths if "/v4l/" in link]
-    return ordered[0] if ordered else node.path
+    else by serial number, else by USB port, else the node itself (see ``_link_rank``)."""
+    return node.stable_paths[0] if node.stable_paths else node.path
 
 
 def stable_name(node: VideoNode) -> str:

@@ -49,6 +49,22 @@ def test_udev_symlink_is_preferred_for_name_and_path(world):
     assert stable_name(node) == "spot-cam-front"
 
 
+def test_extension_udev_names_are_found_and_give_the_same_source_name(world):
+    camera = world.plug(FakeCamera(vendor="046d", model="C920", serial="XY12", usb_port="2"))
+    by_port = world.add_udev_symlink(camera, "spot-cameras/by-port/pci-0000:00:14.0-usb-0:2:1.0")
+    by_serial = world.add_udev_symlink(camera, "spot-cameras/by-serial/046d_C920_XY12")
+    node = world.tree().capture_nodes()[0]
+    # By serial number first (udev rule, then /dev/v4l/by-id), then by port.
+    assert [os.path.relpath(p, world.dev_root) for p in node.stable_paths] == [
+        os.path.relpath(by_serial, world.dev_root), "v4l/by-id/usb-046d_C920_XY12-video-index0",
+        os.path.relpath(by_port, world.dev_root),
+        "v4l/by-path/pci-0000:00:14.0-usb-0:2:1.0-video-index0"]
+    assert preferred_path(node) == by_serial
+    assert stable_name(node) == "046d-c920-xy12"  # as from /dev/v4l/by-id without the rules
+    assert world.tree().resolve("/dev/spot-cameras/by-serial/046d_C920_XY12") == \
+        os.path.join(world.dev_root, camera.nodes[0])
+
+
 def test_resolve_follows_stable_names_after_the_node_number_changes(world):
     first = world.plug(FakeCamera(serial="AAA", usb_port="1"))
     second = world.plug(FakeCamera(serial="BBB", usb_port="2"))
