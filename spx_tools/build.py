@@ -6,6 +6,7 @@ the current inputs, reusing the one in <cache>/spx/<inputs hash>/ when nothing c
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -13,6 +14,7 @@ import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
 
 import yaml
 
@@ -42,6 +44,7 @@ class BuildOptions:
     python_version: str | None = None
     output: Path | None = None
     run_check: bool = True
+    no_cache: bool = False  # rebuild every image layer (cold build; determinism checks)
 
 
 @dataclass
@@ -153,9 +156,16 @@ def build_spx(options: BuildOptions, progress: Progress | None = None) -> BuildR
         wheels = fetch_wheels(paths.RUNTIME_REQUIREMENTS, python_version, options.arch,
                               info=progress.info)
         context = _stage_context(wheels, options.arch, progress)
-    with progress.step(f"docker build {tag} (linux/{options.arch})"):
+    base_is_local = docker_engine.image_id(base) is not None
+    if not base_is_local:
+        progress.info(f"{base} is not in the local engine: docker pulls it (no registry? "
+                      "use --local-base)")
+    with progress.step(f"docker build {tag} (linux/{options.arch})"), \
+            _hint_on_failure("" if base_is_local else
+                             f"; pulling {base} failed? build with --local-base"):
         docker_engine.build(context, dockerfile=context / "Dockerfile", tag=tag,
                             arch=options.arch, on_line=_build_line(progress),
+                            no_cache=options.no_cache,
                             build_args={"BASE_IMAGE": base, "PYTHON_VERSION": python_version,
                                         "SOURCE_DATE_EPOCH": str(epoch), "VERSION": version})
         inspect = docker_engine.image_inspect(tag) or {}
@@ -188,6 +198,15 @@ def build_spx(options: BuildOptions, progress: Progress | None = None) -> BuildR
                 progress.info(finding.line())
             result.check_passed = not has_errors(result.findings)
     return result
+
+
+@contextlib.contextmanager
+def _hint_on_failure(hint: str) -> Iterator[None]:
+    """Append `hint` to a PackagingError raised inside (keeps the error one line)."""
+    try:
+        yield
+    except PackagingError as exc:
+        raise PackagingError(f"{exc}{hint}") from None
 
 
 def _build_line(progress: Progress):

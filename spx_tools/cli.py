@@ -36,6 +36,8 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("-o", "--output", type=Path, default=None,
                        help="the .spx to write (default dist/<name>-<version>.spx)")
     build.add_argument("--no-check", action="store_true", help="skip the final check")
+    build.add_argument("--no-cache", action="store_true",
+                       help="rebuild every image layer (a cold build)")
 
     check = sub.add_parser("check", help="lint a .spx against the CORE I/O rules",
                            allow_abbrev=False)
@@ -80,7 +82,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
     options = BuildOptions(arch="amd64" if args.amd64 else "arm64",
                            base_image=args.base_image, local_base=args.local_base,
                            python_version=args.python_version, output=args.output,
-                           run_check=not args.no_check)
+                           run_check=not args.no_check, no_cache=args.no_cache)
     result = build_spx(options, Progress())
     print(result.summary())
     return 0 if result.check_passed else 1

@@ -58,10 +58,13 @@ def image_id(ref: str) -> str | None:
 
 
 def build(context: Path, *, dockerfile: Path, tag: str, arch: str,
-          build_args: dict[str, str], on_line: Callable[[str], None]) -> None:
+          build_args: dict[str, str], on_line: Callable[[str], None],
+          no_cache: bool = False) -> None:
     """Build `context` with `dockerfile` into `tag` for linux/`arch` (classic builder)."""
-    args = [docker(), "build", "--platform", f"linux/{arch}", "--pull=false",
+    args = [docker(), "build", "--platform", f"linux/{arch}", "--pull=false", "--rm",
             "-f", str(dockerfile), "-t", tag]
+    if no_cache:
+        args.append("--no-cache")
     for key, value in sorted(build_args.items()):
         args += ["--build-arg", f"{key}={value}"]
     env = dict(os.environ, DOCKER_BUILDKIT="0")

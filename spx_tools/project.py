@@ -31,8 +31,11 @@ def source_date_epoch() -> int:
         if not value.isdigit():
             raise PackagingError(f"SOURCE_DATE_EPOCH={value!r} is not a number of seconds")
         return int(value)
-    result = subprocess.run(["git", "-C", str(REPO_ROOT), "log", "-1", "--format=%ct"],
-                            capture_output=True, text=True, check=False)
+    try:
+        result = subprocess.run(["git", "-C", str(REPO_ROOT), "log", "-1", "--format=%ct"],
+                                capture_output=True, text=True, check=False)
+    except OSError:  # no git (e.g. building from a source archive)
+        return 0
     stamp = result.stdout.strip()
     return int(stamp) if result.returncode == 0 and stamp.isdigit() else 0
 

@@ -1,0 +1,27 @@
+"""The command line's error contract: one `error:` line naming the fix, no traceback."""
+
+from __future__ import annotations
+
+import pytest
+
+from spx_tools.cli import main
+
+
+def test_build_without_docker_is_one_line_error(monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no docker, pip, debootstrap...
+    assert main(["build"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["error: 'docker' is not installed; install it (apt-get install docker.io) "
+                   "or run tools/provision.sh"]
+
+
+def test_check_of_a_missing_file_fails_with_one_finding(tmp_path, capsys):
+    assert main(["check", str(tmp_path / "nope.spx")]) == 1
+    out = capsys.readouterr().out.strip().splitlines()
+    assert len(out) == 2 and "does not exist" in out[0]
+
+
+def test_abbreviated_options_are_refused(capsys):
+    with pytest.raises(SystemExit):
+        main(["check", "--no-compose", "x.spx"])
+    assert "unrecognized arguments: --no-compose" in capsys.readouterr().err
