@@ -116,7 +116,10 @@ def _parse_format(options: dict) -> str:
     if not isinstance(value, str) or not (value.lower() == AUTO or 1 <= len(value) <= 4):
         raise ConfigError("format", f"must be a FOURCC like MJPG or YUYV, or 'auto', "
                           f"got {value!r}")
-    return AUTO if value.lower() == AUTO else value.upper().ljust(4)
+    if value.lower() == AUTO:
+        return AUTO
+    # FOURCCs are case-sensitive (a few have lower-case letters); "mjpg" means MJPG.
+    return (value.upper() if value.islower() else value).ljust(4)
 
 
 def _parse_controls(options: dict) -> Dict[str, ControlValue]:

@@ -66,6 +66,12 @@ def test_explicit_yuyv_reports_the_lower_rate_the_camera_grants(world):
     source.close()
 
 
+def test_codec_alias_in_lower_case_is_the_same_fourcc():
+    for options in ({"codec": "mjpg"}, {"format": "MJPG"}, {"format": "MJPG", "codec": "MJPG"}):
+        source = create_source("v4l2", SourceSettings(name="x", options=options))
+        assert source.format == "MJPG"
+
+
 def test_camera_without_mjpeg_falls_back_to_what_it_grants(world):
     world.plug(FakeCamera(modes={"YUYV": {(640, 480): 30.0}}))
     source = make_source(world, width=1280, height=720)
