@@ -27,7 +27,11 @@ import time
 import urllib.parse
 from typing import Iterator, Optional
 
-import cv2
+# FFmpeg would print its own error on every reconnect attempt (log spam while a camera is
+# away); the source's one-line errors say the same. Set before OpenCV first uses FFmpeg.
+os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
+
+import cv2  # after the environment is set
 import numpy as np
 
 from camera_service.errors import ConfigError, SourceError, SourceUnavailable
