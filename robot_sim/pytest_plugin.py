@@ -7,11 +7,16 @@ tmp_path, and is stopped after the test.
 
 from __future__ import annotations
 
+import os
 from typing import Iterator
 
 import pytest
 
 from robot_sim.simulator import RobotSimulator
+
+# Simulated reboots make grpc core log every dropped connection at INFO; keep test output to
+# errors unless the user asked for more.
+os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
 
 
 @pytest.fixture

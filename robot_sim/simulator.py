@@ -24,7 +24,7 @@ from robot_sim.clock import DEFAULT_SKEW_SECONDS, RobotClock
 from robot_sim.dispatch import Dispatcher
 from robot_sim.handle import PAYLOAD_CREDENTIALS_FILE, SimulatorHandle, write_facts
 from robot_sim.routing import Router
-from robot_sim.server import SimServer
+from robot_sim.server import PortInUseError, SimServer
 from robot_sim.services import collect_handlers
 from robot_sim.services.data_acquisition import DataAcquisitionServicer
 from robot_sim.services.data_acquisition_store import DataAcquisitionStoreServicer
@@ -135,13 +135,19 @@ class RobotSimulator(SimulatorHandle):
         self._server.stop()
 
         def come_back() -> None:
-            if self._stopped.wait(seconds):
+            delay = seconds
+            while not self._stopped.wait(delay):
+                with self._events_lock:
+                    if generation != self._event_generation:
+                        return
+                    try:
+                        self._server.start()
+                    except PortInUseError as exc:
+                        LOG.error("robot cannot come back up: %s; retrying", exc)
+                        delay = 0.5
+                        continue
+                LOG.info("robot back up on port %d", self.port)
                 return
-            with self._events_lock:
-                if generation != self._event_generation:
-                    return
-                self._server.start()
-            LOG.info("robot back up on port %d", self.port)
 
         threading.Thread(target=come_back, name="robot_sim-up", daemon=True).start()
 

@@ -14,7 +14,7 @@ from typing import Dict, List, Tuple
 from bosdyn.api import time_sync_pb2, time_sync_service_pb2_grpc
 
 from robot_sim.clock import timestamp_to_nsec
-from robot_sim.headers import CODE_INVALID_REQUEST, HeaderError, responds
+from robot_sim.headers import responds
 from robot_sim.services.base import SimServicer
 
 SAMPLES_NEEDED = 3
@@ -46,9 +46,7 @@ class TimeSyncServicer(SimServicer, time_sync_service_pb2_grpc.TimeSyncServiceSe
         response = time_sync_pb2.TimeSyncUpdateResponse()
         clock_id = request.clock_identifier
         with self._lock:
-            if not clock_id or clock_id not in self._samples:
-                if request.HasField("previous_round_trip") and clock_id:
-                    raise HeaderError(CODE_INVALID_REQUEST, "unknown clock identifier")
+            if clock_id not in self._samples:  # new client, or one forgotten: start afresh
                 clock_id = uuid.uuid4().hex
                 if len(self._samples) >= MAX_CLIENTS:
                     self._samples.pop(next(iter(self._samples)))
