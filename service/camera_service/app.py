@@ -118,7 +118,7 @@ class CameraService:
         self.registration = Registration(ServiceEndpoint(
             service.name, service.authority, host_ip, self.port,
             liveness_timeout=config.robot.keepalive_seconds * 3))
-        self._session = session
+        self._session = session or make_session(config)
         self._stopping = threading.Event()
         self._watchdog = threading.Thread(target=self._watch_stalls, name="stall-watchdog",
                                           daemon=True)
@@ -141,8 +141,7 @@ class CameraService:
         self.server.start()
         _LOG.info("serving ImageService on port %d with %d source(s): %s", self.port,
                   len(self.captures), ", ".join(c.name for c in self.captures) or "none")
-        session = self._session or make_session(self.config)
-        self.link = RobotLink(session, self.registration, self.faults, self.clock,
+        self.link = RobotLink(self._session, self.registration, self.faults, self.clock,
                               keepalive_seconds=self.config.robot.keepalive_seconds)
         self.link.start()
 
@@ -184,7 +183,7 @@ def run(config: Config) -> int:
     """Run until SIGTERM/SIGINT; returns the exit status."""
     stop = threading.Event()
     try:
-        service = CameraService(config)
+        service = CameraService(config)  # ConfigError goes to the caller (exit status 2)
     except StartupError as err:
         _LOG.error("%s", err)
         return 1

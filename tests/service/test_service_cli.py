@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -79,3 +80,13 @@ def test_secret_never_printed_on_bad_guid():
 def test_unknown_flag_is_rejected_by_argparse():
     result = _run("--device-nam", "x")  # abbreviations are off, like the SDK example's
     assert result.returncode == 2
+
+
+def test_external_mode_without_login_exits_2():
+    env_free = {k: v for k, v in os.environ.items()
+                if not k.startswith("BOSDYN_CLIENT_")}
+    result = subprocess.run([sys.executable, "-m", "camera_service", "external", "127.0.0.1",
+                             "--device-name", "synthetic", "--port", "0"],
+                            capture_output=True, text=True, timeout=20, env=env_free)
+    assert result.returncode == 2
+    assert "BOSDYN_CLIENT_USERNAME" in result.stderr and "Traceback" not in result.stderr

@@ -258,3 +258,13 @@ def test_concurrent_clients_through_the_robot_share_encodes(robot_sim, run_servi
     assert not failures
     assert 1 <= service.cache.encodes <= frames  # 40 responses, at most one encode per frame
     assert service.cache.hits >= 40 - frames
+
+
+def test_external_mode_logs_in_as_a_user(robot_sim, run_service, monkeypatch):
+    monkeypatch.setenv("BOSDYN_CLIENT_USERNAME", robot_sim.username)
+    monkeypatch.setenv("BOSDYN_CLIENT_PASSWORD", robot_sim.password)
+    service = run_service(service_config(robot_sim, [_synthetic()], mode="external"))
+    robot_sim.wait_for_service(NAME, timeout=15)
+    assert service.link.session.payload_guid is None
+    _, client = _image_client(robot_sim)
+    assert client.get_image_from_sources(["cam"])[0].status == Resp.STATUS_OK

@@ -117,7 +117,6 @@ class ImageServicer(image_service_pb2_grpc.ImageServiceServicer):
         capture = self.captures.get(request.image_source_name)
         if capture is None:
             response.status = Status.STATUS_UNKNOWN_CAMERA
-            response.shot.image.data = b""
             _set_message(response, f"unknown image source {request.image_source_name!r}; "
                          f"this service has {', '.join(self.captures) or 'none'}")
             return response
