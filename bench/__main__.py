@@ -1,0 +1,155 @@
+"""``python -m bench`` (``make bench``): the camera service against its re-encode-every-request
+baseline, printed as tables and written to docs/BENCHMARKS.md.
+
+For each source (synthetic native-JPEG camera; the fake IP camera through the ``url``
+source) and resolution (720p, 1080p, both 30 frames/s, cameras delivering JPEG quality 90) it
+starts the service twice as a child process - as shipped, and with ``--no-encode-cache``
+(every request decoded and re-encoded, as the SDK example does) - registered with a robot
+simulator process, and runs 1 and 4 clients asking for JPEG quality 75, directly and through
+the simulator's routing. Every figure is the median of ``--repeats`` runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Dict, List
+
+from bench.clients import DirectClient, RoutedClient, jpeg_request
+from bench.measure import Run, idle_cpu_rate, measure, median_run
+from bench.processes import FakeCameraProcess, ServiceProcess
+from bench.report import MODES, Results, Workload, figures_table, ratios_table
+from bench.writer import write_document
+from robot_sim import RobotSimulatorProcess
+
+RESOLUTIONS = {"720p": (1280, 720), "1080p": (1920, 1080)}
+SOURCES = ("synthetic", "ipcam")
+PATHS = ("direct", "routed")
+FPS = 30
+CAMERA_QUALITY = 90  # what the cameras deliver; clients ask for REQUEST_QUALITY
+REQUEST_QUALITY = 75
+SOURCE_NAME = "cam"
+
+
+def _csv(choices):
+    def parse(text: str) -> List[str]:
+        items = [item.strip() for item in text.split(",") if item.strip()]
+        unknown = [item for item in items if choices and item not in choices]
+        if unknown:
+            raise argparse.ArgumentTypeError(f"unknown {unknown[0]!r}; use {', '.join(choices)}")
+        return items
+    return parse
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=float, default=4.0, help="length of one run")
+    parser.add_argument("--repeats", type=int, default=3, help="runs per figure (median)")
+    parser.add_argument("--sources", type=_csv(SOURCES), default=list(SOURCES))
+    parser.add_argument("--resolutions", type=_csv(tuple(RESOLUTIONS)),
+                        default=list(RESOLUTIONS))
+    parser.add_argument("--clients", type=_csv(()), default=["1", "4"],
+                        help="comma-separated client counts")
+    parser.add_argument("--paths", type=_csv(PATHS), default=list(PATHS))
+    parser.add_argument("--output", type=Path, default=Path("docs/BENCHMARKS.md"))
+    parser.add_argument("--no-write", action="store_true", help="print only")
+    parser.add_argument("--quick", action="store_true",
+                        help="smoke run: 1 repeat of 1.5 s, 720p synthetic, direct")
+    return parser
+
+
+def source_entry(kind: str, size, camera: FakeCameraProcess | None) -> Dict:
+    if kind == "ipcam":
+        assert camera is not None
+        return {"name": SOURCE_NAME, "type": "url", "url": camera.url}
+    width, height = size
+    return {"name": SOURCE_NAME, "type": "synthetic", "width": width, "height": height,
+            "fps": FPS, "jpeg_quality": CAMERA_QUALITY, "native_jpeg": True}
+
+
+def service_config(sim, name: str, source: Dict) -> Dict:
+    return {
+        "robot": {"hostname": sim.address, "port": sim.port, "ca_cert": str(sim.ca_cert),
+                  "payload_credentials_file": str(sim.payload_credentials_file),
+                  "host_ip": "127.0.0.1", "keepalive_seconds": 2},
+        "service": {"name": name, "authority": name},
+        "sources": [source],
+        "log_level": "info",
+    }
+
+
+def bench_group(sim, kind: str, resolution: str, args, results: Results) -> None:
+    """Both modes of one source and resolution: every path and client count."""
+    size = RESOLUTIONS[resolution]
+    with ExitStack() as stack:
+        camera = None
+        if kind == "ipcam":
+            camera = stack.enter_context(FakeCameraProcess(*size, FPS, CAMERA_QUALITY))
+        for mode in MODES:
+            name = f"bench-{mode}"
+            extra = ["--no-encode-cache"] if mode == "baseline" else []
+            with ServiceProcess(service_config(sim, name, source_entry(kind, size, camera)),
+                                extra) as service:
+                sim.wait_for_service(name, timeout=30)
+                time.sleep(1.0)  # capture settles, time sync done
+                idle = idle_cpu_rate(service)
+                print(f"  {kind} {resolution} {mode}: idle capture CPU "
+                      f"{idle * 1000:.0f} ms/s", flush=True)
+                request = jpeg_request(SOURCE_NAME, REQUEST_QUALITY)
+                for path in args.paths:
+                    for clients in args.clients:
+                        workload = Workload(kind, resolution, int(clients), path)
+                        if path == "direct":
+                            def make(port=service.port, request=request):
+                                return DirectClient(port, request)
+                        else:
+                            def make(name=name, request=request):
+                                return RoutedClient(sim, name, request)
+                        runs: List[Run] = [measure(service, make, workload.clients,
+                                                   args.seconds, idle)
+                                           for _ in range(args.repeats)]
+                        results[(workload, mode)] = median_run(runs)
+                        run = results[(workload, mode)]
+                        print(f"    {workload.label()}: {run.responses_per_s:.0f} resp/s, "
+                              f"{run.cpu_ms:.2f} CPU ms/resp, p50 {run.p50_ms:.1f} ms",
+                              flush=True)
+
+
+def ordered(results: Results) -> Results:
+    """Rows grouped by workload, ours before baseline."""
+    workloads = list(dict.fromkeys(workload for workload, _ in results))
+    return {(w, m): results[(w, m)] for w in workloads for m in MODES if (w, m) in results}
+
+
+def main(argv: List[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.quick:
+        args.seconds, args.repeats = 1.5, 1
+        args.sources, args.resolutions, args.paths = ["synthetic"], ["720p"], ["direct"]
+    command = "python -m bench " + " ".join(argv if argv is not None else sys.argv[1:])
+    started = time.time()
+    results: Results = {}
+    with tempfile.TemporaryDirectory(prefix="bench-robot-") as state, \
+            RobotSimulatorProcess(state_dir=state, extra_args=["--clock-skew", "0"]) as sim:
+        for kind in args.sources:
+            for resolution in args.resolutions:
+                print(f"{kind} {resolution}:", flush=True)
+                bench_group(sim, kind, resolution, args, results)
+    results = ordered(results)
+    print("\nRatios (above 1 = the service beats the re-encode-every-request baseline)\n")
+    print(ratios_table(results))
+    print("\nAll figures (medians)\n")
+    print(figures_table(results))
+    print(f"\n{len(results)} rows in {time.time() - started:.0f} s")
+    if not args.no_write:
+        write_document(args.output, results, command.strip(), args)
+        print(f"written to {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

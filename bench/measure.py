@@ -1,0 +1,99 @@
+"""One measured run of a workload, and the median of repeated runs.
+
+Figures of a ``Run`` (all measured on the service process, see ``bench.processes``):
+- ``responses_per_s``: GetImage answers per second, all clients together;
+- ``frames_per_s``: distinct camera frames each client received per second (mean over
+  clients): 30 means a viewer sees every frame of a 30 frames/s camera;
+- ``p50_ms`` / ``p99_ms``: GetImage round-trip latency;
+- ``age_ms``: median image age, acquisition time (robot clock, which the simulator keeps equal
+  to the local clock for the benchmark) to receipt by the client;
+- ``cpu_ms``: service CPU time per response, minus what the service spends capturing while
+  nobody asks (measured idle before the runs): the cost of serving a frame;
+- ``rss_mib``: the service's peak RSS during the run;
+- ``encodes``: JPEG encodes per response (1.0 = every response re-encoded).
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from dataclasses import dataclass, fields
+from typing import Callable, List, Sequence
+
+from bench.clients import Observation, merged, run_clients
+from bench.processes import ServiceProcess
+
+MIB = 1024 * 1024
+
+
+@dataclass
+class Run:
+    responses_per_s: float
+    frames_per_s: float
+    p50_ms: float
+    p99_ms: float
+    age_ms: float
+    cpu_ms: float
+    rss_mib: float
+    encodes: float
+    errors: int
+
+
+def percentile(values: Sequence[float], fraction: float) -> float:
+    """The ``fraction`` quantile of ``values`` (nearest rank); NaN when empty."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def idle_cpu_rate(service: ServiceProcess, seconds: float = 2.0) -> float:
+    """CPU seconds per second the service uses with no client (its capture threads)."""
+    before, started = service.cpu_seconds(), time.monotonic()
+    time.sleep(seconds)
+    return (service.cpu_seconds() - before) / (time.monotonic() - started)
+
+
+def measure(service: ServiceProcess, make_client: Callable[[], object], clients: int,
+            seconds: float, idle_rate: float) -> Run:
+    """Run ``clients`` clients for ``seconds`` against ``service`` and compute the figures."""
+    marks = {}
+
+    def start() -> None:
+        marks["counters"] = service.counters()
+        service.reset_peak_rss()
+        marks["cpu"], marks["t"] = service.cpu_seconds(), time.monotonic()
+
+    def end() -> None:
+        marks["cpu"] = service.cpu_seconds() - marks["cpu"]
+        marks["t"] = time.monotonic() - marks["t"]
+        marks["rss"] = service.peak_rss_bytes()
+
+    observations: List[Observation] = run_clients(make_client, clients, seconds, start, end)
+    after = service.counters()
+    encodes = after["encodes"] - marks["counters"]["encodes"]
+    total = merged(observations)
+    responses = len(total.latencies)
+    elapsed = marks["t"]
+    serving_cpu = max(0.0, marks["cpu"] - idle_rate * elapsed)
+    return Run(
+        responses_per_s=responses / elapsed,
+        frames_per_s=statistics.mean(len(o.frames) for o in observations) / elapsed,
+        p50_ms=percentile(total.latencies, 0.5) * 1000,
+        p99_ms=percentile(total.latencies, 0.99) * 1000,
+        age_ms=percentile(total.ages, 0.5) * 1000,
+        cpu_ms=serving_cpu * 1000 / max(1, responses),
+        rss_mib=marks["rss"] / MIB,
+        encodes=encodes / max(1, responses),
+        errors=total.errors,
+    )
+
+
+def median_run(runs: Sequence[Run]) -> Run:
+    """Figure by figure median of repeated runs (errors are summed)."""
+    values = {}
+    for item in fields(Run):
+        column = [getattr(run, item.name) for run in runs]
+        values[item.name] = sum(column) if item.name == "errors" else statistics.median(column)
+    return Run(**values)
