@@ -110,7 +110,8 @@ class Dispatcher(grpc.GenericRpcHandler):
         authority = current_authority()
         needs_token = True
         if authority.endswith(AUTHORITY_SUFFIX) and authority not in RESERVED_AUTHORITIES:
-            registration = self._state.registration_for_authority(authority)
+            registration = self._state.registration_for_authority(
+                authority, method.split("/")[1])
             handler = (self._router.handler(method, registration) if registration else None)
             if handler is None:
                 LOG.info("route error: no service registered for authority %s (%s)",

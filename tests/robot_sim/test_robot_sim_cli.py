@@ -17,9 +17,8 @@ from robot_sim.process import LOG_FILE
 
 
 @pytest.fixture
-def sim_process(tmp_path):
-    with RobotSimulatorProcess(state_dir=tmp_path / "sim") as process:
-        yield process
+def sim_process(robot_sim_process):
+    return robot_sim_process
 
 
 def _run(*args, timeout=60):

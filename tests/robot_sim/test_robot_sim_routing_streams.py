@@ -64,3 +64,21 @@ def test_service_status_codes_pass_through(echo_channel):
         echo_channel.unary_unary(f"/{SERVICE}/Fail")(b"", timeout=5)
     assert caught.value.code() == grpc.StatusCode.FAILED_PRECONDITION
     assert caught.value.details() == "camera busy"
+
+
+def test_shared_authority_routes_by_service_type(robot_sim, image_server):
+    echo = grpc.server(futures.ThreadPoolExecutor(max_workers=2), handlers=[_echo_handlers()])
+    echo_port = echo.add_insecure_port("127.0.0.1:0")
+    echo.start()
+    try:
+        robot = robot_sim.sdk_robot()
+        registration = robot.ensure_client(DirectoryRegistrationClient.default_service_name)
+        registration.register("echo", SERVICE, "shared", "127.0.0.1", echo_port)
+        registration.register("images", "bosdyn.api.ImageService", "shared", "127.0.0.1",
+                              image_server.port)
+        robot.sync_with_directory()
+        assert robot.ensure_client("images").list_image_sources()
+        channel = robot.ensure_secure_channel("shared.spot.robot")
+        assert channel.unary_unary(f"/{SERVICE}/Unary")(b"ok", timeout=5) == b"OK"
+    finally:
+        echo.stop(None)
