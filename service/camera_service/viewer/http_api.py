@@ -52,7 +52,10 @@ class ViewerServer(ThreadingHTTPServer):
 
     @property
     def url(self) -> str:
+        """The page's address (loopback when listening on every interface)."""
         host, port = self.server_address[:2]
+        if host == "0.0.0.0":
+            host = "127.0.0.1"
         return f"http://{host}:{port}/"
 
     def start(self) -> None:
