@@ -155,13 +155,18 @@ class RobotState:
             return [Registration(_copy(r.entry), r.host, r.port, r.last_heartbeat)
                     for r in self._registrations.values() if r.entry.type == service_type]
 
-    def registration_for_authority(self, authority: str) -> Registration | None:
-        """The registered service that owns ``authority`` (first match), or None."""
+    def registration_for_authority(self, authority: str, service_type: str = ""
+                                   ) -> Registration | None:
+        """The registered service owning ``authority``, or None.
+
+        Several services may share an authority with different types; the one whose type is
+        ``service_type`` (the gRPC service of the call) wins, else the first registered.
+        """
         with self._lock:
-            for registration in self._registrations.values():
-                if registration.entry.authority == authority:
-                    return registration
-        return None
+            matches = [r for r in self._registrations.values()
+                       if r.entry.authority == authority]
+        exact = [r for r in matches if r.entry.type == service_type]
+        return (exact or matches or [None])[0]
 
     def register(
         self, entry: directory_pb2.ServiceEntry, host: str, port: int, payload_guid: str
