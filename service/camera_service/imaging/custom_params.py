@@ -101,6 +101,12 @@ def requested_values(request_params: sc.DictParam,
             error_messages=[f"unknown parameter {key!r}; this source supports "
                             f"{', '.join(sorted(dict_spec.specs)) or 'none'}"
                             for key in sorted(unknown)]))
+    empty = [key for key, param in request_params.values.items()
+             if param.WhichOneof("value") is None]  # the SDK's validator raises on these
+    if empty:
+        raise CustomParamsError(sc.CustomParamError(
+            status=sc.CustomParamError.STATUS_INVALID_VALUE,
+            error_messages=[f"parameter {key!r} has no value" for key in sorted(empty)]))
     error = create_value_validator(dict_spec)(request_params)
     if error is not None and error.status != sc.CustomParamError.STATUS_OK:
         raise CustomParamsError(error)

@@ -40,6 +40,15 @@ class RequestRejected(ValueError):
         self.status = status
 
 
+def enum_name(enum, value: int) -> str:
+    """The name of ``value`` in the proto ``enum``; a number a client made up (proto3 enums
+    are open) is shown as such instead of raising."""
+    try:
+        return enum.Name(value)
+    except ValueError:
+        return f"{value} (not a known value)"
+
+
 def supported_layouts(channels: int) -> List[str]:
     """Output layouts a camera with ``channels`` channels can be served in."""
     return ["rgb", "grey", "rgba"] if channels == 4 else ["rgb", "grey"]
@@ -56,7 +65,7 @@ def resolve_format(request: image_pb2.ImageRequest) -> str:
     for candidate in [request.image_format, *request.fallback_formats]:
         if candidate in FORMATS:
             return FORMATS[candidate]
-    name = Image.Format.Name(request.image_format)
+    name = enum_name(Image.Format, request.image_format)
     raise RequestRejected(Status.STATUS_UNSUPPORTED_IMAGE_FORMAT_REQUESTED,
                           f"image format {name} is not supported; use FORMAT_JPEG or FORMAT_RAW")
 
@@ -71,7 +80,7 @@ def resolve_layout(request: image_pb2.ImageRequest, image_format: str, channels:
     if image_format == "jpeg":
         allowed = [name for name in allowed if name != "rgba"]
     if layout not in allowed:
-        name = Image.PixelFormat.Name(request.pixel_format)
+        name = enum_name(Image.PixelFormat, request.pixel_format)
         choices = ", ".join(Image.PixelFormat.Name(PIXEL_FORMAT_OF_LAYOUT[a]) for a in allowed)
         raise RequestRejected(Status.STATUS_UNSUPPORTED_PIXEL_FORMAT_REQUESTED,
                               f"pixel format {name} is not available as {image_format.upper()} "
@@ -99,7 +108,7 @@ def resolve_output(request: image_pb2.ImageRequest, frame: Frame, channels: int,
     if image_format == "raw":
         quality = 0
     elif request.quality_percent > 0:
-        quality = int(min(100, max(1, round(request.quality_percent))))
+        quality = round(min(100.0, max(1.0, request.quality_percent)))  # inf too
     elif frame.jpeg is not None and frame.jpeg_quality is not None:
         quality = frame.jpeg_quality
     elif frame.jpeg is not None and layout == "rgb" and (width, height) == (frame.width,
