@@ -1,0 +1,78 @@
+"""Helpers shared by the reliability tests: service configs against the robot simulator, an
+in-process service runner, polling, and process resource counts."""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any, Dict, List
+
+import grpc
+import psutil
+from bosdyn.api import image_pb2, image_service_pb2_grpc
+from camera_service.app import CameraService
+from camera_service.config import from_mapping
+
+SERVICE_NAME = "camera-image-service"
+MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+
+
+def wait_for(predicate, timeout: float = 15.0, interval: float = 0.02):
+    """Poll until ``predicate()`` is truthy and return it; AssertionError on timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        assert time.monotonic() < deadline, f"condition not reached within {timeout:g} s"
+        time.sleep(interval)
+
+
+def synthetic(name: str, width: int = 160, height: int = 120, fps: float = 30,
+              **options: Any) -> Dict[str, Any]:
+    """A ``sources`` entry for a synthetic camera."""
+    return {"name": name, "type": "synthetic", "width": width, "height": height, "fps": fps,
+            **options}
+
+
+def config_mapping(sim, sources: List[Dict[str, Any]], **robot: Any) -> Dict[str, Any]:
+    """A config mapping for a service registering with ``sim`` (keep-alive every 0.5 s)."""
+    robot_section = {"hostname": sim.address, "port": sim.port, "ca_cert": str(sim.ca_cert),
+                     "payload_credentials_file": str(sim.payload_credentials_file),
+                     "host_ip": "127.0.0.1", "keepalive_seconds": 0.5}
+    robot_section.update(robot)
+    return {"robot": robot_section, "service": {"port": 0, "bind": "127.0.0.1"},
+            "sources": sources}
+
+
+class RunningService:
+    """A ``CameraService`` started in this process, with a loopback ``stub`` to it."""
+
+    def __init__(self, mapping: Dict[str, Any]) -> None:
+        self.service = CameraService(from_mapping(mapping))
+        self.service.start()
+        self.channel = grpc.insecure_channel(
+            f"127.0.0.1:{self.service.port}",
+            options=[("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+                     ("grpc.max_send_message_length", MAX_MESSAGE_BYTES)])
+        self.stub = image_service_pb2_grpc.ImageServiceStub(self.channel)
+
+    def source(self, name: str):
+        return next(source for source in self.service.sources if source.name == name)
+
+    def get(self, *requests: image_pb2.ImageRequest, timeout: float = 10.0):
+        """GetImage with ``requests``; returns the ImageResponses."""
+        response = self.stub.GetImage(image_pb2.GetImageRequest(image_requests=requests),
+                                      timeout=timeout)
+        return list(response.image_responses)
+
+    def stop(self) -> None:
+        self.channel.close()
+        self.service.stop()
+
+
+def resources(pid: int | None = None) -> Dict[str, float]:
+    """RSS (MiB), thread count and open file descriptors of a process (default: this one)."""
+    process = psutil.Process(pid or os.getpid())
+    return {"rss_mib": process.memory_info().rss / (1024 * 1024),
+            "threads": process.num_threads(), "fds": process.num_fds()}
