@@ -74,7 +74,9 @@ def _wrapped(handler: grpc.RpcMethodHandler, before: Callable[[grpc.ServicerCont
         def call(request, context):
             before(context)
             return inner(request, context)
-    return handler._replace(**{kind: call})
+    factory = getattr(grpc, kind + "_rpc_method_handler")
+    return factory(call, request_deserializer=handler.request_deserializer,
+                   response_serializer=handler.response_serializer)
 
 
 def _refusal(handler: grpc.RpcMethodHandler, code: grpc.StatusCode, details: str):
