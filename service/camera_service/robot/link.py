@@ -95,7 +95,7 @@ class RobotLink:
             return self._failed(str(err))
         except UnauthenticatedError:
             self.session.invalidate()
-            self._failed("robot refused the service's token; authenticating again")
+            self._failed("robot refused the service's token")
             return 0.1
         except SdkError as err:
             self.clock.reset()
@@ -122,7 +122,7 @@ class RobotLink:
     def _failed(self, problem: str) -> float:
         self.connected = False
         if problem != self._problem:
-            _LOG.warning("%s", problem)
+            _LOG.warning("%s; retrying in the background", problem)
             self._problem = problem
         else:
             _LOG.debug("still failing: %s", problem)

@@ -122,8 +122,8 @@ class RobotSession:
     def describe_rpc_error(self, err: Exception, secret: str | None = None) -> str:
         """One line for a failed robot call, with ``secret`` scrubbed should it appear."""
         if isinstance(err, RetryableRpcError):
-            text = (f"robot {self.target} is unreachable ({type(err).__name__}); "
-                    "retrying (is it powered on and on the network?)")
+            text = (f"robot {self.target} is unreachable ({type(err).__name__}): is it "
+                    "powered on and on the network?")
         elif isinstance(err, RpcError):
             text = f"robot {self.target} refused the call ({type(err).__name__}): {err}"
         else:
