@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from concurrent import futures
 from typing import Iterator
 
@@ -20,9 +21,13 @@ def _ok_header(response, request) -> None:
 
 
 class TinyImageService(image_service_pb2_grpc.ImageServiceServicer):
-    """One JPEG source; counts GetImage calls and remembers the metadata it saw."""
+    """One JPEG source; counts GetImage calls and remembers the metadata it saw.
+
+    ``delay_seconds`` slows GetImage down (a camera that takes its time).
+    """
 
     def __init__(self) -> None:
+        self.delay_seconds = 0.0
         self.get_image_calls = 0
         self.last_metadata = {}
         self._lock = threading.Lock()
@@ -36,6 +41,7 @@ class TinyImageService(image_service_pb2_grpc.ImageServiceServicer):
         return response
 
     def GetImage(self, request, context):
+        time.sleep(self.delay_seconds)
         with self._lock:
             self.get_image_calls += 1
             self.last_metadata = dict(context.invocation_metadata())

@@ -36,7 +36,8 @@ def _wait_done(client, request_id, timeout=10):
     while time.monotonic() < deadline:
         response = client.get_status(request_id)
         seen.append(response.status)
-        if response.status not in (Status.STATUS_ACQUIRING, Status.STATUS_SAVING):
+        if response.status not in (Status.STATUS_ACQUIRING, Status.STATUS_SAVING,
+                                   Status.STATUS_CANCEL_IN_PROGRESS):
             return response, seen
         time.sleep(0.02)
     raise AssertionError(f"acquisition {request_id} still running: {seen[-1]}")
@@ -83,3 +84,19 @@ def test_unregistered_service_is_unknown_capture_type(robot):
     client = robot.ensure_client(DataAcquisitionClient.default_service_name)
     with pytest.raises(UnknownCaptureTypeError):
         client.acquire_data(_captures(SOURCE_NAME, service="nobody"), "inspect", "route-1")
+
+
+def test_status_shows_progress_and_cancel_works(robot, image_server):
+    image_server.servicer.delay_seconds = 0.3
+    client = robot.ensure_client(DataAcquisitionClient.default_service_name)
+    request_id = client.acquire_data(_captures(SOURCE_NAME, SOURCE_NAME), "inspect", "route-1")
+    response, seen = _wait_done(client, request_id)
+    assert seen[0] == Status.STATUS_ACQUIRING
+    assert response.status == Status.STATUS_COMPLETE
+    assert len(response.data_saved) == 2
+
+    request_id = client.acquire_data(_captures(SOURCE_NAME, SOURCE_NAME), "inspect", "route-2")
+    client.cancel_acquisition(request_id)
+    response, _ = _wait_done(client, request_id)
+    assert response.status == Status.STATUS_ACQUISITION_CANCELLED
+    assert len(response.data_saved) < 2
