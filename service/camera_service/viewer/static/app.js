@@ -1,11 +1,13 @@
 // Live viewer page: robot status, image sources grouped by service, one live tile per chosen
 // source. Each tile keeps exactly one GetImage request in flight and asks for the next frame
-// as soon as the previous one is shown. Talks only to the viewer's own /api (see http_api.py).
+// as soon as the previous one is shown; a repeat of the image already shown (same
+// acquisition time) is neither drawn nor counted, so "fps" is the rate of new images. Talks only to the viewer's own /api (see http_api.py).
 "use strict";
 
 const STATUS_POLL_MS = 2000;
 const RETRY_MS = 1000;
 const FPS_WINDOW_MS = 2000;
+const REPEAT_WAIT_MS = 10;
 
 const state = {
   services: [],
@@ -156,6 +158,7 @@ class Tile {
     this.frames = 0;
     this.arrivals = [];
     this.objectUrl = null;
+    this.lastAcquired = null;
     this.img = element("img", { alt: `${source} live image` });
     this.message = element("div", { class: "tile-message", role: "alert" });
     this.message.hidden = true;
@@ -192,6 +195,15 @@ class Tile {
         await sleep(RETRY_MS);
         continue;
       }
+      const acquired = response.headers.get("X-Acquisition-Time");
+      if (acquired !== null && acquired === this.lastAcquired) {
+        // The camera has not produced a new image yet: do not redraw or count it, and give
+        // it a moment instead of asking again at once.
+        await response.arrayBuffer();
+        await sleep(REPEAT_WAIT_MS);
+        continue;
+      }
+      this.lastAcquired = acquired;
       try {
         await this.show(response, started);
       } catch (err) {
