@@ -2,7 +2,9 @@
 
 Concurrent requests for the same frame and output wait on the one encode in flight and get
 the same ``bytes`` object. Entries for older frames are evicted (bounded size). ``encodes``
-counts real encodes (passthrough and cache hits excluded) for tests and benchmarks.
+counts real encodes (passthrough and cache hits excluded) for tests and benchmarks. The cache
+holds at most ``max_entries`` outputs and ``max_bytes`` bytes (oldest evicted first): a few
+frames' worth, since requests almost always ask for the latest frame.
 
 With ``enabled=False`` every request decodes and re-encodes, the way the SDK example works;
 it exists only as a benchmark baseline (config ``service.encode_cache: false``).
@@ -32,9 +34,12 @@ class _InFlight:
 class OutputCache:
     """Thread-safe encode-once cache keyed by (source, frame serial, output spec)."""
 
-    def __init__(self, max_entries: int = 64, enabled: bool = True) -> None:
+    def __init__(self, max_entries: int = 64, max_bytes: int = 32 * 1024 * 1024,
+                 enabled: bool = True) -> None:
         self.max_entries = max_entries
+        self.max_bytes = max_bytes
         self.enabled = enabled
+        self._bytes = 0
         self._lock = threading.Lock()
         self._entries: OrderedDict[CacheKey, EncodedImage] = OrderedDict()
         self._in_flight: Dict[CacheKey, _InFlight] = {}
@@ -74,16 +79,18 @@ class OutputCache:
                 del self._in_flight[key]
                 if pending.result is not None:
                     self._entries[key] = pending.result
-                    while len(self._entries) > self.max_entries:
-                        self._entries.popitem(last=False)
+                    self._bytes += len(pending.result.data)
+                    while len(self._entries) > 1 and (len(self._entries) > self.max_entries
+                                                      or self._bytes > self.max_bytes):
+                        self._bytes -= len(self._entries.popitem(last=False)[1].data)
             pending.done.set()
         return pending.result
 
     def stats(self) -> Dict[str, int]:
-        """Counters: ``encodes``, ``passthroughs``, ``hits``, ``entries``."""
+        """Counters: ``encodes``, ``passthroughs``, ``hits``, ``entries``, ``bytes``."""
         with self._lock:
             return {"encodes": self.encodes, "passthroughs": self.passthroughs,
-                    "hits": self.hits, "entries": len(self._entries)}
+                    "hits": self.hits, "entries": len(self._entries), "bytes": self._bytes}
 
     def _produce_counted(self, stored: StoredFrame, spec: OutputSpec) -> EncodedImage:
         image = produce(stored.frame, spec)

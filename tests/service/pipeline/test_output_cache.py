@@ -55,12 +55,17 @@ def test_distinct_outputs_and_frames_encode_separately():
     assert cache.encodes == 3
 
 
-def test_cache_is_bounded():
+def test_cache_is_bounded_in_entries_and_bytes():
     cache = OutputCache(max_entries=3)
     store = FrameStore()
     for sequence in range(10):
         cache.get(_stored(store, sequence + 1), SPEC)
     assert cache.stats()["entries"] == 3
+    raw = OutputSpec("raw", "rgb", 0, 64, 48)  # 9216 bytes each
+    small = OutputCache(max_entries=100, max_bytes=20000)
+    for sequence in range(10):
+        small.get(_stored(store, sequence + 1), raw)
+    assert small.stats()["entries"] == 2 and small.stats()["bytes"] == 2 * 64 * 48 * 3
 
 
 def test_disabled_cache_encodes_every_request():
