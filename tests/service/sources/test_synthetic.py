@@ -42,7 +42,7 @@ def test_native_jpeg_frames_decode_to_configured_size_at_rate():
     start = time.monotonic()
     frames = [source.read() for _ in range(10)]
     elapsed = time.monotonic() - start
-    assert 0.15 <= elapsed < 1.0  # paced at ~50 fps
+    assert elapsed >= 0.15  # paced at 50 fps: 10 frames take at least 9 periods
     assert [f.sequence for f in frames] == list(range(1, 11))
     decoded = cv2.imdecode(np.frombuffer(frames[0].jpeg, np.uint8), cv2.IMREAD_COLOR)
     assert decoded.shape == (240, 320, 3)
