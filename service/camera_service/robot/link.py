@@ -101,6 +101,13 @@ class RobotLink:
             self.clock.reset()
             self.faults.robot_forgot()
             return self._failed(self.session.describe_rpc_error(err))
+        except Exception as err:  # a bug must not end the link: report it, keep retrying
+            if self._problem != f"bug: {err!r}":
+                _LOG.exception("unexpected error talking to the robot")
+            self.faults.robot_forgot()
+            self._problem = f"bug: {err!r}"
+            self.connected = False
+            return self._backoff.next_delay()
         if self._problem is not None:
             _LOG.info("robot %s reachable again; service registered", self.session.target)
             self._problem = None
