@@ -4,3 +4,5 @@
 takes the latest frame from the store and asks the ``output_cache`` for the bytes of the output
 a client wants, which ``encoding`` produces at most once per frame and output.
 """
+
+from __future__ import annotations
