@@ -11,12 +11,14 @@ Routes (all GET):
                            ``X-Image-Age-Ms`` and ``X-Acquisition-Time`` (local epoch
                            seconds; both absent while time sync is not established).
 Errors are JSON ``{"error": kind, "message": one line, "status": image status}`` with
-400 (bad query), 404 (unknown route or service), 502 (faulted source, service not
-answering) or 503 (robot unreachable, login refused).
+400 (bad query), 403 (DNS name other than localhost on a loopback-bound viewer),
+404 (unknown route or service), 502 (faulted source, service not answering) or 503 (robot
+unreachable, login refused).
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import mimetypes
@@ -38,6 +40,10 @@ DEFAULT_QUALITY = 75
 
 class BadRequest(ViewerError, kind="bad_request", http_status=400):
     """A malformed query string; HTTP 400."""
+
+
+class Forbidden(ViewerError, kind="forbidden", http_status=403):
+    """A request under a host name the viewer does not serve (see ``host_allowed``)."""
 
 
 class ViewerServer(ThreadingHTTPServer):
@@ -71,6 +77,23 @@ class ViewerServer(ThreadingHTTPServer):
             self._thread = None
         self.server_close()
         self.link.close()
+
+
+def host_allowed(listen_host: str, host_header: str) -> bool:
+    """False for a request to a loopback-bound viewer under a DNS name other than
+    ``localhost``: a web page could otherwise rebind its own name to 127.0.0.1 and read the
+    cameras from the user's browser. IP literals (and any name, when listening elsewhere)
+    pass."""
+    if not ipaddress.ip_address(listen_host).is_loopback:
+        return True
+    name = urlsplit(f"//{host_header}").hostname or ""
+    if name == "localhost":
+        return True
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True
 
 
 def parse_frame_query(query: Dict[str, list]) -> Tuple[str, str, int, float]:
@@ -120,6 +143,9 @@ class ViewerRequestHandler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         url = urlsplit(self.path)
         try:
+            if not host_allowed(self.server.server_address[0], self.headers.get("Host", "")):
+                raise Forbidden("this viewer only answers to http://127.0.0.1 or "
+                                "http://localhost on a loopback address")
             if url.path in ("/", "/index.html"):
                 self._send_static("index.html")
             elif url.path.startswith("/static/"):

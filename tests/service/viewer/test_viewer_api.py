@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import time
+import urllib.error
+import urllib.request
 
 import cv2
 import numpy as np
 import pytest
+from camera_service.viewer.http_api import host_allowed
 from conftest import SERVICE
 
 pytestmark = pytest.mark.slow
@@ -155,3 +159,28 @@ def test_reboot_with_new_tokens_logs_in_again(stack):
     stack.sim.reboot(down_seconds=1.0, invalidate_tokens=True)
     # After the reboot the service re-registers (keep-alive) and the viewer logs in anew.
     assert wait_for(lambda: stack.get(frame_path("front")).status == 200, timeout=40)
+
+
+@pytest.mark.parametrize(
+    ("listen", "host", "allowed"),
+    [
+        ("127.0.0.1", "127.0.0.1:8080", True),
+        ("127.0.0.1", "localhost:8080", True),
+        ("127.0.0.1", "[::1]:8080", True),
+        ("127.0.0.1", "rebound.example:8080", False),
+        ("127.0.0.1", "", False),
+        ("0.0.0.0", "viewer-laptop.local:8080", True),
+    ],
+)
+def test_host_allowed_blocks_dns_rebinding_on_loopback(listen, host, allowed):
+    assert host_allowed(listen, host) is allowed
+
+
+def test_request_under_a_foreign_name_is_refused(stack):
+    port = stack.viewer.server_address[1]
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/api/sources",
+                                     headers={"Host": f"rebound.example:{port}"})
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        urllib.request.urlopen(request, timeout=10)
+    assert caught.value.code == 403
+    assert json.loads(caught.value.read())["error"] == "forbidden"
