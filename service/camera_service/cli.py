@@ -136,6 +136,9 @@ def setup_logging(level: str) -> None:
 
 def main(argv: List[str] | None = None) -> int:
     """Console entry point; returns the exit status (2 = bad configuration)."""
+    # gRPC's C core logs connection events (e.g. the robot going away) on stderr in its own
+    # format; our log already reports what matters, once. Must be set before gRPC starts.
+    os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
     from camera_service.app import run
 
     argv = sys.argv[1:] if argv is None else argv
