@@ -144,7 +144,6 @@ class ImageServicer(image_service_pb2_grpc.ImageServiceServicer):
         shot.image.format = FORMAT_OF_NAME[spec.format]
         shot.image.pixel_format = PIXEL_FORMAT_OF_LAYOUT[spec.layout]
         shot.acquisition_time.CopyFrom(self.to_robot_time(stored.frame.capture_time))
-        shot.frame_name_image_sensor = capture.name
         response.status = Status.STATUS_OK
         return response
 
