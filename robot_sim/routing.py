@@ -43,7 +43,12 @@ class Router:
                 channel = grpc.insecure_channel(
                     f"{host}:{port}",
                     options=[("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
-                             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES)],
+                             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+                             # Retry a restarted service quickly (grpc's default reconnect
+                             # back-off grows to two minutes).
+                             ("grpc.initial_reconnect_backoff_ms", 100),
+                             ("grpc.min_reconnect_backoff_ms", 100),
+                             ("grpc.max_reconnect_backoff_ms", 1000)],
                 )
                 self._channels[(host, port)] = channel
             return channel

@@ -63,11 +63,11 @@ class TinyImageService(image_service_pb2_grpc.ImageServiceServicer):
 class ImageServer:
     """A running TinyImageService on a loopback port."""
 
-    def __init__(self) -> None:
+    def __init__(self, port: int = 0) -> None:
         self.servicer = TinyImageService()
         self.server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
         image_service_pb2_grpc.add_ImageServiceServicer_to_server(self.servicer, self.server)
-        self.port = self.server.add_insecure_port("127.0.0.1:0")
+        self.port = self.server.add_insecure_port(f"127.0.0.1:{port}")
         self.server.start()
 
 

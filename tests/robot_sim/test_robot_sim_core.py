@@ -30,7 +30,7 @@ from bosdyn.client.payload_registration import (
 )
 from bosdyn.client.robot_state import RobotStateClient
 from bosdyn.client.time_sync import TimeSyncClient, TimeSyncThread
-from conftest import JPEG_BYTES, SOURCE_NAME
+from conftest import JPEG_BYTES, SOURCE_NAME, ImageServer
 
 from robot_sim.state import LIVENESS_FAULT_NAME
 
@@ -258,3 +258,25 @@ def test_liveness_fault_when_keep_alive_stops(robot_sim, image_server):
         client.register("tiny-images", IMAGE_TYPE, "tiny-images", "127.0.0.1", image_server.port,
                         liveness_timeout_secs=0.5)
     assert robot_sim.active_faults() == []
+
+
+def test_routing_recovers_quickly_when_the_service_restarts(robot_sim, image_server):
+    _, _, images = _routed_images(robot_sim, image_server)
+    assert images.list_image_sources()
+    image_server.server.stop(None)
+    for _ in range(3):  # let the proxy's channel fail and back off a few times
+        with pytest.raises(ServiceUnavailableError):
+            images.list_image_sources(timeout=2)
+        time.sleep(0.3)
+    restarted = ImageServer(port=image_server.port)
+    try:
+        start = time.monotonic()
+        while True:
+            try:
+                assert images.list_image_sources(timeout=2)
+                break
+            except ServiceUnavailableError:
+                assert time.monotonic() - start < 3, "routing did not recover within 3 s"
+                time.sleep(0.1)
+    finally:
+        restarted.server.stop(None)
