@@ -47,41 +47,68 @@ def test_demo_uses_real_cameras_when_present_unless_told_otherwise():
     assert demo_sources(force_synthetic=True, tree=tree) == SYNTHETIC_SOURCES
 
 
-def _lines(stream, into: queue.Queue) -> None:
-    for line in stream:
-        into.put(line.rstrip("\n"))
-    into.put(None)
+class DemoRun:
+    """``python -m camera_service.demo`` as a subprocess, its output collected line by line."""
+
+    def __init__(self, state_dir):
+        self.state_dir = state_dir
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "camera_service.demo", "--state-dir", str(state_dir),
+             "--listen", "127.0.0.1:0", "--synthetic"],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.lines: list = []
+        self._queue: queue.Queue = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        for line in self.process.stdout:
+            self._queue.put(line.rstrip("\n"))
+        self._queue.put(None)
+
+    def wait_for_url(self, timeout: float = 90) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                line = self._queue.get(timeout=1)
+            except queue.Empty:
+                continue
+            assert line is not None, "demo ended early:\n" + "\n".join(self.lines)
+            self.lines.append(line)
+            match = READY.match(line)
+            if match:
+                return match.group(1)
+        raise AssertionError("no URL line:\n" + "\n".join(self.lines))
+
+    def finish(self, timeout: float = 30) -> int:
+        """Wait for the exit status and the rest of the output."""
+        status = self.process.wait(timeout=timeout)
+        while True:
+            line = self._queue.get(timeout=5)
+            if line is None:
+                return status
+            self.lines.append(line)
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+    def robot_port(self) -> int:
+        return json.loads((self.state_dir / "robot" / "robot.json").read_text())["port"]
 
 
-def _port_open(url: str) -> bool:
-    parts = urlsplit(url)
+def _port_open(port: int) -> bool:
     with socket.socket() as probe:
         probe.settimeout(1)
-        return probe.connect_ex((parts.hostname, parts.port)) == 0
+        return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
 @pytest.mark.slow
 def test_demo_serves_frames_and_ctrl_c_stops_everything(tmp_path):
-    demo = subprocess.Popen(
-        [sys.executable, "-m", "camera_service.demo", "--state-dir", str(tmp_path / "demo"),
-         "--listen", "127.0.0.1:0", "--synthetic"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    output: queue.Queue = queue.Queue()
-    threading.Thread(target=_lines, args=(demo.stdout, output), daemon=True).start()
-    seen, url = [], None
+    demo = DemoRun(tmp_path / "demo")
     try:
-        deadline = time.monotonic() + 90
-        while url is None and time.monotonic() < deadline:
-            try:
-                line = output.get(timeout=1)
-            except queue.Empty:
-                continue
-            assert line is not None, "demo ended early:\n" + "\n".join(seen)
-            seen.append(line)
-            match = READY.match(line)
-            url = match.group(1) if match else None
-        assert url, "no URL line:\n" + "\n".join(seen)
-        assert sum("http://" in line for line in seen) == 1, "the URL must be printed once"
+        url = demo.wait_for_url()
+        assert sum("http://" in line for line in demo.lines) == 1, "print the URL once"
 
         with urllib.request.urlopen(url + "api/sources", timeout=15) as answer:
             services = json.load(answer)["services"]
@@ -92,25 +119,35 @@ def test_demo_serves_frames_and_ctrl_c_stops_everything(tmp_path):
             image = cv2.imdecode(np.frombuffer(answer.read(), np.uint8), cv2.IMREAD_COLOR)
         assert image.shape == (720, 1280, 3)
 
-        children = psutil.Process(demo.pid).children(recursive=True)
+        children = psutil.Process(demo.process.pid).children(recursive=True)
         assert children, "the camera service should run as a child process"
-        robot_port = json.loads((tmp_path / "demo" / "robot" / "robot.json").read_text())["port"]
+        robot_port = demo.robot_port()
 
-        demo.send_signal(signal.SIGINT)
-        assert demo.wait(timeout=30) == 0
+        demo.process.send_signal(signal.SIGINT)
+        assert demo.finish() == 0
     finally:
-        if demo.poll() is None:
-            demo.kill()
-            demo.wait()
-    rest = []
-    while True:
-        line = output.get(timeout=5)
-        if line is None:
-            break
-        rest.append(line)
-    assert "demo: stopping" in rest
-    assert not any("Traceback" in line for line in seen + rest), "\n".join(seen + rest)
+        demo.kill()
+    assert "demo: stopping" in demo.lines
+    assert not any("Traceback" in line for line in demo.lines), "\n".join(demo.lines)
     _, still_running = psutil.wait_procs(children, timeout=5)
     assert not still_running, f"left behind: {still_running}"
-    assert not _port_open(url), "the viewer still listens"
-    assert not _port_open(f"http://127.0.0.1:{robot_port}"), "the robot simulator still listens"
+    assert not _port_open(urlsplit(url).port), "the viewer still listens"
+    assert not _port_open(robot_port), "the robot simulator still listens"
+
+
+@pytest.mark.slow
+def test_demo_says_when_the_camera_service_dies_and_stops(tmp_path):
+    demo = DemoRun(tmp_path / "demo")
+    try:
+        url = demo.wait_for_url()
+        (service,) = psutil.Process(demo.process.pid).children(recursive=True)
+        service.kill()
+        assert demo.finish() == 1
+    finally:
+        demo.kill()
+    error = [line for line in demo.lines if line.startswith("demo: error: ")]
+    assert len(error) == 1, "\n".join(demo.lines)
+    assert "the camera service exited with status -9" in error[0]
+    assert str(tmp_path / "demo" / "camera-service.log") in error[0]
+    assert not any("Traceback" in line for line in demo.lines)
+    assert not _port_open(urlsplit(url).port)
