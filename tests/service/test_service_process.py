@@ -18,6 +18,23 @@ def _free_port():
         return probe.getsockname()[1]
 
 
+def _terminate(process):
+    """SIGTERM ``process``; asserts it exits cleanly (status 0) within 5 s. Returns its
+    stderr."""
+    start = time.monotonic()
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    elapsed = time.monotonic() - start
+    _, stderr = process.communicate()
+    assert process.returncode == 0, stderr
+    assert elapsed < 5.0
+    return stderr
+
+
 def _healthcheck(port):
     return subprocess.run([sys.executable, "-m", "camera_service.healthcheck", "--port",
                            str(port)], capture_output=True, text=True, timeout=10)
@@ -39,16 +56,8 @@ def test_sigterm_unregisters_and_exits_within_5_seconds(robot_sim):
         health = _healthcheck(port)
         assert health.returncode == 0, health.stderr
         assert "2 source(s): front, rear" in health.stdout
-        start = time.monotonic()
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=10)
-        elapsed = time.monotonic() - start
     finally:
-        if process.poll() is None:
-            process.kill()
-    _, stderr = process.communicate()
-    assert process.returncode == 0
-    assert elapsed < 5.0
+        stderr = _terminate(process)
     assert all(e.name != NAME for e in robot_sim.directory_entries())
     assert "Traceback" not in stderr
     assert secret not in stderr
@@ -95,14 +104,7 @@ def test_sigterm_while_the_robot_is_unreachable(tmp_path):
             time.sleep(0.1)
         assert _healthcheck(port).returncode == 0  # serving although the robot is away
         time.sleep(1.0)
-        start = time.monotonic()
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=10)
-        elapsed = time.monotonic() - start
     finally:
-        if process.poll() is None:
-            process.kill()
-    _, stderr = process.communicate()
-    assert process.returncode == 0 and elapsed < 5.0
+        stderr = _terminate(process)
     assert len([line for line in stderr.splitlines() if "unreachable" in line]) == 1
     assert "Traceback" not in stderr
