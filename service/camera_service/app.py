@@ -60,7 +60,15 @@ def detect_host_ip(robot_hostname: str) -> str:
 
 def make_session(config: Config) -> RobotSession:
     """The robot session for ``config`` (payload credentials, or user login in external
-    mode). Raises ``ConfigError`` for credentials that cannot work."""
+    mode). Raises ``ConfigError`` for credentials or a CA file that cannot work."""
+    try:
+        return _make_session(config)
+    except OSError as err:
+        raise ConfigError("robot.ca_cert", f"cannot load the robot CA certificate "
+                          f"{config.robot.ca_cert}: {err.strerror or err}") from None
+
+
+def _make_session(config: Config) -> RobotSession:
     robot = config.robot
     target = RobotTarget(robot.hostname, robot.port, robot.ca_cert)
     name = config.service.name

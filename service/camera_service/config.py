@@ -187,7 +187,7 @@ def check(config: Config) -> Config:
         raise ConfigError("robot.guid" if robot.guid is None else "robot.secret",
                           "guid and secret go together; give both or neither")
     if robot.ca_cert is not None and not os.path.isfile(robot.ca_cert):
-        raise ConfigError("robot.ca_cert", f"file {robot.ca_cert} does not exist")
+        raise ConfigError("robot.ca_cert", f"{robot.ca_cert} is not a file")
     for key in ("name", "authority"):
         if not _NAME_RE.match(getattr(service, key)):
             raise ConfigError(f"service.{key}", "must be letters, digits, '-', '_' or '.'")
