@@ -30,7 +30,7 @@ from bosdyn.client.payload_registration import (
 )
 from bosdyn.client.robot_state import RobotStateClient
 from bosdyn.client.time_sync import TimeSyncClient, TimeSyncThread
-from conftest import JPEG_BYTES, SOURCE_NAME, ImageServer
+from robot_sim_tiny_images import JPEG_BYTES, SOURCE_NAME, ImageServer
 
 from robot_sim.state import LIVENESS_FAULT_NAME
 

@@ -10,7 +10,7 @@ from bosdyn.api import data_acquisition_store_pb2 as store_pb2
 from bosdyn.client.data_acquisition import DataAcquisitionClient, UnknownCaptureTypeError
 from bosdyn.client.data_acquisition_store import DataAcquisitionStoreClient
 from bosdyn.client.directory_registration import DirectoryRegistrationClient
-from conftest import JPEG_BYTES, SOURCE_NAME
+from robot_sim_tiny_images import JPEG_BYTES, SOURCE_NAME
 
 Status = daq.GetStatusResponse
 
