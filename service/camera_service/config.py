@@ -152,6 +152,19 @@ def _mapping(data: Any, key: str) -> Dict[str, Any]:
     return data
 
 
+def _check_pem(path: str, key: str) -> None:
+    """``path`` must be a readable PEM certificate file (the robot's CA)."""
+    if not os.path.isfile(path):
+        raise ConfigError(key, f"{path} is not a file")
+    try:
+        with open(path, "rb") as handle:
+            text = handle.read(1 << 20)
+    except OSError as err:
+        raise ConfigError(key, f"cannot read {path}: {err.strerror}") from None
+    if b"-----BEGIN CERTIFICATE-----" not in text:
+        raise ConfigError(key, f"{path} is not a PEM certificate (no BEGIN CERTIFICATE line)")
+
+
 _ROBOT_TYPES = {"hostname": str, "port": int, "ca_cert": str, "payload_credentials_file": str,
                 "guid": str, "secret": str, "mode": str, "host_ip": str,
                 "keepalive_seconds": float}
@@ -186,8 +199,8 @@ def check(config: Config) -> Config:
     if (robot.guid is None) != (robot.secret is None):
         raise ConfigError("robot.guid" if robot.guid is None else "robot.secret",
                           "guid and secret go together; give both or neither")
-    if robot.ca_cert is not None and not os.path.isfile(robot.ca_cert):
-        raise ConfigError("robot.ca_cert", f"{robot.ca_cert} is not a file")
+    if robot.ca_cert is not None:
+        _check_pem(robot.ca_cert, "robot.ca_cert")
     for key in ("name", "authority"):
         if not _NAME_RE.match(getattr(service, key)):
             raise ConfigError(f"service.{key}", "must be letters, digits, '-', '_' or '.'")

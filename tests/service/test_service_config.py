@@ -83,6 +83,14 @@ def test_duplicate_source_names(tmp_path):
     assert err.value.key == "sources"
 
 
+def test_robot_ca_must_be_a_pem_certificate(tmp_path):
+    bad = tmp_path / "ca.pem"
+    bad.write_text("not a certificate\n")
+    with pytest.raises(ConfigError) as err:
+        _load(tmp_path, f"robot: {{ca_cert: {bad}}}")
+    assert err.value.key == "robot.ca_cert" and "PEM" in err.value.problem
+
+
 def test_yaml_syntax_error_and_missing_file(tmp_path):
     with pytest.raises(ConfigError) as err:
         _load(tmp_path, "robot: [unclosed")
