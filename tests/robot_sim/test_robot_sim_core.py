@@ -3,6 +3,7 @@ faults, routing and robot life events."""
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
@@ -280,3 +281,17 @@ def test_routing_recovers_quickly_when_the_service_restarts(robot_sim, image_ser
                 time.sleep(0.1)
     finally:
         restarted.server.stop(None)
+
+
+def test_payload_login_waits_until_an_admin_authorizes(robot_sim):
+    guid, secret = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee", "later"
+    robot_sim.add_payload(guid, secret, authorized=False)
+    robot = robot_sim.sdk_robot("waiting-payload", authenticate=False)
+    login = threading.Thread(target=robot.authenticate_from_payload_credentials,
+                             args=(guid, secret), kwargs={"retry_interval": 0.1}, daemon=True)
+    login.start()
+    login.join(0.5)
+    assert login.is_alive() and robot.user_token is None
+    robot_sim.set_payload_authorized(guid, True)
+    login.join(5)
+    assert not login.is_alive() and robot.user_token
