@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import signal
 import socket
 import subprocess
@@ -226,7 +225,6 @@ def main(argv: List[str] | None = None) -> int:
     parser.add_argument("--synthetic", action="store_true",
                         help="use synthetic cameras even when /dev/video cameras exist")
     args = parser.parse_args(argv)
-    os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
     stop = threading.Event()
     _install_stop_signals(stop)
