@@ -57,7 +57,7 @@ def _time_to_register(deployment, since: float, timeout: float) -> float:
 def _assert_registers_quickly(deployment, robot_up: float, scenario: str) -> None:
     """Registered within REGISTER_WITHIN of ``robot_up``, with no container restart."""
     seconds = record(f"{scenario} the robot came up", _time_to_register(deployment, robot_up, 60))
-    assert seconds <= REGISTER_WITHIN, f"{scenario} {seconds:.1f} s after the robot came up"
+    assert seconds <= REGISTER_WITHIN, f"{scenario} the robot came up: took {seconds:.1f} s"
     assert deployment.restart_count() == 0
 
 
