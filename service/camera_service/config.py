@@ -135,7 +135,8 @@ def _typed(value: Any, kind: type, key: str, optional: bool = False) -> Any:
     if kind is str and isinstance(value, (int, float)) and not isinstance(value, bool):
         return str(value)
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        raise ConfigError(key, f"must be {_TYPE_NAMES[kind]}, got {value!r}")
+        shown = type(value).__name__ if key.endswith(".secret") else repr(value)  # no secret
+        raise ConfigError(key, f"must be {_TYPE_NAMES[kind]}, got {shown}")
     return value
 
 
