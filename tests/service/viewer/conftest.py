@@ -65,15 +65,34 @@ class ViewerStack:
             return Reply(err.code, dict(err.headers), err.read())
 
 
-def start_stack(state_dir: Path) -> Tuple[RobotSimulator, CameraServiceProcess, ViewerServer]:
-    sim = RobotSimulator(state_dir=state_dir / "robot").start()
+def viewer_for(sim: RobotSimulator) -> ViewerServer:
+    """A started viewer on a free loopback port, logged in as the simulator's user."""
+    return start_viewer(RobotTarget(sim.address, sim.port, sim.ca_cert),
+                        PasswordLogin(sim.username, sim.password), ("127.0.0.1", 0))
+
+
+def service_for(sim: RobotSimulator, state_dir: Path) -> CameraServiceProcess:
+    """The camera service with ``TEST_SOURCES``, started and registered through ``sim``."""
     service = CameraServiceProcess(state_dir / "service.yaml", state_dir / "service.log")
     try:
         write_service_config(service.config, sim, TEST_SOURCES, free_port())
         service.start()
         assert service.wait_registered(sim, 60, threading.Event())
-        viewer = start_viewer(RobotTarget(sim.address, sim.port, sim.ca_cert),
-                              PasswordLogin(sim.username, sim.password), ("127.0.0.1", 0))
+    except BaseException:
+        service.stop()
+        raise
+    return service
+
+
+def start_stack(state_dir: Path) -> Tuple[RobotSimulator, CameraServiceProcess, ViewerServer]:
+    sim = RobotSimulator(state_dir=state_dir / "robot").start()
+    try:
+        service = service_for(sim, state_dir)
+    except BaseException:
+        sim.stop()
+        raise
+    try:
+        viewer = viewer_for(sim)
     except BaseException:
         service.stop()
         sim.stop()

@@ -8,13 +8,17 @@ const STATUS_POLL_MS = 2000;
 const RETRY_MS = 1000;
 const FPS_WINDOW_MS = 2000;
 const REPEAT_WAIT_MS = 10;
+const SOURCES_REFRESH_MS = 15000;
 
 const state = {
   services: [],
   selected: new Set(), // keys "service\nsource"
   tiles: new Map(), // key -> Tile
   connected: null,
-  firstLoad: true,
+  autoSelected: false, // the first source listed is shown once, to start with
+  sourcesLoadedAt: 0,
+  sourcesJson: "",
+  loadingSources: false,
 };
 
 const $ = (id) => document.getElementById(id);
@@ -70,13 +74,30 @@ async function refreshStatus() {
     pill.className = "status status-pending";
     pill.textContent = `connecting to robot ${status.robot}…`;
   }
-  if (status.connected && state.connected === false) loadSources();
+  if (status.connected && (state.connected === false || sourcesStale())) loadSources();
   state.connected = status.connected;
 }
 
 // ----- source list -------------------------------------------------------------------------
 
+// Services register and go away while the page is open: the list is fetched again while it
+// is empty or shows an error, and otherwise every SOURCES_REFRESH_MS.
+function sourcesStale() {
+  return state.services.length === 0 || state.services.some((service) => service.error)
+    || performance.now() - state.sourcesLoadedAt > SOURCES_REFRESH_MS;
+}
+
 async function loadSources() {
+  if (state.loadingSources) return;
+  state.loadingSources = true;
+  try {
+    await fetchSources();
+  } finally {
+    state.loadingSources = false;
+  }
+}
+
+async function fetchSources() {
   const box = $("sources");
   let answer;
   try {
@@ -85,19 +106,26 @@ async function loadSources() {
     box.replaceChildren(element("p", { class: "service-error", text: "viewer not reachable" }));
     return;
   }
+  state.sourcesLoadedAt = performance.now();
   if (!answer.ok) {
+    state.sourcesJson = "";
     box.replaceChildren(element("p", { class: "service-error", text: answer.body.message }));
     return;
   }
   state.services = answer.body.services;
-  if (state.firstLoad) {
-    state.firstLoad = false;
+  if (!state.autoSelected) {
     const first = state.services.find((service) => service.sources.length > 0);
-    if (first && state.selected.size === 0) {
-      state.selected.add(keyOf(first.name, first.sources[0].name));
+    if (first) {
+      state.autoSelected = true;
+      if (state.selected.size === 0) state.selected.add(keyOf(first.name, first.sources[0].name));
     }
   }
-  renderSources();
+  const json = JSON.stringify(state.services);
+  if (json !== state.sourcesJson) {
+    // Redraw only on change, so a refresh never resets a checkbox being clicked.
+    state.sourcesJson = json;
+    renderSources();
+  }
   syncTiles();
 }
 

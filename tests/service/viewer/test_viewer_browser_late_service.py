@@ -1,0 +1,28 @@
+"""A page opened before the camera service registers (the robot is up, the CORE I/O is still
+booting) picks the service up by itself, without a reload."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import service_for, viewer_for
+from selenium.webdriver.common.by import By
+from test_viewer_browser import frames, wait
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def test_service_registering_later_appears_and_goes_live(robot_sim, browser, tmp_path):
+    viewer = viewer_for(robot_sim)
+    service = None
+    try:
+        browser.get(viewer.url)
+        wait(browser, lambda d: "No image service is registered" in
+             d.find_element(By.ID, "sources").text, "the empty directory was not explained")
+        service = service_for(robot_sim, tmp_path)
+        wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, "input[data-source]")) == 3,
+             "the sources of the new service never appeared", timeout=30)
+        wait(browser, lambda d: frames(d, "front") >= 2, "the first source did not go live")
+    finally:
+        if service is not None:
+            service.stop()
+        viewer.stop()
