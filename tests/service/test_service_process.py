@@ -48,7 +48,7 @@ def test_sigterm_unregisters_and_exits_within_5_seconds(robot_sim):
          "--robot-port", str(robot_sim.port), "--robot-ca-cert", str(robot_sim.ca_cert),
          "--payload-credentials-file", str(robot_sim.payload_credentials_file),
          "--host-ip", "127.0.0.1", "--port", str(port), "--device-name", "synthetic:front",
-         "--device-name", "synthetic:rear"],
+         "--device-name", "synthetic:rear", "-v"],  # debug logging must not leak either
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         entry = robot_sim.wait_for_service(NAME, timeout=20)

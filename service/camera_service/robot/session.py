@@ -70,10 +70,9 @@ class RobotSession:
         self.robot = sdk.create_robot(target.hostname)
         if target.port != 443:
             self.robot.update_secure_channel_port(target.port)
-        # With -v the SDK logs every request and response, secrets and tokens included: the
-        # calls that carry them never log below INFO.
-        for service in ("PayloadRegistrationService", "AuthService"):
-            logging.getLogger(f"{self.robot.logger.name}.{service}").setLevel(logging.INFO)
+        # At debug level the SDK logs every request and response as multi-line protos,
+        # payload secret and tokens included: this robot's calls never log below INFO.
+        self.robot.logger.setLevel(logging.INFO)
         self.payload_guid: str | None = None
         self.authenticated_at: float | None = None  # time.monotonic() of the last success
 
