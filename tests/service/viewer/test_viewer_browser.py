@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from selenium.common.exceptions import WebDriverException
@@ -144,3 +145,18 @@ def test_robot_gone_shows_message_and_recovers(page, stack, tmp_path):
     wait(page, lambda d: "logged in" in d.find_element(By.ID, "robot-status").text,
          "status did not recover")
     assert tile(page, "raw").get_attribute("data-state") == "live"
+
+
+def test_view_is_kept_in_the_address(page, stack):
+    view = parse_qs(urlsplit(page.current_url).fragment)
+    assert set(view["sources"][0].split(",")) == {"camera-image-service/raw",
+                                                  "camera-image-service/broken"}
+    assert view["resize"] == ["1"]
+    page.get("about:blank")
+    page.get(stack.url + "#sources=camera-image-service/front&quality=40&resize=0.5")
+    wait(page, lambda d: frames(d, "front") >= 2, "the source named in the address is not shown")
+    assert tile(page, "raw") is None and tile(page, "broken") is None
+    image = tile(page, "front").find_element(By.TAG_NAME, "img")
+    assert image.get_attribute("naturalWidth") == "320"
+    assert page.find_element(By.ID, "quality").get_attribute("value") == "40"
+    assert page.find_element(By.CSS_SELECTOR, 'input[data-source="front"]').is_selected()

@@ -176,6 +176,36 @@ function syncTiles() {
     }
   }
   $("no-tiles").hidden = state.tiles.size > 0;
+  saveView();
+}
+
+// ----- the view in the address (bookmarkable, survives a reload) ---------------------------
+// #sources=SERVICE/SOURCE,SERVICE/SOURCE&quality=75&resize=0.5 (form-encoded)
+
+function saveView() {
+  // Each name is encoded before joining, so names holding "/" or "," survive the round trip.
+  const sources = [...state.selected].map((key) => key.split("\n").map(encodeURIComponent).join("/"));
+  const view = new URLSearchParams({
+    sources: sources.join(","), quality: $("quality").value, resize: $("resize").value,
+  });
+  history.replaceState(null, "", `#${view}`);
+}
+
+function restoreView() {
+  const view = new URLSearchParams(location.hash.slice(1));
+  const quality = Number(view.get("quality"));
+  if (quality >= 1 && quality <= 100) {
+    $("quality").value = String(quality);
+    $("quality-value").textContent = $("quality").value;
+  }
+  const resize = view.get("resize");
+  if ([...$("resize").options].some((option) => option.value === resize)) $("resize").value = resize;
+  if (!view.has("sources")) return;
+  state.autoSelected = true; // the address says what to show, even if that is nothing
+  for (const item of view.get("sources").split(",").filter(Boolean)) {
+    const [service, source] = item.split("/").map(decodeURIComponent);
+    if (service && source) state.selected.add(keyOf(service, source));
+  }
 }
 
 class Tile {
@@ -299,8 +329,12 @@ class Tile {
 
 $("quality").addEventListener("input", () => {
   $("quality-value").textContent = $("quality").value;
+  saveView();
 });
+$("resize").addEventListener("change", saveView);
 $("refresh").addEventListener("click", loadSources);
+
+restoreView();
 
 refreshStatus().then(loadSources);
 setInterval(refreshStatus, STATUS_POLL_MS);
