@@ -138,6 +138,12 @@ class ImageServicer(image_service_pb2_grpc.ImageServiceServicer):
             response.status = Status.STATUS_IMAGE_DATA_ERROR
             _set_message(response, f"camera {capture.name!r}: {err}")
             return response
+        except Exception as err:  # a bug: answer this image, keep the others and the RPC
+            _LOG.exception("GetImage for %r failed unexpectedly", capture.name)
+            response.status = Status.STATUS_IMAGE_DATA_ERROR
+            _set_message(response, f"internal error serving {capture.name!r}: "
+                         f"{type(err).__name__}")
+            return response
         shot = response.shot
         shot.image.data = encoded.data
         shot.image.cols, shot.image.rows = spec.width, spec.height

@@ -192,3 +192,19 @@ def test_concurrent_clients_cause_one_encode_per_frame(local_service):
     assert statuses == [Resp.STATUS_OK] * 30
     assert service.cache.encodes <= frames_seen
     assert service.cache.hits >= 30 - frames_seen
+
+
+def test_an_internal_error_answers_that_image_only(local_service, monkeypatch):
+    service = local_service(synthetic("a"), synthetic("b"))
+    real_get = service.cache.get
+
+    def broken_for_b(stored, spec):
+        if stored.source == "b":
+            raise ZeroDivisionError("bug")
+        return real_get(stored, spec)
+
+    monkeypatch.setattr(service.cache, "get", broken_for_b)
+    a, b = _get(service, _req("a"), _req("b"))
+    assert a.status == Resp.STATUS_OK
+    assert b.status == Resp.STATUS_IMAGE_DATA_ERROR
+    assert "ZeroDivisionError" in b.custom_param_error.error_messages[0]
