@@ -82,41 +82,50 @@ def service_config(sim, name: str, source: Dict) -> Dict:
     }
 
 
+def client_factory(sim, mode: str, service: ServiceProcess, path: str):
+    """A function making one client of ``path`` for the service of ``mode``."""
+    request = jpeg_request(SOURCE_NAME, REQUEST_QUALITY)
+    if path == "direct":
+        return lambda: DirectClient(service.port, request)
+    return lambda: RoutedClient(sim, f"bench-{mode}", request)
+
+
 def bench_group(sim, kind: str, resolution: str, args, results: Results) -> None:
-    """Both modes of one source and resolution: every path and client count."""
+    """Both modes of one source and resolution, every path and client count.
+
+    Both services run side by side and the runs alternate between them (ours, baseline,
+    baseline, ours, ...), so that a load change on the machine hits both alike.
+    """
     size = RESOLUTIONS[resolution]
     with ExitStack() as stack:
         camera = None
         if kind == "ipcam":
             camera = stack.enter_context(FakeCameraProcess(*size, FPS, CAMERA_QUALITY))
+        services, idle = {}, {}
         for mode in MODES:
-            name = f"bench-{mode}"
+            config = service_config(sim, f"bench-{mode}", source_entry(kind, size, camera))
             extra = ["--no-encode-cache"] if mode == "baseline" else []
-            with ServiceProcess(service_config(sim, name, source_entry(kind, size, camera)),
-                                extra) as service:
-                sim.wait_for_service(name, timeout=30)
-                time.sleep(1.0)  # capture settles, time sync done
-                idle = idle_cpu_rate(service)
-                print(f"  {kind} {resolution} {mode}: idle capture CPU "
-                      f"{idle * 1000:.0f} ms/s", flush=True)
-                request = jpeg_request(SOURCE_NAME, REQUEST_QUALITY)
-                for path in args.paths:
-                    for clients in args.clients:
-                        workload = Workload(kind, resolution, int(clients), path)
-                        if path == "direct":
-                            def make(port=service.port, request=request):
-                                return DirectClient(port, request)
-                        else:
-                            def make(name=name, request=request):
-                                return RoutedClient(sim, name, request)
-                        runs: List[Run] = [measure(service, make, workload.clients,
-                                                   args.seconds, idle)
-                                           for _ in range(args.repeats)]
-                        results[(workload, mode)] = median_run(runs)
-                        run = results[(workload, mode)]
-                        print(f"    {workload.label()}: {run.responses_per_s:.0f} resp/s, "
-                              f"{run.cpu_ms:.2f} CPU ms/resp, p50 {run.p50_ms:.1f} ms",
-                              flush=True)
+            services[mode] = stack.enter_context(ServiceProcess(config, extra))
+        for mode in MODES:
+            sim.wait_for_service(f"bench-{mode}", timeout=30)
+        time.sleep(1.0)  # capture settles, time sync done
+        for mode, service in services.items():
+            idle[mode] = idle_cpu_rate(service)
+            print(f"  {mode}: idle capture CPU {idle[mode] * 1000:.0f} ms/s", flush=True)
+        for path in args.paths:
+            for clients in args.clients:
+                workload = Workload(kind, resolution, int(clients), path)
+                runs: Dict[str, List[Run]] = {mode: [] for mode in MODES}
+                for repeat in range(args.repeats):
+                    order = MODES if repeat % 2 == 0 else tuple(reversed(MODES))
+                    for mode in order:
+                        make = client_factory(sim, mode, services[mode], path)
+                        runs[mode].append(measure(services[mode], make, workload.clients,
+                                                  args.seconds, idle[mode]))
+                for mode in MODES:
+                    run = results[(workload, mode)] = median_run(runs[mode])
+                    print(f"    {workload.label()}, {mode}: {run.responses_per_s:.0f} resp/s, "
+                          f"{run.cpu_ms:.2f} CPU ms/resp, p50 {run.p50_ms:.1f} ms", flush=True)
 
 
 def ordered(results: Results) -> Results:
