@@ -75,15 +75,11 @@ class CaptureThread:
     def _open(self) -> bool:
         try:
             info = self.source.open()
-        except SourceUnavailable as err:
+        except Exception as err:  # SourceUnavailable, or an unexpected library error
             self._safe_close()
-            self._report_failure(f"camera {self.name!r} unavailable: {err}")
-            self._stopping.wait(self._backoff.next_delay())
-            return False
-        except Exception as err:  # a bug or an unexpected library error: same handling
-            self._safe_close()
-            self._report_failure(f"camera {self.name!r} failed to open: "
-                                 f"{type(err).__name__}: {err}")
+            what = ("unavailable" if isinstance(err, SourceUnavailable)
+                    else f"failed to open ({type(err).__name__})")
+            self._report_failure(f"camera {self.name!r} {what}: {err}")
             self._stopping.wait(self._backoff.next_delay())
             return False
         self.info = info
@@ -95,12 +91,10 @@ class CaptureThread:
         while not self._stopping.is_set():
             try:
                 frame = self.source.read()
-            except SourceError as err:
-                self._report_failure(f"camera {self.name!r} stopped delivering: {err}")
-                return
-            except Exception as err:
-                self._report_failure(f"camera {self.name!r} read failed: "
-                                     f"{type(err).__name__}: {err}")
+            except Exception as err:  # SourceError, or an unexpected library error
+                what = ("stopped delivering" if isinstance(err, SourceError)
+                        else f"read failed ({type(err).__name__})")
+                self._report_failure(f"camera {self.name!r} {what}: {err}")
                 return
             if self._stopping.is_set():
                 return
