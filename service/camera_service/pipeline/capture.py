@@ -84,7 +84,10 @@ class CaptureThread:
             return False
         self.info = info
         self._last_frame_at = time.monotonic()  # the watchdog counts from the open
-        _LOG.info("camera %r open: %s", self.name, info.detail or self.source.describe())
+        # While failing, reopening is part of the quiet retries; recovery is logged on the
+        # first frame.
+        level = logging.DEBUG if self._failure is not None else logging.INFO
+        _LOG.log(level, "camera %r open: %s", self.name, info.detail or self.source.describe())
         return True
 
     def _read_until_error(self) -> None:
