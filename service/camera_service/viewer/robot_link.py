@@ -194,7 +194,9 @@ class RobotLink:
 
     Every public call may raise ``ViewerError``; none raises SDK exceptions. Calls from many
     threads share one session; while the robot is unreachable they fail fast with the last
-    error and one reconnect is attempted at most every ``retry_interval`` seconds.
+    error and one reconnect is attempted at most every ``retry_interval`` seconds. After a
+    refused login the next attempt waits ``login_retry_interval`` seconds (a payload may get
+    authorized meanwhile), so that a wrong password does not get the user locked out.
     """
 
     def __init__(
@@ -203,12 +205,14 @@ class RobotLink:
         login: Login,
         rpc_timeout: float = 5.0,
         retry_interval: float = 1.0,
+        login_retry_interval: float = 15.0,
         client_name: str = "camera-viewer",
     ) -> None:
         self.target = target
         self.login = login
         self.rpc_timeout = rpc_timeout
         self.retry_interval = retry_interval
+        self.login_retry_interval = login_retry_interval
         self._client_name = client_name
         self._lock = threading.Lock()
         self._session: _Session | None = None
@@ -324,7 +328,8 @@ class RobotLink:
         if previous is None or previous.message != err.message:
             LOGGER.warning("viewer: %s", err.message)
         self._last_error = err
-        self._next_attempt = time.monotonic() + self.retry_interval
+        wait = self.login_retry_interval if isinstance(err, LoginRefused) else self.retry_interval
+        self._next_attempt = time.monotonic() + wait
 
     def _drop(self, session: _Session, err: ViewerError | None) -> None:
         with self._lock:

@@ -9,6 +9,7 @@ from camera_service.demo import free_port
 from camera_service.robot.credentials import CredentialsError
 from camera_service.viewer.login import PasswordLogin, PayloadLogin, read_payload_login
 from camera_service.viewer.robot_link import (
+    LoginRefused,
     RobotLink,
     RobotTarget,
     RobotUnreachable,
@@ -48,6 +49,14 @@ def test_wrong_password_is_refused_without_showing_it(sim):
         f"login to robot at {sim.address}:{sim.port} as user {sim.username!r} refused: "
         "the robot rejected the username or password")
     assert "not-the-password" not in repr(link.login)
+    # No new attempt right away (a robot locks a user out after repeated failures): the
+    # same error comes back.
+    with pytest.raises(LoginRefused) as again:
+        link.list_sources()
+    with pytest.raises(LoginRefused) as once_more:
+        link.get_jpeg("camera-image-service", "front", 75, 1.0)
+    assert once_more.value is again.value
+    assert again.value.message == status["message"]
 
 
 def test_payload_login_from_the_credentials_file(sim):
