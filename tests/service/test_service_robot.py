@@ -25,7 +25,7 @@ from camera_service.app import CameraService
 from camera_service.backoff import Backoff
 from camera_service.config import from_mapping
 from camera_service.robot.faults import fault_name
-from conftest import wait_for
+from service_test_helpers import wait_for
 
 NAME = "camera-image-service"
 Image = image_pb2.Image

@@ -6,7 +6,7 @@ import pytest
 from bosdyn.api import service_customization_pb2 as sc
 from camera_service.imaging.custom_params import CustomParamsError, apply, spec_for
 from camera_service.sources.base import Control
-from conftest import synthetic
+from service_test_helpers import synthetic
 
 
 def test_negative_ranges_and_lying_defaults_do_not_break_the_spec():

@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import pytest
 from bosdyn.api import image_pb2, service_customization_pb2
-from conftest import synthetic, wait_for
+from service_test_helpers import synthetic, wait_for
 
 Image = image_pb2.Image
 Resp = image_pb2.ImageResponse
