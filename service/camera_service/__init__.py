@@ -2,11 +2,17 @@
 
 The path of a frame through the package:
 
-    sources/   one module per kind of camera -> Frame objects
-    pipeline/  capture thread per source -> latest-frame store -> encode-once cache
-    imaging    the bosdyn.api.ImageService servicer (ListImageSources, GetImage)
-    robot/     payload auth, directory registration keep-alive, faults, time sync
-    app, cli   wiring, configuration and the command line
+    sources/    one module per kind of camera (synthetic, v4l2, url, file) -> Frame objects
+    pipeline/   capture.py (one thread per source) -> frame_store.py (latest frame)
+                -> output_cache.py (encode once per frame and output) + encoding.py
+    imaging/    servicer.py (ListImageSources, GetImage), request_resolution.py (request ->
+                output or status), custom_params.py (camera controls as custom parameters)
+    robot/      credentials, session (payload auth), registration (directory keep-alive),
+                faults, time_sync, link.py (the thread that keeps all of them going)
+    app.py      wiring, start/stop, signals;  config.py + cli.py  configuration and flags;
+    healthcheck.py  the container's health probe
 """
+
+from __future__ import annotations
 
 __version__ = "0.1.0"
