@@ -74,7 +74,8 @@ async function refreshStatus() {
     pill.className = "status status-pending";
     pill.textContent = `connecting to robot ${status.robot}…`;
   }
-  if (status.connected && (state.connected === false || sourcesStale())) loadSources();
+  // Asking for the sources is also what makes the viewer log in again when the robot is back.
+  if (!status.connected || state.connected === false || sourcesStale()) loadSources();
   state.connected = status.connected;
 }
 
