@@ -268,3 +268,22 @@ def test_external_mode_logs_in_as_a_user(robot_sim, run_service, monkeypatch):
     assert service.link.session.payload_guid is None
     _, client = _image_client(robot_sim)
     assert client.get_image_from_sources(["cam"])[0].status == Resp.STATUS_OK
+
+
+def test_quick_reboot_between_keepalives_brings_faults_back(robot_sim, run_service):
+    config = service_config(robot_sim, [_synthetic(), _synthetic("dead")], keepalive_seconds=2)
+    service = run_service(config)
+    robot_sim.wait_for_service(NAME)
+    service.sources[1].stop_delivering()
+
+    def dead_fault():
+        return [f for f in robot_sim.active_faults()
+                if f.fault_id.fault_name == fault_name("dead")]
+
+    wait_for(dead_fault)
+    wait_for(lambda: service.faults.in_sync())
+    robot_sim.reboot(down_seconds=0.1)  # over before the next keep-alive round
+    robot_sim.wait_until_serving()
+    assert not dead_fault()
+    robot_sim.wait_for_service(NAME, timeout=10)
+    wait_for(dead_fault, timeout=10)

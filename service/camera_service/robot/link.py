@@ -87,8 +87,11 @@ class RobotLink:
         """One round; returns the seconds to wait before the next."""
         try:
             self._ensure_token()
-            self.registration.keep_alive(self._client(DirectoryRegistrationClient),
-                                         self.rpc_timeout)
+            if self.registration.keep_alive(self._client(DirectoryRegistrationClient),
+                                            self.rpc_timeout):
+                # The robot rebooted between two rounds: its faults and clock are new too.
+                self.faults.robot_forgot()
+                self.clock.reset()
             self.clock.update(self._client(TimeSyncClient))
             self.faults.sync(self._client(FaultClient), self.rpc_timeout)
         except AuthFailure as err:

@@ -41,8 +41,9 @@ class Registration:
         self.registered = False
         self.registrations = 0  # how often a fresh entry was created (tests observe reboots)
 
-    def keep_alive(self, client: DirectoryRegistrationClient, timeout: float) -> None:
-        """Register, or refresh the existing entry. Raises the SDK's RpcError/ResponseError."""
+    def keep_alive(self, client: DirectoryRegistrationClient, timeout: float) -> bool:
+        """Register, or refresh the existing entry. Returns True when the robot had lost an
+        entry we had registered (it rebooted). Raises the SDK's RpcError/ResponseError."""
         e = self.endpoint
         try:
             client.register(e.name, SERVICE_TYPE, e.authority, e.host, e.port,
@@ -57,15 +58,17 @@ class Registration:
                 _LOG.info("registered %r (authority %s) at %s:%d (updated existing entry)",
                           e.name, e.authority, e.host, e.port)
                 self.registered = True
-            return
+            return False
         self.registrations += 1
-        if self.registered:
+        lost = self.registered
+        if lost:
             _LOG.info("re-registered %r at %s:%d: the robot had lost the entry (reboot?)",
                       e.name, e.host, e.port)
         else:
             _LOG.info("registered %r (authority %s) at %s:%d", e.name, e.authority, e.host,
                       e.port)
         self.registered = True
+        return lost
 
     def unregister(self, client: DirectoryRegistrationClient, timeout: float) -> None:
         """Remove the entry (service shutting down). A missing entry is fine."""
