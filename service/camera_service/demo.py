@@ -105,7 +105,7 @@ class CameraServiceProcess:
         self.process: subprocess.Popen | None = None
 
     def start(self) -> None:
-        self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
+        self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "camera_service", "payload", "--config", str(self.config)],
             stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT,

@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 import pytest
 from camera_service.viewer.http_api import host_allowed
-from conftest import SERVICE
+from viewer_stack import SERVICE
 
 pytestmark = pytest.mark.slow
 

@@ -4,63 +4,14 @@ controls, a faulted source's message, the robot going away and coming back."""
 
 from __future__ import annotations
 
-import os
-import shutil
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import Select, WebDriverWait
+from selenium.webdriver.support.ui import Select
+from viewer_page import PIXELS_JS, frames, save_screenshot, tile, toggle, wait
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-TIMEOUT = 20
-# Draws a tile's current image onto a canvas: the pixels the page shows, as a data URL.
-PIXELS_JS = """
-const img = arguments[0];
-const canvas = document.createElement('canvas');
-canvas.width = img.naturalWidth; canvas.height = img.naturalHeight;
-canvas.getContext('2d').drawImage(img, 0, 0);
-return canvas.toDataURL('image/png');
-"""
-
-
-def tile(driver, source):
-    found = driver.find_elements(By.CSS_SELECTOR, f'.tile[data-source="{source}"]')
-    return found[0] if found else None
-
-
-def frames(driver, source) -> int:
-    element = tile(driver, source)
-    return int(element.get_attribute("data-frames")) if element else -1
-
-
-def wait(driver, condition, message, timeout=TIMEOUT):
-    def check(drv):
-        try:
-            return condition(drv)
-        except WebDriverException:  # element replaced between lookups: ask again
-            return False
-
-    return WebDriverWait(driver, timeout, poll_frequency=0.1).until(check, message)
-
-
-def toggle(driver, source):
-    driver.find_element(By.CSS_SELECTOR, f'input[data-source="{source}"]').click()
-
-
-def save_screenshot(driver, tmp_path: Path, name: str) -> Path:
-    """Screenshot into the test's tmp dir (and $VIEWER_SCREENSHOT_DIR when set, to look at)."""
-    path = tmp_path / name
-    driver.save_screenshot(str(path))
-    keep = os.environ.get("VIEWER_SCREENSHOT_DIR")
-    if keep:
-        Path(keep).mkdir(parents=True, exist_ok=True)
-        shutil.copy(path, Path(keep) / name)
-    return path
-
 
 @pytest.fixture(scope="module")
 def page(stack, browser):

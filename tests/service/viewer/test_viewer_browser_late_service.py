@@ -4,9 +4,9 @@ booting), or before the robot is up, catches up by itself, without a reload."""
 from __future__ import annotations
 
 import pytest
-from conftest import service_for, viewer_for
 from selenium.webdriver.common.by import By
-from test_viewer_browser import frames, wait
+from viewer_page import frames, wait
+from viewer_stack import service_for, viewer_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
