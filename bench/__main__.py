@@ -12,6 +12,7 @@ the simulator's routing. Every figure is the median of ``--repeats`` runs.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import tempfile
 import time
@@ -20,7 +21,7 @@ from pathlib import Path
 from typing import Dict, List
 
 from bench.clients import DirectClient, RoutedClient, jpeg_request
-from bench.measure import Run, idle_cpu_rate, measure, median_run
+from bench.measure import Run, idle_background, measure, median_run
 from bench.processes import FakeCameraProcess, ServiceProcess
 from bench.report import MODES, Results, Workload, figures_table, ratios_table
 from bench.writer import write_document
@@ -110,8 +111,9 @@ def bench_group(sim, kind: str, resolution: str, args, results: Results) -> None
             sim.wait_for_service(f"bench-{mode}", timeout=30)
         time.sleep(1.0)  # capture settles, time sync done
         for mode, service in services.items():
-            idle[mode] = idle_cpu_rate(service)
-            print(f"  {mode}: idle capture CPU {idle[mode] * 1000:.0f} ms/s", flush=True)
+            idle[mode] = idle_background(service)
+            print(f"  {mode}: idle capture CPU {idle[mode].cpu_per_s * 1000:.0f} ms/s in "
+                  f"{len(idle[mode].threads)} thread(s)", flush=True)
         for path in args.paths:
             for clients in args.clients:
                 workload = Workload(kind, resolution, int(clients), path)
@@ -136,6 +138,8 @@ def ordered(results: Results) -> Results:
 
 def main(argv: List[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # SIGTERM unwinds like Ctrl+C, so that the child processes are stopped too
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if args.quick:
         args.seconds, args.repeats = 1.5, 1
         args.sources, args.resolutions, args.paths = ["synthetic"], ["720p"], ["direct"]

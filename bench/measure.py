@@ -7,8 +7,8 @@ Figures of a ``Run`` (all measured on the service process, see ``bench.processes
 - ``p50_ms`` / ``p99_ms``: GetImage round-trip latency;
 - ``age_ms``: median image age, acquisition time (robot clock, which the simulator keeps equal
   to the local clock for the benchmark) to receipt by the client;
-- ``cpu_ms``: service CPU time per response, minus what the service spends capturing while
-  nobody asks (measured idle before the runs): the cost of serving a frame;
+- ``cpu_ms``: service CPU time per response, all threads but the capture threads (found
+  as the threads busy while nobody asks): the cost of serving a frame;
 - ``rss_mib``: the service's peak RSS during the run;
 - ``encodes``: JPEG encodes per response (1.0 = every response re-encoded).
 """
@@ -18,7 +18,7 @@ from __future__ import annotations
 import statistics
 import time
 from dataclasses import dataclass, fields
-from typing import Callable, List, Sequence
+from typing import Callable, Dict, List, Sequence
 
 from bench.clients import Observation, merged, run_clients
 from bench.processes import ServiceProcess
@@ -48,25 +48,48 @@ def percentile(values: Sequence[float], fraction: float) -> float:
     return ordered[index]
 
 
-def idle_cpu_rate(service: ServiceProcess, seconds: float = 2.0) -> float:
-    """CPU seconds per second the service uses with no client (its capture threads)."""
-    before, started = service.cpu_seconds(), time.monotonic()
+@dataclass(frozen=True)
+class Background:
+    """The service's own work while nobody asks: ``threads`` are the ids of its capture
+    threads (the threads busy while idle), ``cpu_per_s`` the CPU seconds per second it used."""
+
+    threads: frozenset
+    cpu_per_s: float
+
+
+def idle_background(service: ServiceProcess, seconds: float = 2.0,
+                    share: float = 0.2) -> Background:
+    """Watch the idle service for ``seconds``: the threads using at least ``share`` of its
+    CPU are its capture threads (rendering or reading the camera), which serving excludes."""
+    before, started = service.thread_cpu_seconds(), time.monotonic()
     time.sleep(seconds)
-    return (service.cpu_seconds() - before) / (time.monotonic() - started)
+    after, elapsed = service.thread_cpu_seconds(), time.monotonic() - started
+    used = {tid: cpu - before.get(tid, 0.0) for tid, cpu in after.items()}
+    total = sum(used.values())
+    busy = frozenset(tid for tid, cpu in used.items() if total > 0 and cpu >= share * total)
+    return Background(busy, total / elapsed)
+
+
+def serving_cpu(before: Dict[int, float], after: Dict[int, float],
+                background: Background) -> float:
+    """CPU seconds used between two ``thread_cpu_seconds`` samples by every thread but the
+    capture threads (threads that ended meanwhile are lost: the gRPC pool keeps its own)."""
+    return sum(cpu - before.get(tid, 0.0) for tid, cpu in after.items()
+               if tid not in background.threads)
 
 
 def measure(service: ServiceProcess, make_client: Callable[[], object], clients: int,
-            seconds: float, idle_rate: float) -> Run:
+            seconds: float, background: Background) -> Run:
     """Run ``clients`` clients for ``seconds`` against ``service`` and compute the figures."""
     marks = {}
 
     def start() -> None:
         marks["counters"] = service.counters()
         service.reset_peak_rss()
-        marks["cpu"], marks["t"] = service.cpu_seconds(), time.monotonic()
+        marks["cpu"], marks["t"] = service.thread_cpu_seconds(), time.monotonic()
 
     def end() -> None:
-        marks["cpu"] = service.cpu_seconds() - marks["cpu"]
+        marks["cpu"] = serving_cpu(marks["cpu"], service.thread_cpu_seconds(), background)
         marks["t"] = time.monotonic() - marks["t"]
         marks["rss"] = service.peak_rss_bytes()
 
@@ -76,14 +99,13 @@ def measure(service: ServiceProcess, make_client: Callable[[], object], clients:
     total = merged(observations)
     responses = len(total.latencies)
     elapsed = marks["t"]
-    serving_cpu = max(0.0, marks["cpu"] - idle_rate * elapsed)
     return Run(
         responses_per_s=responses / elapsed,
         frames_per_s=statistics.mean(len(o.frames) for o in observations) / elapsed,
         p50_ms=percentile(total.latencies, 0.5) * 1000,
         p99_ms=percentile(total.latencies, 0.99) * 1000,
         age_ms=percentile(total.ages, 0.5) * 1000,
-        cpu_ms=serving_cpu * 1000 / max(1, responses),
+        cpu_ms=marks["cpu"] * 1000 / max(1, responses),
         rss_mib=marks["rss"] / MIB,
         encodes=encodes / max(1, responses),
         errors=total.errors,

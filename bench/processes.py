@@ -1,10 +1,10 @@
 """The processes a benchmark measures: the camera service and the fake IP camera.
 
 ``ServiceProcess`` runs ``python -m camera_service --config FILE`` as a child process so that
-its CPU time and memory are its own: ``cpu_seconds()`` (user + system), ``reset_peak_rss()``
-and ``peak_rss_bytes()`` (Linux ``VmHWM``), ``counters()`` (the JSON the service logs on
-SIGUSR1: encodes, passthroughs, cache hits, frames per source). ``FakeCameraProcess`` runs
-``python -m fake_cameras.ip_camera`` on a free loopback port.
+its CPU time and memory are its own: ``thread_cpu_seconds()`` (user + system per thread),
+``reset_peak_rss()`` and ``peak_rss_bytes()`` (Linux ``VmHWM``), ``counters()`` (the JSON the
+service logs on SIGUSR1: encodes, passthroughs, cache hits, frames per source).
+``FakeCameraProcess`` runs ``python -m fake_cameras.ip_camera`` on a free loopback port.
 """
 
 from __future__ import annotations
@@ -47,6 +47,18 @@ def wait_until(predicate, timeout: float, what: str, interval: float = 0.05):
         if time.monotonic() > deadline:
             raise TimeoutError(f"{what} not reached within {timeout:g} s")
         time.sleep(interval)
+
+
+def terminate(process: subprocess.Popen | None, timeout: float) -> None:
+    """SIGTERM ``process`` if it runs, SIGKILL it if still alive after ``timeout``."""
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 class ServiceProcess:
@@ -106,13 +118,7 @@ class ServiceProcess:
 
     def stop(self, timeout: float = 10.0) -> int | None:
         """SIGTERM, then SIGKILL after ``timeout``; returns the exit status."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        terminate(self.process, timeout)
         self._dir.cleanup()
         return self.process.returncode if self.process is not None else None
 
@@ -146,10 +152,9 @@ class ServiceProcess:
         assert self.process is not None
         return psutil.Process(self.process.pid)
 
-    def cpu_seconds(self) -> float:
-        """User + system CPU time the service has used so far."""
-        times = self._ps().cpu_times()
-        return times.user + times.system
+    def thread_cpu_seconds(self) -> Dict[int, float]:
+        """User + system CPU time per thread id."""
+        return {t.id: t.user_time + t.system_time for t in self._ps().threads()}
 
     def reset_peak_rss(self) -> None:
         """Restart peak-RSS accounting (Linux: ``5`` to ``/proc/PID/clear_refs``); a no-op
@@ -199,10 +204,4 @@ class FakeCameraProcess:
             return False
 
     def __exit__(self, *exc: object) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        terminate(self.process, 5.0)

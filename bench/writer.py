@@ -32,10 +32,11 @@ METHOD = """\
   resp/s = GetImage answers per second, all clients together; frames/s = distinct camera
   frames each client received per second (30 = every frame); p50/p99 ms = round trip;
   age ms = median of receipt time minus the frame's acquisition time (the simulator's clock
-  is set equal to the local clock); CPU ms/resp = service process CPU time (user + system)
-  during the run, minus what it spends capturing with no client (measured before the runs),
-  per response; encodes/resp = JPEG encodes per response (service counters, SIGUSR1);
-  peak RSS = the service's VmHWM, reset before each run.
+  is set equal to the local clock); CPU ms/resp = service CPU time (user + system) during the
+  run per response, of every thread but the capture threads (those busy while no client
+  asks, found before the runs): what serving costs, camera capture excluded;
+  encodes/resp = JPEG encodes per response (service counters, SIGUSR1); peak RSS = the
+  service's VmHWM, reset before each run.
 - The clients, the simulator, the fake camera and the service share one machine: with
   2 cores the absolute figures are bound by the machine (the clients' own CPU competes), the
   ratios of one run are what to compare. CPU per response is the figure that carries over to
