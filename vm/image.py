@@ -38,6 +38,7 @@ except ImportError:  # Python < 3.11: the harness runs on the host's newer Pytho
 REPO_ROOT = Path(__file__).resolve().parent.parent
 GUEST_FILES = Path(__file__).resolve().parent / "guest"
 CACHE_ROOT = REPO_ROOT / ".cache" / "vm"
+DEB_CACHE = REPO_ROOT / ".cache" / "vm-debs"
 SUITE = "bookworm"
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
 DISK_SIZE = "8G"
@@ -159,9 +160,11 @@ class _Builder:
         self.run(step, ["chroot", str(self.root), *argv], env=env)
 
     def debootstrap(self, packages: Iterable[str]) -> None:
+        # The .debs are kept between builds: a rebuild after an input change only unpacks.
+        DEB_CACHE.mkdir(parents=True, exist_ok=True)
         self.run("debootstrap", [
             "debootstrap", "--variant=minbase", f"--include={','.join(packages)}",
-            SUITE, str(self.root), self.mirror,
+            f"--cache-dir={DEB_CACHE}", SUITE, str(self.root), self.mirror,
         ])
 
     def copy_guest_files(self) -> None:
@@ -209,7 +212,7 @@ class _Builder:
         for pattern in ("var/cache/apt/archives/*.deb", "var/lib/apt/lists/*",
                         "usr/share/doc/*", "usr/share/man/*", "boot/*.dpkg-bak"):
             for path in self.root.glob(pattern):
-                if path.is_dir():
+                if path.is_dir() and not path.is_symlink():
                     shutil.rmtree(path)
                 else:
                     path.unlink()

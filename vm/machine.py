@@ -12,8 +12,9 @@ written), with:
 - the serial console logged to ``<run_dir>/console.log``.
 
 Software emulation (``-accel tcg``) is the default: KVM guests hang at boot on this host's
-kernel. A guest reboot (``reboot()``) is a real one: qemu resets the machine and boots the same
-kernel again from the same overlay.
+kernel. The emulated CPU is ``max`` (every feature TCG has): numpy 2 needs x86-64-v2
+(SSE4.2, POPCNT), which qemu's default ``qemu64`` model lacks. A guest reboot (``reboot()``)
+is a real one: qemu resets the machine and boots the same kernel again from the same overlay.
 """
 
 from __future__ import annotations
@@ -90,7 +91,8 @@ class Machine:
                         str(self.image.disk), str(overlay)], check=True)
         self.ssh_port = free_port()
         argv = [
-            qemu, "-accel", self.accel, "-smp", str(self.cpus), "-m", str(self.memory_mb),
+            qemu, "-accel", self.accel, "-cpu", "max", "-smp", str(self.cpus),
+            "-m", str(self.memory_mb),
             "-display", "none", "-nodefaults", "-no-user-config",
             "-serial", f"file:{self.console_log}",
             "-monitor", f"unix:{self.monitor_socket},server,nowait",
@@ -108,6 +110,7 @@ class Machine:
             self._process = subprocess.Popen(argv, stdout=qemu_log, stderr=subprocess.STDOUT,
                                              stdin=subprocess.DEVNULL)
         self.wait_for_ssh(boot_timeout)
+        self.wait_booted(boot_timeout)
         return time.monotonic() - started
 
     def stop(self) -> None:
@@ -153,6 +156,14 @@ class Machine:
                 return
             time.sleep(1)
         raise VmError(f"VM did not answer ssh within {timeout:.0f} s; see {self.console_log}")
+
+    def wait_booted(self, timeout: float) -> None:
+        """Wait until systemd finished starting the boot's units (Docker included)."""
+        state = self.run("systemctl is-system-running --wait", check=False,
+                         timeout=timeout).stdout.strip()
+        if state not in ("running", "degraded"):
+            raise VmError(f"VM boot did not finish (systemd state {state!r}); "
+                          f"see {self.console_log}")
 
     def run(self, command: str, timeout: float = 120.0, check: bool = True,
             env: Dict[str, str] | None = None) -> subprocess.CompletedProcess:
@@ -226,6 +237,7 @@ class Machine:
             except (VmError, subprocess.TimeoutExpired):
                 continue
             if now.returncode == 0 and now.stdout.strip() not in ("", boot_id):
+                self.wait_booted(max(1.0, deadline - time.monotonic()))
                 return time.monotonic() - started
         raise VmError(f"VM did not come back from reboot within {timeout:.0f} s; "
                       f"see {self.console_log}")

@@ -4,6 +4,7 @@ The VM is a small Debian bookworm with the stock kernel, booted under qemu's sof
 emulation; it has real V4L2 devices (vivid: a capture node plus a metadata node), udev, systemd
 and a Docker engine. Scenarios run against the same VM in file order to keep time down.
 Everything is skipped with the reason where qemu is absent (or the image cannot be built).
+``VM_IMAGE_DIR=<folder>`` uses an image built elsewhere instead of the cache.
 Measured figures are printed at the end of the session and kept in the run folder.
 """
 
@@ -39,6 +40,9 @@ def _skip_reason() -> str:
 @pytest.fixture(scope="session")
 def vm_image() -> VmImage:
     """The cached VM image for the current builder inputs (built now when absent)."""
+    prebuilt = os.environ.get("VM_IMAGE_DIR")
+    if prebuilt:  # an image folder built elsewhere (same layout as .cache/vm/<key>/)
+        return VmImage(Path(prebuilt))
     reason = _skip_reason()
     if reason:
         pytest.skip(reason)
