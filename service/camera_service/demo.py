@@ -31,11 +31,11 @@ from typing import IO, TYPE_CHECKING, List
 
 import yaml
 
+from camera_service.robot.session import RobotTarget
 from camera_service.sources.discovery import VideoTree
 from camera_service.viewer.__main__ import UsageError, parse_listen, start_viewer
 from camera_service.viewer.http_api import ViewerServer
 from camera_service.viewer.login import PasswordLogin
-from camera_service.viewer.robot_link import RobotTarget
 
 if TYPE_CHECKING:  # robot_sim is a development package, imported when the demo runs
     from robot_sim import RobotSimulator
@@ -159,7 +159,7 @@ class CameraServiceProcess:
 
 
 def _start_viewer_for(sim: RobotSimulator, listen_text: str) -> ViewerServer:
-    target = RobotTarget(sim.address, sim.port, sim.ca_cert)
+    target = RobotTarget(sim.address, sim.port, str(sim.ca_cert))
     login = PasswordLogin(sim.username, sim.password)
     listen = parse_listen(listen_text)
     try:

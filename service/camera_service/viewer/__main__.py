@@ -21,9 +21,10 @@ from pathlib import Path
 from typing import List, Tuple
 
 from camera_service.robot.credentials import CredentialsError
+from camera_service.robot.session import RobotTarget
 from camera_service.viewer.http_api import ViewerServer
 from camera_service.viewer.login import Login, PasswordLogin, read_payload_login
-from camera_service.viewer.robot_link import RobotLink, RobotTarget
+from camera_service.viewer.robot_link import RobotLink
 
 DEFAULT_LISTEN = "127.0.0.1:8080"
 
@@ -82,7 +83,8 @@ def target_from_args(args: argparse.Namespace) -> RobotTarget:
         raise UsageError(f"--robot-ca-cert {args.robot_ca_cert} is not a readable file")
     if args.robot_port is not None and not 0 < args.robot_port <= 65535:
         raise UsageError(f"--robot-port {args.robot_port} is outside 1..65535")
-    return RobotTarget(args.hostname, args.robot_port, args.robot_ca_cert)
+    ca_cert = str(args.robot_ca_cert) if args.robot_ca_cert is not None else None
+    return RobotTarget(args.hostname, args.robot_port or 443, ca_cert)
 
 
 def start_viewer(target: RobotTarget, login: Login, listen: Tuple[str, int]) -> ViewerServer:

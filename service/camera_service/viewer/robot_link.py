@@ -23,7 +23,6 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Callable, Dict, List, TypeVar
 
 import bosdyn.client
@@ -43,25 +42,13 @@ from bosdyn.client.robot import Robot
 from bosdyn.client.robot_state import RobotStateClient
 from bosdyn.client.time_sync import TimeSyncError
 
+from camera_service.robot.session import RobotTarget
 from camera_service.viewer.login import Login, describe_login_failure
 
 LOGGER = logging.getLogger(__name__)
 
 IMAGE_SERVICE_TYPE = ImageClient.service_type
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class RobotTarget:
-    """Where the robot is. ``port`` None means the SDK default (443); ``ca_cert`` None means
-    the CA certificate bundled with the SDK (a real robot)."""
-
-    hostname: str
-    port: int | None = None
-    ca_cert: Path | None = None
-
-    def __str__(self) -> str:
-        return self.hostname if self.port is None else f"{self.hostname}:{self.port}"
 
 
 class ViewerError(Exception):
@@ -303,11 +290,14 @@ class RobotLink:
             return self._session
 
     def _connect(self) -> _Session:
-        ca_cert = str(self.target.ca_cert) if self.target.ca_cert else None
-        sdk = bosdyn.client.create_standard_sdk(self._client_name, cert_resource_glob=ca_cert)
+        sdk = bosdyn.client.create_standard_sdk(self._client_name,
+                                                cert_resource_glob=self.target.ca_cert)
         robot = sdk.create_robot(self.target.hostname)
-        if self.target.port is not None:
+        if self.target.port != 443:
             robot.update_secure_channel_port(self.target.port)
+        # At debug level the SDK logs every request as a proto dump, the login's password or
+        # secret included: this robot's calls never log below INFO, even with -v.
+        robot.logger.setLevel(logging.INFO)
         try:
             self.login.apply(robot, timeout=self.rpc_timeout)
         except RpcError as err:

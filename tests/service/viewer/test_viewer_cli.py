@@ -52,7 +52,7 @@ def test_runs_with_env_credentials_and_stops_on_sigint(tmp_path):
                            BOSDYN_CLIENT_PASSWORD=sim.password)
         viewer = subprocess.Popen(
             [*VIEWER, "--hostname", sim.address, "--robot-port", str(sim.port),
-             "--robot-ca-cert", str(sim.ca_cert), "--listen", "127.0.0.1:0"],
+             "--robot-ca-cert", str(sim.ca_cert), "--listen", "127.0.0.1:0", "-v"],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment)
         try:
             first = viewer.stdout.readline()

@@ -7,11 +7,11 @@ import pytest
 from bosdyn.client.directory_registration import DirectoryRegistrationClient
 from camera_service.demo import free_port
 from camera_service.robot.credentials import CredentialsError
+from camera_service.robot.session import RobotTarget
 from camera_service.viewer.login import PasswordLogin, PayloadLogin, read_payload_login
 from camera_service.viewer.robot_link import (
     LoginRefused,
     RobotLink,
-    RobotTarget,
     RobotUnreachable,
     ServiceUnreachable,
     UnknownService,
@@ -27,7 +27,7 @@ def sim(tmp_path):
 
 
 def link_to(sim: RobotSimulator, login, **kwargs) -> RobotLink:
-    return RobotLink(RobotTarget(sim.address, sim.port, sim.ca_cert), login, **kwargs)
+    return RobotLink(RobotTarget(sim.address, sim.port, str(sim.ca_cert)), login, **kwargs)
 
 
 def test_user_login_lists_no_image_service_on_a_bare_robot(sim):

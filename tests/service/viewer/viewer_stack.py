@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Dict, Tuple
 
 from camera_service.demo import CameraServiceProcess, free_port, write_service_config
+from camera_service.robot.session import RobotTarget
 from camera_service.viewer.__main__ import start_viewer
 from camera_service.viewer.http_api import ViewerServer
 from camera_service.viewer.login import PasswordLogin
-from camera_service.viewer.robot_link import RobotTarget
 
 from robot_sim import RobotSimulator
 
@@ -63,7 +63,7 @@ class ViewerStack:
 
 def viewer_for(sim: RobotSimulator) -> ViewerServer:
     """A started viewer on a free loopback port, logged in as the simulator's user."""
-    return start_viewer(RobotTarget(sim.address, sim.port, sim.ca_cert),
+    return start_viewer(RobotTarget(sim.address, sim.port, str(sim.ca_cert)),
                         PasswordLogin(sim.username, sim.password), ("127.0.0.1", 0))
 
 
