@@ -146,7 +146,7 @@ def build_spx(options: BuildOptions, progress: Progress | None = None) -> BuildR
     epoch = source_date_epoch()
     output = options.output or paths.REPO_ROOT / "dist" / f"{name}-{version}.spx"
     work = output.parent / f".{output.name}.work"
-    with progress.step("Docker engine and emulation"):
+    with progress.step("engine and emulation"):
         docker_engine.require_engine()
         progress.info(ensure_emulation(options.arch))
     with progress.step("base image"):
@@ -160,25 +160,29 @@ def build_spx(options: BuildOptions, progress: Progress | None = None) -> BuildR
     if not base_is_local:
         progress.info(f"{base} is not in the local engine: docker pulls it (no registry? "
                       "use --local-base)")
-    with progress.step(f"docker build {tag} (linux/{options.arch})"), \
+    with progress.step(f"build image {tag} (linux/{options.arch})"), \
             _hint_on_failure("" if base_is_local else
                              f"; pulling {base} failed? build with --local-base"):
-        docker_engine.build(context, dockerfile=context / "Dockerfile", tag=tag,
-                            arch=options.arch, on_line=_build_line(progress),
-                            no_cache=options.no_cache,
-                            build_args={"BASE_IMAGE": base, "PYTHON_VERSION": python_version,
-                                        "SOURCE_DATE_EPOCH": str(epoch), "VERSION": version})
+        try:
+            docker_engine.build(context, dockerfile=context / "Dockerfile", tag=tag,
+                                arch=options.arch, on_line=_build_line(progress),
+                                no_cache=options.no_cache,
+                                build_args={"BASE_IMAGE": base,
+                                            "PYTHON_VERSION": python_version,
+                                            "SOURCE_DATE_EPOCH": str(epoch),
+                                            "VERSION": version})
+        finally:
+            shutil.rmtree(context, ignore_errors=True)
         inspect = docker_engine.image_inspect(tag) or {}
-        shutil.rmtree(context, ignore_errors=True)
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     archive_path = work / f"{name}.tar.gz"
-    with progress.step(f"docker save | {archive.compressor_name()}"):
+    with progress.step(f"save image: docker save | {archive.compressor_name()}"):
         _save_compressed(tag, archive_path)
         with open(archive_path, "rb") as stream:
             digest = image_archive.inspect(stream, archive_path.name, digest=True)
         progress.info(f"image content sha256 {digest.content_digest}")
-    with progress.step("write the .spx"):
+    with progress.step("write .spx"):
         manifest_path = work / "manifest.json"
         template = json.loads(paths.MANIFEST_TEMPLATE.read_text())
         manifest_path.write_bytes(manifest.render(template, version=version,
@@ -212,7 +216,7 @@ def _hint_on_failure(hint: str) -> Iterator[None]:
 def _build_line(progress: Progress):
     def show(line: str) -> None:
         if line.startswith(("Step ", "Successfully", "error", "ERROR")) or "error:" in line:
-            progress.info(line)
+            progress.info(line if len(line) <= 96 else line[:93] + "...")
     return show
 
 

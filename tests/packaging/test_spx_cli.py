@@ -11,7 +11,7 @@ def test_build_without_docker_is_one_line_error(monkeypatch, tmp_path, capsys):
     monkeypatch.setenv("PATH", str(tmp_path))  # no docker, pip, debootstrap...
     assert main(["build"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert err[0].startswith("[1] Docker engine")  # progress lines, then the one error line
+    assert err[0].startswith("[1] engine and emulation")  # progress lines, then the one error line
     assert err[-1] == ("error: 'docker' is not installed; install it (apt-get install "
                        "docker.io) or run tools/provision.sh")
     assert [line for line in err if line.startswith("error")] == [err[-1]]

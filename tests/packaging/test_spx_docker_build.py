@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import os
+import stat
 import subprocess
 import time
 from pathlib import Path
@@ -65,8 +66,8 @@ def test_image_is_arm64_non_root_and_runs_the_cli(image):
 
 def test_no_wheels_pip_or_build_inputs_remain(image):
     script = ("find / -xdev \\( -name '*.whl' -o -path /tmp/wheels \\) -print; "
-              "/opt/camera-service/bin/python3 -c 'import pip' 2>/dev/null && echo pip; "
-              "/opt/camera-service/bin/python3 -c 'import robot_sim' 2>/dev/null && echo sim; "
+              "/opt/camera-service/venv/bin/python3 -c 'import pip' 2>/dev/null && echo pip; "
+              "/opt/camera-service/venv/bin/python3 -c 'import robot_sim' 2>/dev/null && echo sim; "
               "true")
     result = docker_engine.run_image(image, ["-c", script], arch="arm64",
                                      docker_args=["--entrypoint", "sh"])
@@ -95,17 +96,20 @@ def test_camera_plugged_in_after_start_is_reachable(image, tmp_path):
               f"for path in ({camera!r}, {other!r}):\n"
               "    try:\n"
               "        os.close(os.open(path, os.O_RDWR))\n"
+              "        print('opened', flush=True)\n"
               "    except OSError as e:\n"
               "        print(e.errno, flush=True)\n")
     proc = subprocess.Popen([docker_engine.docker(), "run", "--rm", "--platform", "linux/arm64",
                              *_compose_run_args(), "--entrypoint",
-                             "/opt/camera-service/bin/python3", image, "-c", script],
+                             "/opt/camera-service/venv/bin/python3", image, "-c", script],
                             stdout=subprocess.PIPE, text=True)
     try:
         assert proc.stdout is not None and proc.stdout.readline().strip() == "started"
-        os.mknod(camera, 0o20660, os.makedev(81, 200))  # a V4L2 node (major 81)
-        os.chown(camera, 0, 44)
-        os.mknod(other, 0o20666, os.makedev(10, 200))  # a misc device: not allowed
+        os.mknod(camera, stat.S_IFCHR | 0o660, os.makedev(81, 200))  # V4L2 (major 81)
+        os.chown(camera, 0, 44)  # root:video 0660, as the udev rules make it
+        os.chmod(camera, 0o660)  # (mknod applies the umask)
+        os.mknod(other, stat.S_IFCHR | 0o666, os.makedev(189, 200))  # raw USB: denied
+        os.chmod(other, 0o666)
         out, _ = proc.communicate(timeout=120)
     finally:
         proc.kill()
