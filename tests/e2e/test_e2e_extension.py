@@ -61,6 +61,15 @@ def _assert_registers_quickly(deployment, robot_up: float, scenario: str) -> Non
     assert deployment.restart_count() == 0
 
 
+def _image_client(deployment, client_name: str) -> ImageClient:
+    """An ImageClient for the service, reached through the robot like the tablet does."""
+    robot = deployment.robot.sdk_robot(client_name)
+    robot.sync_with_directory()
+    client = robot.ensure_client(SERVICE_NAME)
+    assert isinstance(client, ImageClient)
+    return client
+
+
 def _warning_lines(logs: str, containing: str = "") -> list:
     """WARNING/ERROR lines (the service logs a lasting problem once at this level)."""
     return [
@@ -96,9 +105,7 @@ def test_waits_for_the_robot_without_restarting_then_registers_quickly(deploymen
 
 def test_tablet_client_gets_fresh_jpeg_frames_at_the_source_rate(deployment):
     deployment.ensure_registered()
-    robot = deployment.robot.sdk_robot("e2e-tablet")
-    client = robot.ensure_client(SERVICE_NAME)
-    assert isinstance(client, ImageClient)
+    client = _image_client(deployment, "e2e-tablet")
     sources = {source.name: source for source in client.list_image_sources()}
     assert SOURCE_NAME in sources
     assert image_pb2.Image.FORMAT_JPEG in sources[SOURCE_NAME].image_formats
@@ -146,7 +153,9 @@ def test_robot_reboot_reregisters_within_5_s(deployment):
 
 def test_docker_restart_comes_back_registered(deployment):
     deployment.ensure_registered()
+    start = time.monotonic()
     deployment.docker("stop")
+    record("docker stop (SIGTERM; Docker kills after 10 s)", time.monotonic() - start)
     assert deployment.wait_unregistered(15), "the stopped service is still in the directory"
     start = time.monotonic()
     deployment.docker("start")
@@ -254,5 +263,5 @@ def test_upgrade_keeps_the_operator_config(deployment, camera_spx, tmp_path):
         "upgrade -> registered with the kept config",
         _time_to_register(deployment, start, EMULATED_BOOT_TIMEOUT),
     )
-    client = deployment.robot.sdk_robot("e2e-after-upgrade").ensure_client(SERVICE_NAME)
+    client = _image_client(deployment, "e2e-after-upgrade")
     assert SOURCE_NAME in {source.name for source in client.list_image_sources()}
