@@ -16,14 +16,19 @@ from spx_tools.findings import ERROR, WARNING
 Files = Dict[str, bytes]
 
 
+def _update(target: dict, changes: dict) -> None:
+    """Set each key of `changes` in `target`; a None value removes the key."""
+    for key, value in changes.items():
+        if value is None:
+            target.pop(key, None)
+        else:
+            target[key] = value
+
+
 def _manifest(**changes) -> Callable[[Files], None]:
     def mutate(files: Files) -> None:
         data = json.loads(files["manifest.json"])
-        for key, value in changes.items():
-            if value is None:
-                data.pop(key, None)
-            else:
-                data[key] = value
+        _update(data, changes)
         files["manifest.json"] = json.dumps(data).encode()
     return mutate
 
@@ -31,12 +36,7 @@ def _manifest(**changes) -> Callable[[Files], None]:
 def _service(**changes) -> Callable[[Files], None]:
     def mutate(files: Files) -> None:
         compose = yaml.safe_load(files["docker-compose.yml"])
-        service = next(iter(compose["services"].values()))
-        for key, value in changes.items():
-            if value is None:
-                service.pop(key, None)
-            else:
-                service[key] = value
+        _update(next(iter(compose["services"].values())), changes)
         files["docker-compose.yml"] = yaml.safe_dump(compose).encode()
     return mutate
 
