@@ -162,20 +162,65 @@ def now_rfc3339() -> str:
 
 
 # -- the Docker engine -------------------------------------------------------------------------
-def engine_restart_allowed() -> str:
+def engine_restart_allowed(project: str) -> str:
     """Empty if this session may restart the Docker engine, else why not.
 
-    Restarting the engine stops every container on the machine, so it is done only on a
-    throwaway CI machine (``CI=true``) or when asked (``SPOT_E2E_RESTART_DOCKERD=1``).
+    Restarting the engine stops every container on the machine. It is done when asked
+    (``SPOT_E2E_RESTART_DOCKERD=1``), on a CI machine (``CI=true``), or when the engine is
+    idle apart from compose ``project``: no other container running or set to restart
+    ``always``, and no other docker client building, loading or saving.
+    ``SPOT_E2E_RESTART_DOCKERD=0`` forbids it.
     """
-    if os.environ.get("SPOT_E2E_RESTART_DOCKERD") == "1":
-        return ""
+    asked = os.environ.get("SPOT_E2E_RESTART_DOCKERD", "")
+    if asked in ("0", "1"):
+        return "" if asked == "1" else "SPOT_E2E_RESTART_DOCKERD=0 forbids restarting the engine"
     if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
         return ""
-    return (
-        "restarting the Docker engine stops every container on this machine; runs only with"
-        " CI=true or SPOT_E2E_RESTART_DOCKERD=1"
-    )
+    ours = set(docker_cli.project_containers(project))
+    others = [
+        cid
+        for cid in docker_cli.run(["docker", "ps", "-aq"], "docker ps").split()
+        if cid not in ours
+    ]
+    if others:
+        out = docker_cli.run(["docker", "inspect", *others], "docker inspect")
+        busy = [
+            c["Name"].lstrip("/")
+            for c in json.loads(out)
+            if c["State"]["Running"] or c["HostConfig"]["RestartPolicy"]["Name"] == "always"
+        ]
+        if busy:
+            return (
+                f"other containers would be stopped or started ({', '.join(busy[:3])});"
+                " set SPOT_E2E_RESTART_DOCKERD=1 or CI=true to restart the engine anyway"
+            )
+    clients = _busy_docker_clients()
+    if clients:
+        return (
+            f"another docker client is working ({clients[0]}); set"
+            " SPOT_E2E_RESTART_DOCKERD=1 or CI=true to restart the engine anyway"
+        )
+    return ""
+
+
+def _busy_docker_clients() -> List[str]:
+    """Command lines of docker clients building, loading, saving or importing images."""
+    busy = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            args = cmdline.read_bytes().split(b"\0")
+        except OSError:
+            continue
+        words = [arg.decode(errors="replace") for arg in args if arg]
+        if (
+            words
+            and Path(words[0]).name == "docker"
+            and any(
+                word in ("build", "load", "save", "import", "pull", "buildx") for word in words[1:3]
+            )
+        ):
+            busy.append(" ".join(words)[:80])
+    return busy
 
 
 def restart_engine(timeout: float = 60.0) -> float:

@@ -227,7 +227,7 @@ def test_bad_credentials_give_one_clear_line_no_loop_no_secret(deployment, case,
 
 
 def test_docker_engine_restart_brings_the_extension_back(deployment):
-    reason = engine_restart_allowed()
+    reason = engine_restart_allowed(deployment.installed.project)
     if reason:
         pytest.skip(reason)
     deployment.ensure_registered()
