@@ -110,12 +110,13 @@ def is_passthrough(frame: Frame, spec: OutputSpec) -> bool:
     )
 
 
-def produce(frame: Frame, spec: OutputSpec) -> EncodedImage:
-    """The bytes of ``frame`` in ``spec``: passthrough, or decode/convert/resize/encode.
+def produce(frame: Frame, spec: OutputSpec, allow_passthrough: bool = True) -> EncodedImage:
+    """The bytes of ``frame`` in ``spec``: passthrough, or decode/convert/resize/encode
+    (always the latter with ``allow_passthrough=False``: the SDK example's way, a baseline).
 
     Raises ``EncodingError`` when the camera's data cannot be decoded.
     """
-    if is_passthrough(frame, spec):
+    if allow_passthrough and is_passthrough(frame, spec):
         return EncodedImage(frame.jpeg, spec, passthrough=True)
     pixels = frame.pixels if frame.pixels is not None else decode_jpeg(frame.jpeg)
     pixels = resize(pixels, (spec.width, spec.height))

@@ -49,8 +49,8 @@ class OutputCache:
 
     def get(self, stored: StoredFrame, spec: OutputSpec) -> EncodedImage:
         """The bytes of ``stored`` in ``spec``; raises what ``produce`` raises."""
-        if not self.enabled:
-            return self._produce_counted(stored, spec)
+        if not self.enabled:  # the baseline re-encodes even what it could pass through
+            return self._count(produce(stored.frame, spec, allow_passthrough=False))
         key = (stored.source, stored.serial, spec)
         with self._lock:
             cached = self._entries.get(key)
@@ -93,7 +93,9 @@ class OutputCache:
                     "hits": self.hits, "entries": len(self._entries), "bytes": self._bytes}
 
     def _produce_counted(self, stored: StoredFrame, spec: OutputSpec) -> EncodedImage:
-        image = produce(stored.frame, spec)
+        return self._count(produce(stored.frame, spec))
+
+    def _count(self, image: EncodedImage) -> EncodedImage:
         with self._lock:
             if image.passthrough:
                 self.passthroughs += 1
