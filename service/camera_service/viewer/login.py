@@ -2,6 +2,10 @@
 
 A ``Login`` never shows its secret: ``describe()`` and ``repr()`` name the method and the
 user or payload GUID only, and no error message built here contains a password or secret.
+
+The token is set on the ``Robot`` directly rather than with ``Robot.update_user_token``:
+that would start the SDK's token refresher, which logs tracebacks while the robot is away.
+The viewer logs in again instead when the robot rejects an expired token.
 """
 
 from __future__ import annotations
@@ -9,7 +13,7 @@ from __future__ import annotations
 import abc
 from pathlib import Path
 
-from bosdyn.client.auth import InvalidLoginError, TemporarilyLockedOutError
+from bosdyn.client.auth import AuthClient, InvalidLoginError, TemporarilyLockedOutError
 from bosdyn.client.payload_registration import (
     InvalidPayloadCredentialsError,
     PayloadNotAuthorizedError,
@@ -25,8 +29,8 @@ class Login(abc.ABC):
 
     @abc.abstractmethod
     def apply(self, robot: Robot, timeout: float) -> None:
-        """Authenticate ``robot``. Raises the SDK's errors (``InvalidLoginError``,
-        ``PayloadNotAuthorizedError``, ``RpcError`` ...) unchanged."""
+        """Obtain a user token and set it on ``robot``. Raises the SDK's errors
+        (``InvalidLoginError``, ``PayloadNotAuthorizedError``, ``RpcError`` ...) unchanged."""
 
     @abc.abstractmethod
     def describe(self) -> str:
@@ -44,7 +48,8 @@ class PasswordLogin(Login):
         self._password = password
 
     def apply(self, robot: Robot, timeout: float) -> None:
-        robot.authenticate(self.username, self._password, timeout=timeout)
+        client = robot.ensure_client(AuthClient.default_service_name)
+        robot.user_token = client.auth(self.username, self._password, timeout=timeout)
 
     def describe(self) -> str:
         return f"user {self.username!r}"
@@ -63,8 +68,8 @@ class PayloadLogin(Login):
 
     def apply(self, robot: Robot, timeout: float) -> None:
         client = robot.ensure_client(PayloadRegistrationClient.default_service_name)
-        token = client.get_payload_auth_token(self.guid, self._secret, timeout=timeout)
-        robot.update_user_token(token)
+        robot.user_token = client.get_payload_auth_token(self.guid, self._secret,
+                                                         timeout=timeout)
 
     def describe(self) -> str:
         return f"payload {self.guid}"

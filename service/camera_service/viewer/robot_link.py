@@ -171,8 +171,8 @@ class _Session:
         return converter.local_seconds_from_robot_timestamp(timestamp)
 
     def close(self) -> None:
-        # Robot has no public call that stops both its time-sync and token-refresh threads.
-        self.robot._shutdown()
+        """Stop time sync and close the robot's channels."""
+        self.robot.stop_time_sync()
         self.robot.shutdown()
 
 
