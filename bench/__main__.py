@@ -28,7 +28,7 @@ from bench.writer import write_document
 from robot_sim import RobotSimulatorProcess
 
 RESOLUTIONS = {"720p": (1280, 720), "1080p": (1920, 1080)}
-SOURCES = ("synthetic", "ipcam")
+SOURCES = ("synthetic", "ipcam", "passthrough")
 PATHS = ("direct", "routed")
 FPS = 30
 CAMERA_QUALITY = 90  # what the cameras deliver; clients ask for REQUEST_QUALITY
@@ -48,7 +48,7 @@ def _csv(choices):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
-    parser.add_argument("--seconds", type=float, default=4.0, help="length of one run")
+    parser.add_argument("--seconds", type=float, default=3.0, help="length of one run")
     parser.add_argument("--repeats", type=int, default=3, help="runs per figure (median)")
     parser.add_argument("--sources", type=_csv(SOURCES), default=list(SOURCES))
     parser.add_argument("--resolutions", type=_csv(tuple(RESOLUTIONS)),
@@ -64,12 +64,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def source_entry(kind: str, size, camera: FakeCameraProcess | None) -> Dict:
+    """The service's ``sources`` entry: ``ipcam`` reads ``camera``; ``synthetic`` delivers
+    JPEG at CAMERA_QUALITY (re-encoded for the clients), ``passthrough`` at REQUEST_QUALITY
+    (its bytes are what the clients ask for)."""
     if kind == "ipcam":
         assert camera is not None
         return {"name": SOURCE_NAME, "type": "url", "url": camera.url}
     width, height = size
+    quality = REQUEST_QUALITY if kind == "passthrough" else CAMERA_QUALITY
     return {"name": SOURCE_NAME, "type": "synthetic", "width": width, "height": height,
-            "fps": FPS, "jpeg_quality": CAMERA_QUALITY, "native_jpeg": True}
+            "fps": FPS, "jpeg_quality": quality, "native_jpeg": True}
 
 
 def service_config(sim, name: str, source: Dict) -> Dict:

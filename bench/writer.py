@@ -19,10 +19,13 @@ METHOD = """\
   false`): every GetImage decodes the camera's JPEG and encodes it again, as the SDK's
   `custom_parameter_image_server` example does. Same process, same capture, same gRPC server:
   the ratio isolates the per-request work.
-- **Sources**: 1280x720 and 1920x1080 at 30 frames/s, delivering JPEG quality 90 -
-  the synthetic camera in native-JPEG mode, and the fake IP camera
-  (`python -m fake_cameras.ip_camera`, its own process) read through the `url` source
-  (HTTP multipart MJPEG).
+- **Sources**: 1280x720 and 1920x1080 at 30 frames/s. *synthetic*: the synthetic camera in
+  native-JPEG mode delivering JPEG quality 90, so every client's quality-75 image is a
+  re-encode (once per frame in the service, once per request in the baseline); *ipcam*: the
+  fake IP camera (`python -m fake_cameras.ip_camera`, its own process, quality 90) read
+  through the `url` source (HTTP multipart MJPEG); *passthrough*: the synthetic camera
+  delivering quality 75, what the clients ask for: the service sends the camera's own bytes,
+  the baseline still decodes and re-encodes them.
 - **Clients**: 1 or 4 concurrent clients in the benchmark process, each on its own channel,
   asking for JPEG quality 75 (as the tablet does) in a closed loop (next request as soon as
   the answer arrives). *direct*: raw `ImageServiceStub` to the service's port; *routed*: the
@@ -90,13 +93,13 @@ Runs: {args.repeats} x {args.seconds:g} s per figure (medians).
 {METHOD}
 ## Reliability suite (runs in CI: `pytest tests/reliability`)
 
-- `test_soak.py`: 100,000 GetImage calls over several sources and formats; RSS, thread and
+- `test_soak_endurance.py`: 100,000 GetImage calls over several sources and formats; RSS, thread and
   file-descriptor counts at start and end, with bounds.
-- `test_fuzz.py`: hypothesis-generated GetImage / ListImageSources requests; the service
+- `test_fuzz_requests.py`: hypothesis-generated GetImage / ListImageSources requests; the service
   always answers in time with the status the input calls for.
 - `test_fault_loop.py`: robot down at start, 10 robot reboots, 10 camera failures and
   recoveries; times to re-register and to recover are printed.
-- `test_secrets.py`: every error path run with a known secret; it appears in no log line,
+- `test_secrets_never_leak.py`: every error path run with a known secret; it appears in no log line,
   error or response.
 """
     path.parent.mkdir(parents=True, exist_ok=True)
