@@ -40,6 +40,11 @@ METHOD = """\
   asks, found before the runs): what serving costs, camera capture excluded;
   encodes/resp = JPEG encodes per response (service counters, SIGUSR1); peak RSS = the
   service's VmHWM, reset before each run.
+- Routed throughput is bound by the simulator's forwarding (Python; the robot forwards in
+  native code). Where a service answers fewer requests per second than the camera delivers
+  frames, nearly every response is a new frame, so encoding once per frame saves little and
+  the CPU ratio approaches 1; the *passthrough* rows show what a camera delivering the
+  requested quality saves even then.
 - The clients, the simulator, the fake camera and the service share one machine: with
   2 cores the absolute figures are bound by the machine (the clients' own CPU competes), the
   ratios of one run are what to compare. CPU per response is the figure that carries over to

@@ -214,4 +214,6 @@ def test_service_still_serves_after_the_abuse(service):
             continue
         (response,) = service.get(image_pb2.ImageRequest(image_source_name=name))
         assert response.status == Resp.STATUS_OK
-    assert all(capture._thread.is_alive() for capture in service.service.captures)
+    before = {c.name: c.frames_captured for c in service.service.captures}
+    wait_for(lambda: all(c.frames_captured > before[c.name] + 3
+                         for c in service.service.captures if c.name != "dead"), timeout=5)
