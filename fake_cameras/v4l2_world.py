@@ -82,6 +82,7 @@ class FakeCamera:
     values: Dict[int, int] = field(default_factory=dict)
     jpeg_quality: int = 80
     paced: bool = False  # sleep to the granted frame rate in read(), like a real camera
+    meta_name: Optional[str] = None  # sysfs name of the metadata node (vivid's differs)
     plugged: bool = False
     nodes: Tuple[str, str] = ("", "")  # capture node, metadata node (names like "video0")
     sent_jpegs: List[bytes] = field(default_factory=list)
@@ -118,11 +119,17 @@ class FakeV4L2World:
             used = {int(name[5:]) for name in os.listdir(self._class_dir)}
             free = (n for n in itertools.count() if n not in used)
             capture, meta = f"video{next(free)}", f"video{next(free)}"
+            # Both nodes hang off the camera's USB interface, as in sysfs.
+            hardware = os.path.join(self.sys_root, "devices", "usb1", f"1-{camera.usb_port}",
+                                    f"1-{camera.usb_port}:1.0")
+            os.makedirs(hardware, exist_ok=True)
             for index, node in enumerate((capture, meta)):
                 folder = os.path.join(self._class_dir, node)
                 os.makedirs(folder)
-                self._write(folder, "name", camera.card)
+                name = camera.meta_name if index and camera.meta_name else camera.card
+                self._write(folder, "name", name)
                 self._write(folder, "index", str(index))
+                os.symlink(os.path.relpath(hardware, folder), os.path.join(folder, "device"))
                 with open(os.path.join(self.dev_root, node), "w"):
                     pass
                 suffix = f"video-index{index}"

@@ -187,19 +187,24 @@ class VideoTree:
             f"no camera at {tried[0]}: plug it in or fix 'device' in the config "
             "(python -m camera_service.sources.discovery lists the cameras present)")
 
+    def _hardware_of(self, node: str) -> Optional[str]:
+        """What a node belongs to: the sysfs device it hangs off (shared by a camera's
+        capture and metadata nodes), else its card name."""
+        folder = os.path.join(self.sys_root, "class", "video4linux", os.path.basename(node))
+        link = os.path.join(folder, "device")
+        if os.path.islink(link):
+            return os.path.realpath(link)
+        return _read_attr(folder, "name")
+
     def _check_captures(self, device: str, node: str) -> None:
         caps = self.query_caps(node)
         if caps is None or caps.can_capture:
             return
-        siblings = [n.path for n in self.capture_nodes() if n.card == _card_of(self, node)]
+        hardware = self._hardware_of(node)
+        siblings = [n.path for n in self.capture_nodes() if self._hardware_of(n.path) == hardware]
         hint = f"use {siblings[0]}" if siblings else "use the camera's other /dev/video node"
         raise DeviceNotFound(f"{device} ({node}) does not capture video (metadata-only node): "
                              f"{hint} or its /dev/v4l/by-id name")
-
-
-def _card_of(tree: VideoTree, node: str) -> Optional[str]:
-    folder = os.path.join(tree.sys_root, "class", "video4linux", os.path.basename(node))
-    return _read_attr(folder, "name")
 
 
 def preferred_path(node: VideoNode) -> str:

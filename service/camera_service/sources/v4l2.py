@@ -271,7 +271,8 @@ class V4L2Source(CameraSource):
         if not os.path.exists(self._node):
             return f"{self.name}: camera {self._node} ({self.device}) was unplugged"
         timeout = os.environ.get("OPENCV_VIDEOIO_V4L_SELECT_TIMEOUT", "10")
-        return f"{self.name}: no frame from {self._node} within {timeout} s"
+        return (f"{self.name}: {self._node} stopped delivering frames (disconnected, or "
+                f"none within {timeout} s)")
 
     def _to_frame(self, data: np.ndarray) -> Optional[Frame]:
         self._sequence += 1

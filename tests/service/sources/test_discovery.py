@@ -107,10 +107,12 @@ def test_missing_camera_gives_one_line_with_the_fix(world):
         tree.resolve("auto")
 
 
-def test_metadata_node_is_refused_with_the_capture_sibling(world):
-    world.plug(FakeCamera())
-    with pytest.raises(DeviceNotFound, match=r"metadata-only node.*video0"):
-        world.tree().resolve("/dev/video1")
+@pytest.mark.parametrize("meta_name", [None, "vivid-000-meta-cap"])
+def test_metadata_node_is_refused_with_the_capture_sibling(world, meta_name):
+    world.plug(FakeCamera(serial="OTHER", usb_port="1"))
+    world.plug(FakeCamera(usb_port="2", meta_name=meta_name))
+    with pytest.raises(DeviceNotFound, match=r"metadata-only node\): use \S*/dev/video2 "):
+        world.tree().resolve("/dev/video3")
 
 
 def test_expand_all_makes_one_source_per_capture_camera(world):
