@@ -1,9 +1,10 @@
 """End-to-end fixtures: the arm64 .spx built from this tree, installed with ``coreio_sim``.
 
-One session builds (or reuses the cached) .spx, starts the robot simulator in this process on a
-port chosen here, installs the extension into a temporary CORE I/O tree with the simulator's
-payload credentials and an operator config pointing at the simulator, and starts it while the
-robot still refuses connections (the first scenario). Measured figures are printed at the end.
+One session builds (or reuses the cached) .spx, starts the robot simulator and the fake IP
+camera in this process on ports chosen here, installs the extension into a temporary CORE I/O
+tree with the simulator's payload credentials and an operator config pointing at both, and
+starts it while the robot still refuses connections (the first scenario). Measured figures
+are printed at the end of the session.
 """
 
 from __future__ import annotations
@@ -13,11 +14,19 @@ import time
 from typing import Iterator
 
 import pytest
-from e2e_deployment import FIGURES, Deployment, free_port, record
+from e2e_deployment import (
+    FIGURES,
+    SOURCE_FPS,
+    SOURCE_SIZE,
+    Deployment,
+    free_port,
+    record,
+)
 
 from coreio_sim import docker_cli
 from coreio_sim.errors import InstallError
 from coreio_sim.installer import install, uninstall
+from fake_cameras.ip_camera import FakeIPCamera
 from robot_sim.simulator import RobotSimulator
 
 #: The CORE I/O firewall admits 21000-22000; the service's default port first.
@@ -50,6 +59,8 @@ def camera_spx(e2e_docker):
 @pytest.fixture(scope="session")
 def deployment(camera_spx, tmp_path_factory) -> Iterator[Deployment]:
     """The installed extension, started while the robot simulator refuses connections."""
+    width, height = SOURCE_SIZE
+    camera = FakeIPCamera(width=width, height=height, fps=SOURCE_FPS, port=free_port()).start()
     state = tmp_path_factory.mktemp("robot_sim")
     robot = RobotSimulator(state_dir=state, port=free_port()).start()
     robot.refuse_connections(3600)  # the robot is "not up yet" until a test says so
@@ -61,6 +72,7 @@ def deployment(camera_spx, tmp_path_factory) -> Iterator[Deployment]:
     deployment = Deployment(
         installed=installed,
         robot=robot,
+        camera=camera,
         credentials=root / "opt" / "payload_credentials" / "payload_guid_and_secret",
         service_port=service_port,
     )
@@ -73,6 +85,7 @@ def deployment(camera_spx, tmp_path_factory) -> Iterator[Deployment]:
         with contextlib.suppress(InstallError):
             uninstall(installed.manifest.extension_name, root, keep_images=True)
         robot.stop()
+        camera.stop()
 
 
 def pytest_terminal_summary(terminalreporter) -> None:

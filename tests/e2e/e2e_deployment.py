@@ -24,7 +24,10 @@ from coreio_sim import docker_cli
 from coreio_sim.installer import Installed
 
 SERVICE_NAME = "camera-image-service"
-SOURCE_NAME = "e2e-synthetic"
+#: The camera: the fake IP camera on the host, reached over loopback (host networking). A
+#: synthetic source would render and encode every frame inside the emulated arm64 container,
+#: measuring qemu rather than the service; MJPEG from a network camera is passed through.
+SOURCE_NAME = "e2e-ipcam"
 SOURCE_FPS = 10.0
 SOURCE_SIZE = (640, 480)
 CONTAINER_CA = "/config/robot-ca.pem"
@@ -55,8 +58,8 @@ def free_port(preferred: int = 0, low: int = 0, high: int = 0) -> int:
         return probe.getsockname()[1]
 
 
-def operator_config(robot_port: int, service_port: int) -> Dict:
-    """The operator's config.yaml for this stand-in: robot on loopback, one synthetic camera."""
+def operator_config(robot_port: int, service_port: int, camera_url: str) -> Dict:
+    """The operator's config.yaml for this stand-in: robot and IP camera on loopback."""
     return {
         "robot": {
             "hostname": "127.0.0.1",
@@ -66,15 +69,7 @@ def operator_config(robot_port: int, service_port: int) -> Dict:
         },
         "service": {"port": service_port, "name": SERVICE_NAME},
         "log_level": "info",
-        "sources": [
-            {
-                "name": SOURCE_NAME,
-                "type": "synthetic",
-                "width": SOURCE_SIZE[0],
-                "height": SOURCE_SIZE[1],
-                "fps": SOURCE_FPS,
-            }
-        ],
+        "sources": [{"name": SOURCE_NAME, "type": "url", "url": camera_url}],
     }
 
 
@@ -84,6 +79,7 @@ class Deployment:
 
     installed: Installed
     robot: object  # robot_sim.RobotSimulator (in-process)
+    camera: object  # fake_cameras.ip_camera.FakeIPCamera (in-process)
     credentials: Path  # the stand-in tree's credentials file
     service_port: int = 21230
     robot_down: bool = True
@@ -152,7 +148,7 @@ class Deployment:
         config_dir.mkdir(exist_ok=True)
         shutil.copyfile(self.robot.ca_cert, config_dir / Path(CONTAINER_CA).name)
         (config_dir / Path(CONTAINER_CA).name).chmod(0o644)
-        config = operator_config(self.robot.port, self.service_port)
+        config = operator_config(self.robot.port, self.service_port, self.camera.url)
         (config_dir / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
 
 
