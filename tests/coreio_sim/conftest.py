@@ -12,7 +12,7 @@ from typing import Callable, Dict
 
 import pytest
 import yaml
-from coreio_spx_factory import TINY_ROOTFS_FILES, manifest_dict, write_spx
+from coreio_spx_factory import manifest_dict, tiny_rootfs_files, write_spx
 
 from coreio_sim.docker_cli import engine_unavailable_reason
 
@@ -64,7 +64,7 @@ def tiny_image_archive(docker_engine, tmp_path_factory) -> Callable[[str], bytes
     """
     rootfs = tmp_path_factory.mktemp("tiny") / "rootfs.tar"
     with tarfile.open(rootfs, "w") as tar:
-        for path in TINY_ROOTFS_FILES:
+        for path in tiny_rootfs_files():
             tar.add(str(Path(path).resolve()), arcname=path.lstrip("/"))
     made = []
 

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import io
+import subprocess
 import tarfile
 from pathlib import Path
-from typing import Dict
+from typing import Dict, List
 
-#: Host files making a container that can run ``sh`` and ``sleep`` (amd64 host libc).
-TINY_ROOTFS_FILES = (
-    "/bin/sh",
-    "/bin/sleep",
-    "/bin/cat",
-    "/lib/x86_64-linux-gnu/libc.so.6",
-    "/lib64/ld-linux-x86-64.so.2",
-)
+#: Host programs a tiny test container runs; their shared libraries are found with ldd.
+TINY_PROGRAMS = ("/bin/sh", "/bin/sleep", "/bin/cat")
+
+
+def tiny_rootfs_files() -> List[str]:
+    """The host files making a container that can run ``TINY_PROGRAMS`` (no registry)."""
+    files = set(TINY_PROGRAMS)
+    for program in TINY_PROGRAMS:
+        out = subprocess.run(["ldd", program], capture_output=True, text=True, check=True).stdout
+        files.update(word for word in out.split() if word.startswith("/"))
+    return sorted(files)
 
 
 def manifest_dict(name: str = "tiny-ext", version: str = "1.0.0", **fields) -> dict:
