@@ -33,9 +33,10 @@ class ArchiveInfo:
 
     images: list[ImageConfig] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
-    # sha256 over every layer's entries (names, modes, owners, times, file bytes), in
+    # sha256 over every layer's entries (names, modes, owners, file times, file bytes), in
     # manifest order; "" unless inspect(..., digest=True). Equal digests = equal file trees,
-    # whatever the image ids and creation times.
+    # whatever the image ids and creation times. Directory times are left out: the classic
+    # builder stamps the folders a COPY creates with the build time.
     content_digest: str = ""
 
     @property
@@ -83,8 +84,9 @@ def layer_digest(stream: IO[bytes]) -> str:
     try:
         with tarfile.open(fileobj=stream, mode="r|") as layer:
             for entry in layer:
+                mtime = 0 if entry.isdir() else int(entry.mtime)
                 total.update(f"{entry.name}\0{entry.type!r}\0{entry.mode}\0{entry.uid}\0"
-                             f"{entry.gid}\0{int(entry.mtime)}\0{entry.linkname}\0".encode())
+                             f"{entry.gid}\0{mtime}\0{entry.linkname}\0".encode())
                 handle = layer.extractfile(entry) if entry.isfile() else None
                 if handle is not None:
                     for chunk in iter(lambda h=handle: h.read(1 << 20), b""):
