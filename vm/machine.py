@@ -97,7 +97,9 @@ class Machine:
             "-serial", f"file:{self.console_log}",
             "-monitor", f"unix:{self.monitor_socket},server,nowait",
             "-kernel", str(self.image.kernel), "-initrd", str(self.image.initrd),
-            "-append", "root=/dev/vda rw console=ttyS0 quiet",
+            # No AppArmor: the image has no apparmor_parser, and Docker refuses to start
+            # containers when the kernel has AppArmor on but the profile cannot be loaded.
+            "-append", "root=/dev/vda rw console=ttyS0 quiet apparmor=0",
             "-drive", f"file={overlay},if=virtio,format=qcow2,cache=unsafe",
             "-nic", f"user,model=virtio-net-pci,hostfwd=tcp:127.0.0.1:{self.ssh_port}-:22",
             "-virtfs", f"local,path={self.share_repo},mount_tag=repo,security_model=none,"

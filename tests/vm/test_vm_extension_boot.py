@@ -97,6 +97,15 @@ class InstalledExtension:
         assert len(ids) == 1, f"expected one container of {EXTENSION}, found {ids}"
         return json.loads(self.machine.run(f"docker inspect {ids[0]}").stdout)[0]
 
+    def wait_registered(self, timeout: float) -> None:
+        """Wait for the service in the robot's directory; fail with the container's state."""
+        try:
+            self.robot.wait_for_service(SERVICE_NAME, timeout=timeout)
+        except TimeoutError:
+            state = self.container()["State"]
+            pytest.fail(f"not registered after {timeout:g} s; container state "
+                        f"{state['Status']!r} {state.get('Error', '')}\n{self.logs()[-2000:]}")
+
     def logs(self) -> str:
         result = self.machine.run(
             f"docker logs $(docker ps -aq --filter label=com.docker.compose.project={EXTENSION})",
@@ -151,7 +160,7 @@ def test_udev_rules_are_installed_and_name_the_capture_node(extension, vm):
 def test_container_starts_with_the_camera_and_registers(extension, vm_robot):
     started = time.monotonic()
     extension.start()
-    vm_robot.wait_for_service(SERVICE_NAME, timeout=BOOT_TO_REGISTERED_TIMEOUT)
+    extension.wait_registered(BOOT_TO_REGISTERED_TIMEOUT)
     record("extension: compose up -> registered", time.monotonic() - started)
     client = image_client(vm_robot, SERVICE_NAME)
     assert [source.name for source in client.list_image_sources()] == [SOURCE_NAME]
@@ -167,7 +176,7 @@ def test_reboot_brings_the_extension_back_registered(extension, vm, vm_robot):
     before = extension.container()["State"]["StartedAt"]
     started = time.monotonic()
     record("VM reboot to ssh", vm.reboot())
-    vm_robot.wait_for_service(SERVICE_NAME, timeout=BOOT_TO_REGISTERED_TIMEOUT)
+    extension.wait_registered(BOOT_TO_REGISTERED_TIMEOUT)
     client = image_client(vm_robot, SERVICE_NAME)
     wait_until(lambda: _serves_frames(client), BOOT_TO_REGISTERED_TIMEOUT,
                "frames from the extension after the reboot")
