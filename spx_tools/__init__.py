@@ -6,12 +6,14 @@ One module per job:
     progress      step-by-step progress lines with timings
     commands      running external tools (docker, pigz, debootstrap) with clear errors
     paths         where the repository, the extension files and the caches are
+    locking       cross-process locks on the shared caches
     project       project facts: name, version, build date (SOURCE_DATE_EPOCH / git)
     findings      Finding (error / warning) and the report printer
     manifest      manifest.json: make it, lint it
     compose_rules docker-compose.yml: lint it against the CORE I/O rules
     compose_tool  validate a compose file with docker compose / docker-compose when present
-    udev          udev rules: parse and lint
+    udev          udev rules: parse, lint, evaluate against a described device
+    icon          draw the extension icon
     image_archive docker-save archives: read metadata (architecture, user, tags, layers)
     archive       deterministic tar.gz writing, parallel gzip, reading a .spx
     check         the `check` command: every rule on one .spx

@@ -232,17 +232,19 @@ def _save_compressed(tag: str, target: Path) -> None:
 
 
 def inputs_digest(arch: str, base_id: str) -> str:
-    """Hash of every input of the .spx: packaging files, pins, the service package, the
-    target and the base image id."""
+    """Hash of every input of the .spx: packaging files, pins, the service package (without
+    bytecode caches), the target and the base image id."""
     digest = hashlib.sha256(f"{arch}\0{base_id}\0".encode())
-    inputs = [paths.DOCKERFILE, paths.COMPOSE_FILE, paths.MANIFEST_TEMPLATE,
-              paths.RUNTIME_REQUIREMENTS, paths.REPO_ROOT / "pyproject.toml"]
-    inputs += sorted(p for p in paths.EXTENSION_DIR.rglob("*") if p.is_file())
-    inputs += sorted(p for p in paths.SERVICE_PACKAGE.rglob("*")
-                     if p.is_file() and "__pycache__" not in p.parts)
-    for path in inputs:
-        digest.update(path.relative_to(paths.REPO_ROOT).as_posix().encode() + b"\0")
-        digest.update(path.read_bytes() + b"\0")
+    top = [paths.DOCKERFILE, paths.COMPOSE_FILE, paths.MANIFEST_TEMPLATE,
+           paths.RUNTIME_REQUIREMENTS, paths.REPO_ROOT / "pyproject.toml"]
+    groups = [(p.parent, [p]) for p in top]
+    for folder in (paths.EXTENSION_DIR, paths.SERVICE_PACKAGE):
+        groups.append((folder, sorted(p for p in folder.rglob("*") if p.is_file()
+                                      and "__pycache__" not in p.parts)))
+    for root, files in groups:
+        for path in files:
+            digest.update(f"{root.name}/{path.relative_to(root).as_posix()}\0".encode())
+            digest.update(path.read_bytes() + b"\0")
     return digest.hexdigest()[:16]
 
 
