@@ -20,11 +20,12 @@ class Backoff:
         self.maximum = maximum
         self.jitter = jitter
         self.failures = 0
+        self._random = random.Random()  # its own: the global one belongs to the caller
 
     def next_delay(self) -> float:
         base = min(self.maximum, self.initial * (2 ** min(self.failures, 30)))
         self.failures += 1
-        return base * (1.0 + random.uniform(-self.jitter, self.jitter))
+        return base * (1.0 + self._random.uniform(-self.jitter, self.jitter))
 
     def reset(self) -> None:
         self.failures = 0
