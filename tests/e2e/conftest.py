@@ -93,5 +93,5 @@ def pytest_terminal_summary(terminalreporter) -> None:
     if not FIGURES:
         return
     terminalreporter.section("end-to-end figures (arm64 image under emulation)")
-    for scenario, seconds in FIGURES:
-        terminalreporter.write_line(f"{seconds:8.2f} s  {scenario}")
+    for scenario, value, unit in FIGURES:
+        terminalreporter.write_line(f"{value:8.2f} {unit:<8} {scenario}")

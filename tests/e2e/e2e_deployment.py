@@ -31,14 +31,14 @@ SOURCE_NAME = "e2e-ipcam"
 SOURCE_FPS = 10.0
 SOURCE_SIZE = (640, 480)
 CONTAINER_CA = "/config/robot-ca.pem"
-#: (scenario, seconds) in the order measured; printed by the e2e conftest.
+#: (scenario, value, unit) in the order measured; printed by the e2e conftest.
 FIGURES: List[tuple] = []
 
 
-def record(scenario: str, seconds: float) -> float:
-    """Remember a measured figure for the end-of-session summary; returns it."""
-    FIGURES.append((scenario, seconds))
-    return seconds
+def record(scenario: str, value: float, unit: str = "s") -> float:
+    """Remember a measured figure for the end-of-session summary; returns ``value``."""
+    FIGURES.append((scenario, value, unit))
+    return value
 
 
 def free_port(preferred: int = 0, low: int = 0, high: int = 0) -> int:
