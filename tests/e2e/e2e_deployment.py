@@ -67,7 +67,7 @@ def operator_config(robot_port: int, service_port: int, camera_url: str) -> Dict
             "ca_cert": CONTAINER_CA,
             "host_ip": "127.0.0.1",
         },
-        "service": {"port": service_port, "name": SERVICE_NAME},
+        "service": {"port": service_port, "bind": "127.0.0.1", "name": SERVICE_NAME},
         "log_level": "info",
         "sources": [{"name": SOURCE_NAME, "type": "url", "url": camera_url}],
     }
