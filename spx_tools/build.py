@@ -160,28 +160,31 @@ def build_spx(options: BuildOptions, progress: Progress | None = None) -> BuildR
     if not base_is_local:
         progress.info(f"{base} is not in the local engine: docker pulls it (no registry? "
                       "use --local-base)")
-    with progress.step(f"build image {tag} (linux/{options.arch})"), \
-            _hint_on_failure("" if base_is_local else
-                             f"; pulling {base} failed? build with --local-base"):
-        try:
-            docker_engine.build(context, dockerfile=context / "Dockerfile", tag=tag,
-                                arch=options.arch, on_line=_build_line(progress),
-                                no_cache=options.no_cache,
-                                build_args={"BASE_IMAGE": base,
-                                            "PYTHON_VERSION": python_version,
-                                            "SOURCE_DATE_EPOCH": str(epoch),
-                                            "VERSION": version})
-        finally:
-            shutil.rmtree(context, ignore_errors=True)
-        inspect = docker_engine.image_inspect(tag) or {}
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
-    archive_path = work / f"{name}.tar.gz"
-    with progress.step(f"save image: docker save | {archive.compressor_name()}"):
-        _save_compressed(tag, archive_path)
-        with open(archive_path, "rb") as stream:
-            digest = image_archive.inspect(stream, archive_path.name, digest=True)
-        progress.info(f"image content sha256 {digest.content_digest}")
+    # The tag is shared by every build on this engine (arm64, amd64, other checkouts): hold
+    # it from `docker build` to `docker save` so the archive holds this build's image.
+    with exclusive(f"docker-tag-{tag.replace(':', '_')}", progress.info, machine_wide=True):
+        with progress.step(f"build image {tag} (linux/{options.arch})"), \
+                _hint_on_failure("" if base_is_local else
+                                 f"; pulling {base} failed? build with --local-base"):
+            try:
+                docker_engine.build(context, dockerfile=context / "Dockerfile", tag=tag,
+                                    arch=options.arch, on_line=_build_line(progress),
+                                    no_cache=options.no_cache,
+                                    build_args={"BASE_IMAGE": base,
+                                                "PYTHON_VERSION": python_version,
+                                                "SOURCE_DATE_EPOCH": str(epoch),
+                                                "VERSION": version})
+            finally:
+                shutil.rmtree(context, ignore_errors=True)
+            inspect = docker_engine.image_inspect(tag) or {}
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir(parents=True)
+        archive_path = work / f"{name}.tar.gz"
+        with progress.step(f"save image: docker save | {archive.compressor_name()}"):
+            _save_compressed(tag, archive_path)
+            with open(archive_path, "rb") as stream:
+                digest = image_archive.inspect(stream, archive_path.name, digest=True)
+            progress.info(f"image content sha256 {digest.content_digest}")
     with progress.step("write .spx"):
         manifest_path = work / "manifest.json"
         template = json.loads(paths.MANIFEST_TEMPLATE.read_text())
@@ -229,6 +232,23 @@ def _save_compressed(tag: str, target: Path) -> None:
         proc.stdout.close()
     if proc.wait() != 0:
         raise PackagingError(f"docker save {tag} failed: {proc.stderr.read().decode().strip()}")
+
+
+def load_image(spx: Path) -> str:
+    """`docker load` the image archive of `spx` and return its image id (sha256:...).
+
+    Holds the tag lock so a parallel build cannot move the tag in between; use the returned
+    id, not the tag, to run the image.
+    """
+    tag = compose_image(paths.COMPOSE_FILE)
+    (name,) = archive.read_spx(spx).archives
+    with exclusive(f"docker-tag-{tag.replace(':', '_')}", lambda _: None, machine_wide=True):
+        with archive.open_member(spx, name) as stream:
+            docker_engine.load(stream)
+        image_id = docker_engine.image_id(tag)
+    if image_id is None:
+        raise PackagingError(f"docker load of {spx.name} did not create {tag}")
+    return image_id
 
 
 def inputs_digest(arch: str, base_id: str) -> str:

@@ -4,15 +4,25 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import os
+import tempfile
+from pathlib import Path
 from typing import Callable, Iterator
 
 from spx_tools.paths import cache_dir
 
 
 @contextlib.contextmanager
-def exclusive(name: str, on_wait: Callable[[str], None] = print) -> Iterator[None]:
-    """Hold the lock `<cache>/locks/<name>.lock`; tells `on_wait` when it has to wait."""
-    path = cache_dir() / "locks" / f"{name}.lock"
+def exclusive(name: str, on_wait: Callable[[str], None] = print,
+              machine_wide: bool = False) -> Iterator[None]:
+    """Hold the lock `<cache>/locks/<name>.lock`; tells `on_wait` when it has to wait.
+
+    `machine_wide` locks live in the temp folder instead, for what every cache shares: the
+    one Docker engine (an image tag must not move between `docker build` and `docker save`).
+    """
+    folder = Path(tempfile.gettempdir()) / f"spx_tools-locks-{os.geteuid()}" if machine_wide \
+        else cache_dir() / "locks"
+    path = folder / f"{name}.lock"
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w") as handle:
         try:

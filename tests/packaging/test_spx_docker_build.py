@@ -18,8 +18,7 @@ import pytest
 import yaml
 
 from spx_tools import docker_engine, paths
-from spx_tools.archive import open_member, read_spx
-from spx_tools.build import build_or_reuse, compose_image
+from spx_tools.build import build_or_reuse, load_image
 from spx_tools.check import check_spx
 from spx_tools.emulation import aarch64_registered, host_architecture
 from spx_tools.progress import Progress
@@ -42,12 +41,9 @@ def built_spx() -> Path:
 
 @pytest.fixture(scope="module")
 def image(built_spx: Path) -> str:
-    tag = compose_image(paths.COMPOSE_FILE)
-    if docker_engine.image_id(tag) is None:  # built in an earlier session: load it
-        (name,) = read_spx(built_spx).archives
-        with open_member(built_spx, name) as stream:
-            docker_engine.load(stream)
-    return tag
+    """The id of the image inside the .spx (loaded from it: the tag may belong to a
+    parallel build of another architecture)."""
+    return load_image(built_spx)
 
 
 def test_built_spx_passes_check(built_spx):
