@@ -45,7 +45,8 @@ class RobotLink:
         self.keepalive_seconds = keepalive_seconds
         self.rpc_timeout = rpc_timeout
         self.connected = False
-        self._backoff = backoff or Backoff(initial=0.5, maximum=15.0)
+        # Retrying costs one small RPC; a robot that comes up must see us within ~2 s.
+        self._backoff = backoff or Backoff(initial=0.25, maximum=2.0)
         self._problem: str | None = None
         self._wake = threading.Event()
         self._stopping = threading.Event()
@@ -87,6 +88,9 @@ class RobotLink:
         """One round; returns the seconds to wait before the next."""
         try:
             self._ensure_token()
+            if not self.clock.established:
+                # Sync before registering, so no client ever sees a local-time timestamp.
+                self.clock.update(self._client(TimeSyncClient))
             if self.registration.keep_alive(self._client(DirectoryRegistrationClient),
                                             self.rpc_timeout):
                 # The robot rebooted between two rounds: its faults and clock are new too.
@@ -101,7 +105,7 @@ class RobotLink:
             self._failed("robot refused the service's token")
             return 0.1
         except SdkError as err:
-            self.clock.reset()
+            # Keep the clock estimate: while the robot is away it is the best there is.
             self.faults.robot_forgot()
             return self._failed(self.session.describe_rpc_error(err))
         except Exception as err:  # a bug must not end the link: report it, keep retrying
@@ -139,4 +143,4 @@ class RobotLink:
         return self._backoff.next_delay()
 
     def _client(self, client_class):
-        return self.session.robot.ensure_client(client_class.default_service_name)
+        return self.session.client(client_class)

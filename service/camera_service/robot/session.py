@@ -33,6 +33,14 @@ _LOG = logging.getLogger(__name__)
 AUTH_TIMEOUT = 5.0
 
 
+# Channel options: retry a lost robot connection at most a second apart.
+FAST_RECONNECT_OPTIONS = (
+    ("grpc.initial_reconnect_backoff_ms", 250),
+    ("grpc.min_reconnect_backoff_ms", 250),
+    ("grpc.max_reconnect_backoff_ms", 1000),
+)
+
+
 @dataclass(frozen=True)
 class RobotTarget:
     """Where the robot is: hostname, TLS port (443 on a real robot) and CA certificate file
@@ -98,7 +106,7 @@ class RobotSession:
         except CredentialsError as err:
             raise AuthFailure(str(err)) from None
         self.payload_guid = creds.guid
-        client = self.robot.ensure_client(PayloadRegistrationClient.default_service_name)
+        client = self.client(PayloadRegistrationClient)
         try:
             token = client.get_payload_auth_token(creds.guid, creds.secret, timeout=AUTH_TIMEOUT)
         except PayloadNotAuthorizedError:
@@ -121,6 +129,15 @@ class RobotSession:
             self.robot.authenticate(username, password, timeout=AUTH_TIMEOUT)
         except SdkError as err:
             raise AuthFailure(self.describe_rpc_error(err, password)) from None
+
+    def client(self, client_class):
+        """The SDK client for ``client_class`` on a channel that reconnects quickly.
+
+        gRPC's default reconnect backoff grows to two minutes, so after a long robot outage
+        (CORE I/O booted first) the channel would stay idle long after the robot is back.
+        """
+        return self.robot.ensure_client(client_class.default_service_name,
+                                        options=list(FAST_RECONNECT_OPTIONS))
 
     def describe_rpc_error(self, err: Exception, secret: str | None = None) -> str:
         """One line for a failed robot call, with ``secret`` scrubbed should it appear."""
