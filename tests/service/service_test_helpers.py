@@ -58,7 +58,7 @@ class LocalImageService:
             capture.start()
         self.server.start()
         for capture in self.captures:
-            if not self.sources[capture.name].failing:
+            if not getattr(self.sources[capture.name], "failing", False):
                 wait_for(lambda name=capture.name: self.store.latest(name))
         return self
 
