@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 from pathlib import Path
 from typing import IO, Callable, Sequence
@@ -79,11 +80,18 @@ def save(tag: str) -> subprocess.Popen:
 
 def load(stream: IO[bytes]) -> str:
     """`docker load` an image archive (gzip or not) read from `stream`; return its report."""
-    result = subprocess.run([docker(), "load", "-q"], stdin=stream, capture_output=True,
-                            text=True, check=False)
-    if result.returncode != 0:
-        raise PackagingError(f"docker load failed: {result.stderr.strip()}")
-    return result.stdout.strip()
+    with subprocess.Popen([docker(), "load", "-q"], stdin=subprocess.PIPE,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
+        assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+        try:
+            shutil.copyfileobj(stream, proc.stdin, 1 << 20)
+        finally:
+            proc.stdin.close()
+        out, err = proc.stdout.read(), proc.stderr.read()
+        proc.wait()
+    if proc.returncode != 0:
+        raise PackagingError(f"docker load failed: {err.decode(errors='replace').strip()}")
+    return out.decode().strip()
 
 
 def run_image(tag: str, args: Sequence[str], *, arch: str,
