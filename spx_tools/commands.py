@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
 from typing import Callable, Sequence
 
 from spx_tools.errors import PackagingError
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 def require_tool(name: str, package_hint: str) -> str:
@@ -45,8 +48,16 @@ def run(args: Sequence[str], *, what: str, cwd: Path | None = None,
             on_line(line)
         code = proc.wait()
     if code != 0:
-        raise PackagingError(f"{what} failed (exit {code}): {last_line(chr(10).join(lines))}")
+        raise PackagingError(f"{what} failed (exit {code}): {reason(lines)}")
     return "\n".join(lines)
+
+
+def reason(lines: Sequence[str]) -> str:
+    """The most telling line of a failed tool's output: the last `error: ...` line our own
+    scripts print (e.g. inside a Dockerfile RUN), else the last non-empty line."""
+    plain = [_ANSI.sub("", line).strip() for line in lines]  # docker colours RUN stderr
+    ours = [line for line in plain if line.startswith("error:")]
+    return ours[-1][len("error:"):].strip() if ours else last_line("\n".join(plain))
 
 
 def last_line(text: str) -> str:

@@ -62,7 +62,7 @@ def build(context: Path, *, dockerfile: Path, tag: str, arch: str,
           build_args: dict[str, str], on_line: Callable[[str], None],
           no_cache: bool = False) -> None:
     """Build `context` with `dockerfile` into `tag` for linux/`arch` (classic builder)."""
-    args = [docker(), "build", "--platform", f"linux/{arch}", "--pull=false", "--rm",
+    args = [docker(), "build", "--platform", f"linux/{arch}", "--pull=false", "--force-rm",
             "-f", str(dockerfile), "-t", tag]
     if no_cache:
         args.append("--no-cache")

@@ -28,3 +28,14 @@ def test_abbreviated_options_are_refused(capsys):
     with pytest.raises(SystemExit):
         main(["check", "--no-compose", "x.spx"])
     assert "unrecognized arguments: --no-compose" in capsys.readouterr().err
+
+
+def test_failure_reason_prefers_our_own_error_line():
+    from spx_tools.commands import reason
+
+    lines = ["Step 7/20 : RUN ...",
+             "\x1b[91merror: the base image has Python 3.11 but the wheels are for 3.8; "
+             "build with --python-version 3.11",
+             "The command '/bin/sh -c set -eu' returned a non-zero code: 1"]
+    assert reason(lines).startswith("the base image has Python 3.11")
+    assert reason(["a", "last words", ""]) == "last words"

@@ -113,3 +113,19 @@ def test_camera_plugged_in_after_start_is_reachable(image, tmp_path):
             if os.path.exists(path):
                 os.unlink(path)
     assert out.split() == [str(errno.ENXIO), str(errno.EPERM)]
+
+
+def test_python_mismatch_between_base_and_wheels_is_one_clear_error(built_spx, tmp_path):
+    """Wheels for 3.8 on the 3.11 base: the Dockerfile stops before installing anything."""
+    from spx_tools.base_image import base_tag
+    from spx_tools.build import BuildOptions, build_spx
+    from spx_tools.errors import PackagingError
+
+    options = BuildOptions(base_image=base_tag("arm64"), python_version="3.8",
+                           output=tmp_path / "x.spx")
+    with pytest.raises(PackagingError) as failure:
+        build_spx(options, Progress(quiet=True))
+    message = str(failure.value)
+    assert "\n" not in message
+    assert "base image has Python 3.11 but the wheels are for 3.8" in message
+    assert "--python-version 3.11" in message
