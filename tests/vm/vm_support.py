@@ -95,6 +95,7 @@ def write_guest_yaml(machine: Machine, name: str, document: Dict) -> str:
 def image_client(robot, service_name: str) -> ImageClient:
     """An ImageClient reaching the guest service through the simulator, like the tablet."""
     sdk_robot = robot.sdk_robot("vm-tablet")
+    sdk_robot.sync_with_directory()  # learn the payload's service (the tablet does the same)
     return sdk_robot.ensure_client(service_name)
 
 
