@@ -129,3 +129,27 @@ def test_python_mismatch_between_base_and_wheels_is_one_clear_error(built_spx, t
     assert "\n" not in message
     assert "base image has Python 3.11 but the wheels are for 3.8" in message
     assert "--python-version 3.11" in message
+
+
+def test_rebuild_from_the_same_inputs_gives_the_same_package(built_spx, tmp_path, monkeypatch):
+    """Same sources and build date: same manifest, same member list, same image content."""
+    import datetime
+    import json
+
+    from spx_tools import image_archive
+    from spx_tools.archive import open_member, read_spx
+    from spx_tools.build import BuildOptions, build_spx
+
+    first = read_spx(built_spx)
+    date = json.loads(first.files["manifest.json"])["date"]
+    epoch = int(datetime.datetime.fromisoformat(date.replace("Z", "+00:00")).timestamp())
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(epoch))
+    result = build_spx(BuildOptions(local_base=True, output=tmp_path / "again.spx"),
+                       Progress(quiet=True))
+    second = read_spx(result.spx)
+    assert second.files["manifest.json"] == first.files["manifest.json"]
+    assert second.sizes.keys() == first.sizes.keys()
+    (name,) = first.archives
+    with open_member(built_spx, name) as stream:
+        digest = image_archive.inspect(stream, name, digest=True).content_digest
+    assert result.content_digest == digest
