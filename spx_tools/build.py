@@ -134,15 +134,20 @@ def _spx_files(archive_path: Path, manifest_path: Path) -> dict[str, Path]:
     return files
 
 
-def build_spx(options: BuildOptions, progress: Progress | None = None) -> BuildResult:
-    """Run the whole build; raises PackagingError on the first failing step."""
-    progress = progress or Progress()
-    version = project_version()
+def _image_tag() -> tuple[str, str, str]:
+    """(extension name, version, image tag); the compose file must use that tag."""
+    version, name = project_version(), extension_name()
     tag = compose_image(paths.COMPOSE_FILE)
-    name = extension_name()
     if tag != f"{name}:{version}":
         raise PackagingError(f"docker-compose.yml uses image {tag!r} but this build makes "
                              f"'{name}:{version}'; update the image line")
+    return name, version, tag
+
+
+def build_spx(options: BuildOptions, progress: Progress | None = None) -> BuildResult:
+    """Run the whole build; raises PackagingError on the first failing step."""
+    progress = progress or Progress()
+    name, version, tag = _image_tag()
     epoch = source_date_epoch()
     output = options.output or paths.REPO_ROOT / "dist" / f"{name}-{version}.spx"
     work = output.parent / f".{output.name}.work"
@@ -156,44 +161,23 @@ def build_spx(options: BuildOptions, progress: Progress | None = None) -> BuildR
         wheels = fetch_wheels(paths.RUNTIME_REQUIREMENTS, python_version, options.arch,
                               info=progress.info)
         context = _stage_context(wheels, options.arch, progress)
-    base_is_local = docker_engine.image_id(base) is not None
-    if not base_is_local:
-        progress.info(f"{base} is not in the local engine: docker pulls it (no registry? "
-                      "use --local-base)")
+    build_args = {"BASE_IMAGE": base, "PYTHON_VERSION": python_version,
+                  "SOURCE_DATE_EPOCH": str(epoch), "VERSION": version}
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    archive_path = work / f"{name}.tar.gz"
     # The tag is shared by every build on this engine (arm64, amd64, other checkouts): hold
     # it from `docker build` to `docker save` so the archive holds this build's image.
     with exclusive(f"docker-tag-{tag.replace(':', '_')}", progress.info, machine_wide=True):
-        with progress.step(f"build image {tag} (linux/{options.arch})"), \
-                _hint_on_failure("" if base_is_local else
-                                 f"; pulling {base} failed? build with --local-base"):
-            try:
-                docker_engine.build(context, dockerfile=context / "Dockerfile", tag=tag,
-                                    arch=options.arch, on_line=_build_line(progress),
-                                    no_cache=options.no_cache,
-                                    build_args={"BASE_IMAGE": base,
-                                                "PYTHON_VERSION": python_version,
-                                                "SOURCE_DATE_EPOCH": str(epoch),
-                                                "VERSION": version})
-            finally:
-                shutil.rmtree(context, ignore_errors=True)
-            inspect = docker_engine.image_inspect(tag) or {}
-        shutil.rmtree(work, ignore_errors=True)
-        work.mkdir(parents=True)
-        archive_path = work / f"{name}.tar.gz"
+        image_bytes = _build_image(context, tag, build_args, options, progress)
         with progress.step(f"save image: docker save | {archive.compressor_name()}"):
             _save_compressed(tag, archive_path)
             with open(archive_path, "rb") as stream:
                 digest = image_archive.inspect(stream, archive_path.name, digest=True)
             progress.info(f"image content sha256 {digest.content_digest}")
     with progress.step("write .spx"):
-        manifest_path = work / "manifest.json"
-        template = json.loads(paths.MANIFEST_TEMPLATE.read_text())
-        manifest_path.write_bytes(manifest.render(template, version=version,
-                                                  date=iso_date(epoch),
-                                                  images=[archive_path.name]))
-        output.parent.mkdir(parents=True, exist_ok=True)
-        archive.write_spx(output, _spx_files(archive_path, manifest_path), epoch)
-    result = BuildResult(spx=output, image_tag=tag, image_bytes=int(inspect.get("Size", 0)),
+        _write_package(output, archive_path, version, epoch)
+    result = BuildResult(spx=output, image_tag=tag, image_bytes=image_bytes,
                          archive_bytes=archive_path.stat().st_size,
                          spx_bytes=output.stat().st_size, timings=progress.timings,
                          content_digest=digest.content_digest)
@@ -205,6 +189,36 @@ def build_spx(options: BuildOptions, progress: Progress | None = None) -> BuildR
                 progress.info(finding.line())
             result.check_passed = not has_errors(result.findings)
     return result
+
+
+def _build_image(context: Path, tag: str, build_args: dict[str, str],
+                 options: BuildOptions, progress: Progress) -> int:
+    """docker build the staged context (removed afterwards); return the image size."""
+    base = build_args["BASE_IMAGE"]
+    base_is_local = docker_engine.image_id(base) is not None
+    if not base_is_local:
+        progress.info(f"{base} is not in the local engine: docker pulls it (no registry? "
+                      "use --local-base)")
+    with progress.step(f"build image {tag} (linux/{options.arch})"), \
+            _hint_on_failure("" if base_is_local else
+                             f"; pulling {base} failed? build with --local-base"):
+        try:
+            docker_engine.build(context, dockerfile=context / "Dockerfile", tag=tag,
+                                arch=options.arch, on_line=_build_line(progress),
+                                no_cache=options.no_cache, build_args=build_args)
+        finally:
+            shutil.rmtree(context, ignore_errors=True)
+    return int((docker_engine.image_inspect(tag) or {}).get("Size", 0))
+
+
+def _write_package(output: Path, archive_path: Path, version: str, epoch: int) -> None:
+    """Render the manifest next to the archive and write the .spx."""
+    manifest_path = archive_path.parent / "manifest.json"
+    template = json.loads(paths.MANIFEST_TEMPLATE.read_text())
+    manifest_path.write_bytes(manifest.render(template, version=version, date=iso_date(epoch),
+                                              images=[archive_path.name]))
+    output.parent.mkdir(parents=True, exist_ok=True)
+    archive.write_spx(output, _spx_files(archive_path, manifest_path), epoch)
 
 
 @contextlib.contextmanager
