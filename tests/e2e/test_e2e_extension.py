@@ -33,7 +33,8 @@ pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.timeout(1800)]
 EMULATED_BOOT_TIMEOUT = 120.0
 #: Required by the issue: registered within this long after the robot is reachable.
 REGISTER_WITHIN = 5.0
-_ROBOT_PROBLEM = re.compile(r"robot|unreachable|connect", re.IGNORECASE)
+#: The one line the service logs while the robot cannot be reached.
+_ROBOT_PROBLEM = re.compile(r" WARNING .*robot.*(unreachable|refused|cannot reach)", re.IGNORECASE)
 
 
 def _wait_for_log(deployment, pattern: re.Pattern, timeout: float, since: str = "") -> str:
