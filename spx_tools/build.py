@@ -309,4 +309,17 @@ def _build_or_reuse(arch: str, progress: Progress) -> Path:
         first = next(f for f in result.findings if f.level == "error")
         raise PackagingError(f"the built .spx fails check: {first.line()}")
     progress.info(f"built {spx} in {time.monotonic() - start:.0f} s")
+    _prune_cache(spx.parent.parent, arch, keep=spx.parent)
     return spx
+
+
+def _prune_cache(root: Path, arch: str, keep: Path, newest: int = 3,
+                 min_age_s: float = 1800) -> None:
+    """Drop cached .spx folders of `arch` beyond the `newest` few (each is ~90 MiB); a folder
+    younger than `min_age_s` stays, since a parallel test session may be using it."""
+    folders = sorted((p.parent for p in root.glob(f"*/*-{arch}.spx")),
+                     key=lambda p: p.stat().st_mtime, reverse=True)
+    now = time.time()
+    for folder in folders[newest:]:
+        if folder != keep and now - folder.stat().st_mtime > min_age_s:
+            shutil.rmtree(folder, ignore_errors=True)

@@ -37,3 +37,24 @@ def test_inputs_digest_follows_the_service_sources(tmp_path: Path, monkeypatch):
     assert build.inputs_digest("arm64", "b") == before
     (package / "a.py").write_text("x = 2\n")
     assert build.inputs_digest("arm64", "b") != before
+
+
+def test_old_cached_packages_are_pruned(tmp_path: Path):
+    import os
+    import time
+
+    folders = []
+    # ages: two old folders, then four recent ones (key2, 20 min, is past the newest three
+    # but young enough that a parallel session may still be using it)
+    for index, age in enumerate((6 * 3600, 5 * 3600, 1200, 900, 600, 300)):
+        folder = tmp_path / f"key{index}"
+        folder.mkdir()
+        (folder / "spot_camera_service-0.1.0-arm64.spx").write_bytes(b"x")
+        os.utime(folder, (time.time() - age, time.time() - age))
+        folders.append(folder)
+    other = tmp_path / "amd" / "spot_camera_service-0.1.0-amd64.spx"
+    other.parent.mkdir()
+    other.write_bytes(b"x")
+    os.utime(other.parent, (0, 0))
+    build._prune_cache(tmp_path, "arm64", keep=folders[5])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["amd", "key2", "key3", "key4", "key5"]
