@@ -85,6 +85,8 @@ def _compose_run_args() -> list[str]:
 def test_camera_plugged_in_after_start_is_reachable(image, tmp_path):
     """The container starts with no camera; a V4L2 node created on the host afterwards is
     visible and allowed (ENXIO: no driver behind it here) while other devices stay denied."""
+    if os.geteuid() != 0:
+        pytest.skip("creating device nodes in the host's /dev needs root")
     camera, other = f"/dev/spx-test-video-{os.getpid()}", f"/dev/spx-test-other-{os.getpid()}"
     script = ("import os, sys, time\n"
               "print('started', flush=True)\n"
