@@ -76,3 +76,10 @@ def test_compose_tool_rejects_a_schema_error():
         pytest.skip("no docker compose / docker-compose installed")
     findings, _ = compose_tool.validate(b"services:\n  a:\n    image: x\n    restart: [1]\n")
     assert [f.rule for f in findings] == ["compose-schema"]
+
+
+def test_without_a_compose_tool_only_the_own_rules_run(monkeypatch):
+    monkeypatch.setattr(compose_tool.shutil, "which", lambda name: None)
+    assert compose_tool.compose_command() is None
+    findings, tool = compose_tool.validate(b"services: [broken\n")
+    assert findings == [] and tool.startswith("no compose tool")
