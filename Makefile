@@ -31,8 +31,8 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench
 
-spx: $(STAMP)
-	$(BIN)/python build_extension.py build
+spx: $(STAMP)  # SPX_ARGS=--local-base builds with no registry (debootstrap base)
+	$(BIN)/python build_extension.py build $(SPX_ARGS)
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache
