@@ -187,13 +187,21 @@ def test_tablet_client_gets_fresh_jpeg_frames_at_the_source_rate(deployment):
     assert sdk_default.median_age < 1.0, f"frames are {sdk_default.median_age:.2f} s old"
 
 
-def test_robot_reboot_reregisters_within_5_s(deployment):
+@pytest.mark.parametrize(
+    "down",
+    [
+        pytest.param(2.0, id="down-2s"),  # shorter than the service's keep-alive period
+        pytest.param(20.0, id="down-20s"),  # longer than its keep-alive and its retry backoff
+    ],
+)
+def test_robot_reboot_reregisters_within_5_s(deployment, down):
     deployment.ensure_registered()
-    down = 2.0
     deployment.robot.reboot(down_seconds=down)
     assert not deployment.registered()
     deployment.robot.wait_until_serving(down + 10)
-    _assert_registers_quickly(deployment, time.monotonic(), "robot reboot: re-registered after")
+    _assert_registers_quickly(
+        deployment, time.monotonic(), f"robot reboot (down {down:g} s): re-registered after"
+    )
 
 
 def test_docker_restart_comes_back_registered(deployment):
