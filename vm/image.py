@@ -48,6 +48,7 @@ PACKAGES = (
     "systemd", "systemd-sysv", "udev", "kmod", "dbus", "linux-image-amd64", "initramfs-tools",
     "openssh-server", "iproute2", "ca-certificates", "python3", "python3-venv", "v4l-utils",
     "docker.io", "docker-compose",
+    "pigz",  # dockerd decompresses `docker load` archives with unpigz when present
 )
 GUEST_VENV = "/opt/venv"
 CORE_IO_DIRS = ("/opt/payload_credentials", "/data/.extensions", "/mnt/repo", "/mnt/xfer")
