@@ -13,6 +13,7 @@ import logging
 import threading
 import time
 
+import grpc
 from bosdyn.client.directory_registration import DirectoryRegistrationClient
 from bosdyn.client.exceptions import Error as SdkError
 from bosdyn.client.exceptions import UnauthenticatedError
@@ -50,6 +51,7 @@ class RobotLink:
         self._problem: str | None = None
         self._wake = threading.Event()
         self._stopping = threading.Event()
+        self._watched_channel = None  # the robot channel whose connectivity wakes the loop
         self._thread = threading.Thread(target=self._run, name="robot-link", daemon=True)
 
     def start(self) -> None:
@@ -115,12 +117,31 @@ class RobotLink:
             self._problem = f"bug: {err!r}"
             self.connected = False
             return self._backoff.next_delay()
+        self._watch_connection()
         if self._problem is not None:
             _LOG.info("robot %s reachable again; service registered", self.session.target)
             self._problem = None
         self._backoff.reset()
         self.connected = True
         return self.keepalive_seconds
+
+    def _watch_connection(self) -> None:
+        """Wake the loop the moment the robot drops its connection (reboot, network loss),
+        so re-registration does not wait for the next keep-alive period."""
+        channel = self._client(DirectoryRegistrationClient).channel
+        if channel is self._watched_channel:
+            return
+        self._watched_channel = channel
+        was_ready = [False]
+
+        def on_change(state: grpc.ChannelConnectivity) -> None:
+            if state is grpc.ChannelConnectivity.READY:
+                was_ready[0] = True
+            elif was_ready[0]:
+                was_ready[0] = False
+                self._wake.set()
+
+        channel.subscribe(on_change, try_to_connect=False)
 
     def _ensure_token(self) -> None:
         session = self.session
