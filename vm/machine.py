@@ -116,7 +116,10 @@ class Machine:
         return time.monotonic() - started
 
     def stop(self) -> None:
-        """Power the VM off (no guest shutdown: the overlay is thrown away)."""
+        """Power the VM off (no guest shutdown) and delete its disk overlay and transfer files.
+
+        The logs (console, qemu, guest logs copied back) stay in the run folder.
+        """
         if self._process is None:
             return
         if self._process.poll() is None:
@@ -127,6 +130,8 @@ class Machine:
                 self._process.kill()
                 self._process.wait()
         self._process = None
+        (self.run_dir / "overlay.qcow2").unlink(missing_ok=True)
+        shutil.rmtree(self.xfer_dir, ignore_errors=True)
 
     def __enter__(self) -> Machine:
         self.start()
@@ -245,10 +250,12 @@ class Machine:
                       f"see {self.console_log}")
 
 
-def default_run_dir() -> Path:
-    """A fresh folder for one VM run under ``.cache/vm-runs``."""
+def default_run_dir(keep: int = 5) -> Path:
+    """A fresh folder for one VM run under ``.cache/vm-runs`` (the ``keep`` newest stay)."""
     base = REPO_ROOT / ".cache" / "vm-runs"
     base.mkdir(parents=True, exist_ok=True)
+    for old in sorted(base.iterdir(), key=lambda p: p.stat().st_mtime)[:-keep or None]:
+        shutil.rmtree(old, ignore_errors=True)
     path = base / f"run-{os.getpid()}-{int(time.time())}"
     path.mkdir()
     return path
