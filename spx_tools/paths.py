@@ -15,5 +15,6 @@ SERVICE_PACKAGE = REPO_ROOT / "service" / "camera_service"
 
 
 def cache_dir() -> Path:
-    """Root of the build caches: $SPX_CACHE_DIR or <repo>/.cache (gitignored)."""
-    return Path(os.environ.get("SPX_CACHE_DIR", str(REPO_ROOT / ".cache")))
+    """Root of the build caches: $SPX_CACHE_DIR, $SPOT_CACHE_DIR, or <repo>/.cache."""
+    default = os.environ.get("SPOT_CACHE_DIR", str(REPO_ROOT / ".cache"))
+    return Path(os.environ.get("SPX_CACHE_DIR", default))

@@ -37,8 +37,10 @@ except ImportError:  # Python < 3.11: the harness runs on the host's newer Pytho
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 GUEST_FILES = Path(__file__).resolve().parent / "guest"
-CACHE_ROOT = REPO_ROOT / ".cache" / "vm"
-DEB_CACHE = REPO_ROOT / ".cache" / "vm-debs"
+# $SPOT_CACHE_DIR (CI: machine-wide, reused across clones) or <repo>/.cache (gitignored).
+CACHE_BASE = Path(os.environ.get("SPOT_CACHE_DIR", str(REPO_ROOT / ".cache")))
+CACHE_ROOT = CACHE_BASE / "vm"
+DEB_CACHE = CACHE_BASE / "vm-debs"
 SUITE = "bookworm"
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
 DISK_SIZE = "8G"

@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 from typing import Dict, Sequence
 
-from vm.image import REPO_ROOT, VmImage
+from vm.image import CACHE_BASE, REPO_ROOT, VmImage
 
 GUEST_HOST_ADDRESS = "10.0.2.2"
 GUEST_REPO = "/mnt/repo"
@@ -252,7 +252,7 @@ class Machine:
 
 def default_run_dir(keep: int = 5) -> Path:
     """A fresh folder for one VM run under ``.cache/vm-runs`` (the ``keep`` newest stay)."""
-    base = REPO_ROOT / ".cache" / "vm-runs"
+    base = CACHE_BASE / "vm-runs"
     base.mkdir(parents=True, exist_ok=True)
     for old in sorted(base.iterdir(), key=lambda p: p.stat().st_mtime)[:-keep or None]:
         shutil.rmtree(old, ignore_errors=True)

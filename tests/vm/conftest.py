@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository's
 from vm_support import FIGURES, keep_figures_file, record
 
 from robot_sim.simulator import RobotSimulator
-from vm.image import VmImage, cache_key, ensure_image
+from vm.image import CACHE_ROOT, VmImage, cache_key, ensure_image
 from vm.machine import Machine, default_run_dir, qemu_binary
 
 _RUN_DIRS = []
@@ -32,7 +32,7 @@ _RUN_DIRS = []
 def _skip_reason() -> str:
     if qemu_binary() is None:
         return "qemu-system-x86_64 is not installed (tools/provision.sh installs it)"
-    if os.geteuid() != 0 and not VmImage(Path(".cache/vm") / cache_key()).exists():
+    if os.geteuid() != 0 and not VmImage(CACHE_ROOT / cache_key()).exists():
         return "building the VM image needs root (debootstrap, chroot) and none is cached"
     return ""
 
