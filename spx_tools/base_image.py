@@ -24,7 +24,6 @@ from spx_tools.progress import Progress
 
 SUITE = "bookworm"
 PACKAGES = ("python3",)
-DEFAULT_MIRROR = "http://deb.debian.org/debian"
 # Removed from the root file system: documentation and package caches nobody reads at run time.
 PRUNED = ("usr/share/doc", "usr/share/man", "usr/share/info", "usr/share/locale",
           "var/cache/apt", "var/lib/apt/lists", "var/cache/debconf")
@@ -45,7 +44,10 @@ def base_tag(arch: str) -> str:
 
 
 def apt_mirror(sources_dir: Path = Path("/etc/apt")) -> str:
-    """The Debian mirror apt uses on this host (first non-security URI), else deb.debian.org."""
+    """The Debian mirror apt uses on this host (first non-security URI).
+
+    Raises ``PackagingError`` when the host's apt sources name none (pass a mirror instead).
+    """
     files = [sources_dir / "sources.list"]
     files += sorted((sources_dir / "sources.list.d").glob("*"))
     for path in files:
@@ -56,7 +58,8 @@ def apt_mirror(sources_dir: Path = Path("/etc/apt")) -> str:
         for uri in re.findall(r"^(?:URIs:\s*|deb\s+(?:\[[^\]]*\]\s+)?)(\S+)", text, re.M):
             if "debian" in uri and "security" not in uri:
                 return uri
-    return DEFAULT_MIRROR
+    raise PackagingError(f"no Debian mirror found in {sources_dir}/sources.list*: "
+                         "give one with --mirror URL")
 
 
 def _marker_path(arch: str) -> Path:

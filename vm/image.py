@@ -30,6 +30,8 @@ import time
 from pathlib import Path
 from typing import Iterable, List, Sequence
 
+from spx_tools.base_image import apt_mirror
+
 try:
     import tomllib
 except ImportError:  # Python < 3.11: the harness runs on the host's newer Python anyway
@@ -42,7 +44,6 @@ CACHE_BASE = Path(os.environ.get("SPOT_CACHE_DIR", str(REPO_ROOT / ".cache")))
 CACHE_ROOT = CACHE_BASE / "vm"
 DEB_CACHE = CACHE_BASE / "vm-debs"
 SUITE = "bookworm"
-DEFAULT_MIRROR = "http://deb.debian.org/debian"
 DISK_SIZE = "8G"
 
 # Debian packages of the image (no recommends: debootstrap installs Depends only).
@@ -114,27 +115,6 @@ def cache_key(packages: Sequence[str] = PACKAGES,
     reqs = python_requirements() if requirements is None else requirements
     digest.update("\n".join(reqs).encode())
     return digest.hexdigest()[:16]
-
-
-def debian_mirror() -> str:
-    """The host's Debian mirror (first ``URIs:``/``deb`` line naming /debian), else the default."""
-    candidates = [Path("/etc/apt/sources.list")]
-    candidates += sorted(Path("/etc/apt/sources.list.d").glob("*"))
-    for path in candidates:
-        try:
-            text = path.read_text()
-        except OSError:
-            continue
-        for line in text.splitlines():
-            words = line.split()
-            if words[:1] == ["URIs:"]:
-                uris = words[1:]
-            else:
-                uris = words[1:2] if words[:1] == ["deb"] else []
-            for uri in uris:
-                if uri.rstrip("/").endswith("/debian"):
-                    return uri
-    return DEFAULT_MIRROR
 
 
 class _Builder:
@@ -250,7 +230,7 @@ def build_image(target: Path, mirror: str | None = None) -> None:
             raise ImageBuildError(f"'{tool}' not found; run tools/provision.sh")
     target.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="build-", dir=target.parent))
-    builder = _Builder(work, work / "build.log", mirror or debian_mirror())
+    builder = _Builder(work, work / "build.log", mirror or apt_mirror())
     try:
         builder.debootstrap(PACKAGES)
         builder.copy_guest_files()

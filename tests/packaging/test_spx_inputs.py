@@ -49,13 +49,19 @@ def test_wheel_names_map_to_pins():
     ("Types: deb\nURIs: http://mirror.example/debian\nSuites: bookworm\n",
      "http://mirror.example/debian"),
     ("deb [arch=amd64] http://ftp.example/debian bookworm main\n", "http://ftp.example/debian"),
-    ("deb http://security.debian.org/debian-security bookworm-security main\n",
-     base_image.DEFAULT_MIRROR),
 ])
 def test_apt_mirror_is_read_from_sources(tmp_path: Path, text, expected):
     (tmp_path / "sources.list.d").mkdir()
     (tmp_path / "sources.list.d" / "debian.sources").write_text(text)
     assert base_image.apt_mirror(tmp_path) == expected
+
+
+def test_apt_mirror_missing_names_the_fix(tmp_path: Path):
+    (tmp_path / "sources.list.d").mkdir()
+    (tmp_path / "sources.list.d" / "security.list").write_text(
+        "deb http://mirror.example/debian-security bookworm-security main\n")
+    with pytest.raises(PackagingError, match="--mirror"):
+        base_image.apt_mirror(tmp_path)
 
 
 def test_build_date_comes_from_source_date_epoch(monkeypatch):
