@@ -46,8 +46,8 @@ class RobotLink:
         self.keepalive_seconds = keepalive_seconds
         self.rpc_timeout = rpc_timeout
         self.connected = False
-        # Retrying costs one small RPC; a robot that comes up must see us within ~2 s.
-        self._backoff = backoff or Backoff(initial=0.25, maximum=2.0)
+        # Retrying costs one small RPC; a robot that comes up must see us within ~1 s.
+        self._backoff = backoff or Backoff(initial=0.25, maximum=1.0)
         self._problem: str | None = None
         self._wake = threading.Event()
         self._stopping = threading.Event()
