@@ -56,7 +56,7 @@ def camera_spx(e2e_docker):
     return spx
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # torn down after the module: the emulated container eats CPU
 def deployment(camera_spx, tmp_path_factory) -> Iterator[Deployment]:
     """The installed extension, started while the robot simulator refuses connections."""
     width, height = SOURCE_SIZE
