@@ -33,12 +33,18 @@ _LOG = logging.getLogger(__name__)
 AUTH_TIMEOUT = 5.0
 
 
-# Channel options: retry a lost robot connection at most a second apart.
+# Channel options: retry a lost robot connection at most a second apart. gRPC's default
+# reconnect backoff grows to two minutes, so after a long robot outage (CORE I/O booted first,
+# robot reboot) the channel would stay idle long after the robot is back.
 FAST_RECONNECT_OPTIONS = (
     ("grpc.initial_reconnect_backoff_ms", 250),
     ("grpc.min_reconnect_backoff_ms", 250),
     ("grpc.max_reconnect_backoff_ms", 1000),
 )
+
+# The robot's own authorities (the bootstrap services, directory, time sync, faults).
+ROBOT_AUTHORITIES = ("api.spot.robot", "auth.spot.robot", "id.spot.robot",
+                     "payload-registration.spot.robot")
 
 
 @dataclass(frozen=True)
@@ -78,6 +84,8 @@ class RobotSession:
         self.robot = sdk.create_robot(target.hostname)
         if target.port != 443:
             self.robot.update_secure_channel_port(target.port)
+        for authority in ROBOT_AUTHORITIES:  # before the SDK makes them with default options
+            self.robot.ensure_secure_channel(authority, options=list(FAST_RECONNECT_OPTIONS))
         # At debug level the SDK logs every request and response as multi-line protos,
         # payload secret and tokens included: this robot's calls never log below INFO.
         self.robot.logger.setLevel(logging.INFO)
@@ -131,13 +139,8 @@ class RobotSession:
             raise AuthFailure(self.describe_rpc_error(err, password)) from None
 
     def client(self, client_class):
-        """The SDK client for ``client_class`` on a channel that reconnects quickly.
-
-        gRPC's default reconnect backoff grows to two minutes, so after a long robot outage
-        (CORE I/O booted first) the channel would stay idle long after the robot is back.
-        """
-        return self.robot.ensure_client(client_class.default_service_name,
-                                        options=list(FAST_RECONNECT_OPTIONS))
+        """The SDK client for ``client_class`` (on the robot's fast-reconnecting channels)."""
+        return self.robot.ensure_client(client_class.default_service_name)
 
     def describe_rpc_error(self, err: Exception, secret: str | None = None) -> str:
         """One line for a failed robot call, with ``secret`` scrubbed should it appear."""
