@@ -6,18 +6,12 @@
 
 from __future__ import annotations
 
-import datetime
-import re
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
-from typing import Any, Mapping, Tuple
+from typing import Any, Iterable, Mapping, Tuple
 
 from coreio_sim.errors import InstallError
-
-_NAME_PATTERN = re.compile(r"^[A-Za-z0-9_-]+$")
-_VERSION_PATTERN = re.compile(r"^\d+\.\d+\.\d+$")
-_RESERVED_NAME_PARTS = ("coreio", "mission_control")
-_TARGETS = ("spot", "orbit")
+from spx_tools import manifest as rules
+from spx_tools.findings import ERROR, Finding
 
 
 @dataclass(frozen=True)
@@ -42,21 +36,22 @@ class Manifest:
 
 
 def parse_manifest(data: Any) -> Manifest:
-    """Validate a decoded manifest.json object and return it as a ``Manifest``."""
+    """Validate a decoded manifest.json object and return it as a ``Manifest``.
+
+    The value rules are the portal's, shared with ``build_extension.py check``
+    (``spx_tools.manifest``); here every field the installer acts on must also be present.
+    """
     if not isinstance(data, Mapping):
         raise InstallError("manifest.json: expected a JSON object at the top level")
     name = _required_str(data, "extension_name")
-    _check_name(name)
     version = _required_str(data, "version")
-    if not _VERSION_PATTERN.match(version):
-        raise InstallError(f"manifest.json: version {version!r} is not X.Y.Z (integers)")
     target = _required_str(data, "installation_target")
-    if target not in _TARGETS:
-        raise InstallError(
-            f"manifest.json: installation_target {target!r} must be one of {', '.join(_TARGETS)}"
-        )
     date = _required_str(data, "date")
-    _check_date(date)
+    _raise_first_error(rules.lint_name(name) + rules.lint_version(version)
+                       + rules.lint_target(target) + rules.lint_date(date))
+    files_to_save = _str_list(data, "files_to_save")
+    directories_to_save = _str_list(data, "directories_to_save")
+    _raise_first_error(rules.lint_saved_paths(dict(data)))
     return Manifest(
         extension_name=name,
         version=version,
@@ -66,32 +61,15 @@ def parse_manifest(data: Any) -> Manifest:
         date=date,
         icon=_optional_file_name(data, "icon"),
         udev_rules=_optional_file_name(data, "udev_rules"),
-        files_to_save=_str_list(data, "files_to_save", relative_paths=True),
-        directories_to_save=_str_list(data, "directories_to_save", relative_paths=True),
+        files_to_save=files_to_save,
+        directories_to_save=directories_to_save,
     )
 
 
-def _check_name(name: str) -> None:
-    if not _NAME_PATTERN.match(name):
-        raise InstallError(
-            f"manifest.json: extension_name {name!r} may hold only letters, digits, '-' and '_'"
-        )
-    lowered = name.lower()
-    for part in _RESERVED_NAME_PARTS:
-        if part in lowered:
-            raise InstallError(
-                f"manifest.json: extension_name {name!r} must not contain {part!r}; rename it"
-            )
-
-
-def _check_date(date: str) -> None:
-    text = date[:-1] + "+00:00" if date.endswith("Z") else date
-    try:
-        datetime.datetime.fromisoformat(text)
-    except ValueError:
-        raise InstallError(
-            f"manifest.json: date {date!r} is not ISO-8601 (e.g. 2024-05-01T12:00:00)"
-        ) from None
+def _raise_first_error(findings: Iterable[Finding]) -> None:
+    for finding in findings:
+        if finding.level == ERROR:
+            raise InstallError(f"manifest.json: {finding.message}")
 
 
 def _required_str(data: Mapping[str, Any], key: str) -> str:
@@ -115,17 +93,13 @@ def _optional_file_name(data: Mapping[str, Any], key: str) -> str:
     return value
 
 
-def _str_list(
-    data: Mapping[str, Any], key: str, file_names: bool = False, relative_paths: bool = False
-) -> Tuple[str, ...]:
+def _str_list(data: Mapping[str, Any], key: str, file_names: bool = False) -> Tuple[str, ...]:
     value = data.get(key, [])
     if not isinstance(value, list) or not all(isinstance(item, str) and item for item in value):
         raise InstallError(f"manifest.json: {key!r} must be a list of non-empty strings")
     for item in value:
         if file_names:
             _check_file_name(key, item)
-        if relative_paths:
-            _check_relative_path(key, item)
     return tuple(value)
 
 
@@ -133,13 +107,4 @@ def _check_file_name(key: str, value: str) -> None:
     if "/" in value or value in (".", ".."):
         raise InstallError(
             f"manifest.json: {key} entry {value!r} must be a plain file name at the .spx top level"
-        )
-
-
-def _check_relative_path(key: str, value: str) -> None:
-    path = PurePosixPath(value)
-    if path.is_absolute() or ".." in path.parts:
-        raise InstallError(
-            f"manifest.json: {key} entry {value!r} must be relative to the extension folder"
-            " without '..'"
         )

@@ -142,7 +142,8 @@ def lint_saved_paths(manifest: dict[str, Any]) -> list[Finding]:
             pure = PurePosixPath(path)
             if pure.is_absolute() or ".." in pure.parts or not path:
                 findings.append(error("manifest-saved-paths", WHERE, f"{key} entry {path!r} "
-                                      "must be relative to /data/.extensions/<name>/"))
+                                      "must be relative to the extension folder "
+                                      "/data/.extensions/<name>/ without '..'"))
         saved += len(value)
     if saved == 0 and not findings:
         findings.append(warning("manifest-saved-paths", WHERE, "no files_to_save or "
