@@ -24,6 +24,7 @@ from bosdyn.api import image_service_pb2_grpc
 
 from camera_service.config import Config
 from camera_service.errors import ConfigError
+from camera_service.imaging.budget import BudgetLimits, MemoryBudget, resolve_limit
 from camera_service.imaging.servicer import ImageServicer
 from camera_service.pipeline.capture import CaptureThread
 from camera_service.pipeline.frame_store import FrameStore
@@ -39,6 +40,7 @@ from camera_service.sources.base import CameraSource
 _LOG = logging.getLogger(__name__)
 FALLBACK_HOST_IP = "192.168.50.5"  # the CORE I/O's address toward the robot
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+MAX_REQUEST_BYTES = 4 * 1024 * 1024  # an ImageService request is a few hundred bytes
 STALL_SECONDS = 2.0  # a camera silent this long (or 10 frame periods) counts as failed
 
 
@@ -90,6 +92,18 @@ def _make_session(config: Config) -> RobotSession:
                         client_name=name)
 
 
+def make_budget(config: Config) -> MemoryBudget:
+    """The memory budget for ``config`` (its limit, else the cgroup's), logged once."""
+    limit, origin = resolve_limit(config.service.memory_limit_mib)
+    limits = BudgetLimits.from_limit(limit, config.service.max_images_per_request)
+    mib = 1024 * 1024
+    _LOG.info("memory budget: %d MiB from %s; images in flight up to %d MiB, %d MiB and %d "
+              "images per response, frames up to %d MiB decoded", limit // mib, origin,
+              limits.in_flight_bytes // mib, limits.request_bytes // mib, limits.max_images,
+              limits.frame_bytes // mib)
+    return MemoryBudget(limits)
+
+
 class CameraService:
     """The whole service for one ``Config``; ``start`` then ``stop``.
 
@@ -110,13 +124,15 @@ class CameraService:
         self.faults = FaultReporter(service.name, on_change=self._fault_changed)
         self.captures = [CaptureThread(source, self.store, self.faults.set_camera_state)
                          for source in self.sources]
+        self.budget = make_budget(config)
         self.servicer = ImageServicer(self.captures, self.store, self.cache,
-                                      to_robot_time=self.clock.robot_timestamp)
+                                      to_robot_time=self.clock.robot_timestamp,
+                                      budget=self.budget)
         self.server = grpc.server(
             futures.ThreadPoolExecutor(max_workers=service.workers,
                                        thread_name_prefix="grpc"),
             options=[("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
-                     ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+                     ("grpc.max_receive_message_length", MAX_REQUEST_BYTES),
                      ("grpc.so_reuseport", 0)])
         image_service_pb2_grpc.add_ImageServiceServicer_to_server(self.servicer, self.server)
         self.port = self._bind(service.bind, service.port)
@@ -172,6 +188,7 @@ class CameraService:
         """Pipeline counters for logs and benchmarks."""
         stats: Dict[str, object] = dict(self.cache.stats())
         stats["frames"] = {c.name: c.frames_captured for c in self.captures}
+        stats["budget"] = {"in_flight_peak": self.budget.peak, "refused": self.budget.refused}
         stats["faulted"] = sorted(self.faults.desired())
         stats["robot_connected"] = bool(self.link and self.link.connected)
         return stats

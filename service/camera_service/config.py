@@ -22,6 +22,9 @@ Schema (every key optional; defaults fit a CORE I/O)::
       jpeg_quality: 75                # default for sources that do not set their own
       workers: 8                      # gRPC worker threads
       encode_cache: true              # false = re-encode per request (benchmark baseline)
+      memory_limit_mib: 0             # memory budget; 0 = the container's cgroup limit
+                                      #   (512 when there is none)
+      max_images_per_request: 32      # image requests answered per GetImage
     log_level: info                   # debug | info | warning
     sources:                          # default: every V4L2 camera present (device: all)
       - name: front                   # image source name shown on the tablet (unique)
@@ -78,6 +81,8 @@ class ServiceConfig:
     jpeg_quality: int = 75
     workers: int = 8
     encode_cache: bool = True
+    memory_limit_mib: int = 0
+    max_images_per_request: int = 32
 
 
 @dataclass
@@ -170,7 +175,8 @@ _ROBOT_TYPES = {"hostname": str, "port": int, "ca_cert": str, "payload_credentia
                 "guid": str, "secret": str, "mode": str, "host_ip": str,
                 "keepalive_seconds": float}
 _SERVICE_TYPES = {"port": int, "bind": str, "name": str, "authority": str, "jpeg_quality": int,
-                  "workers": int, "encode_cache": bool}
+                  "workers": int, "encode_cache": bool, "memory_limit_mib": int,
+                  "max_images_per_request": int}
 _OPTIONAL = {"ca_cert", "guid", "secret"}
 
 
@@ -192,6 +198,9 @@ def check(config: Config) -> Config:
     _in_range(service.port, 0, 65535, "service.port")
     _in_range(service.jpeg_quality, 1, 100, "service.jpeg_quality")
     _in_range(service.workers, 1, 64, "service.workers")
+    if service.memory_limit_mib != 0:
+        _in_range(service.memory_limit_mib, 256, 65536, "service.memory_limit_mib")
+    _in_range(service.max_images_per_request, 1, 1000, "service.max_images_per_request")
     _in_range(robot.keepalive_seconds, 0.5, 600, "robot.keepalive_seconds")
     if robot.mode not in ("payload", "external"):
         raise ConfigError("robot.mode", f"must be payload or external, got {robot.mode!r}")

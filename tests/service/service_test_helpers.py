@@ -38,15 +38,15 @@ def synthetic(name="cam", width=64, height=48, fps=50, jpeg_quality=75, **option
 class LocalImageService:
     """Captures + servicer on a real gRPC server on loopback; ``stub`` talks to it."""
 
-    def __init__(self, sources, encode_cache=True) -> None:
+    def __init__(self, sources, encode_cache=True, budget=None, cache=None) -> None:
         self.sources = {source.name: source for source in sources}
         self.store = FrameStore()
-        self.cache = OutputCache(enabled=encode_cache)
+        self.cache = cache or OutputCache(enabled=encode_cache)
         self.captures: List[CaptureThread] = [
             CaptureThread(source, self.store, backoff=Backoff(initial=0.02, maximum=0.1))
             for source in sources]
         self.servicer = ImageServicer(self.captures, self.store, self.cache,
-                                      first_frame_timeout=2.0)
+                                      first_frame_timeout=2.0, budget=budget)
         self.server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
         image_service_pb2_grpc.add_ImageServiceServicer_to_server(self.servicer, self.server)
         self.port = self.server.add_insecure_port("127.0.0.1:0")

@@ -16,6 +16,7 @@ from bosdyn.client.server_util import ResponseContext
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from camera_service.imaging import custom_params
+from camera_service.imaging.budget import BudgetLimits, CallBudget, MemoryBudget, resolve_limit
 from camera_service.imaging.request_resolution import (
     FORMAT_OF_NAME,
     PIXEL_FORMAT_OF_LAYOUT,
@@ -24,7 +25,7 @@ from camera_service.imaging.request_resolution import (
     supported_layouts,
 )
 from camera_service.pipeline.capture import CaptureThread
-from camera_service.pipeline.encoding import EncodingError
+from camera_service.pipeline.encoding import EncodedImage, EncodingError, OutputSpec, is_passthrough
 from camera_service.pipeline.frame_store import FrameStore, StoredFrame
 from camera_service.pipeline.output_cache import OutputCache
 
@@ -47,12 +48,14 @@ class ImageServicer(image_service_pb2_grpc.ImageServiceServicer):
 
     ``first_frame_timeout``: how long a request waits for a source that is starting and has
     not delivered yet. ``stale_after``: a frame older than this many seconds (or 10 frame
-    periods, whichever is longer) is not served: the camera is stalled.
+    periods, whichever is longer) is not served: the camera is stalled. ``budget``: the memory
+    budget every GetImage call draws from (default: from the container's limit).
     """
 
     def __init__(self, captures: Sequence[CaptureThread], store: FrameStore, cache: OutputCache,
                  to_robot_time: RobotTimeConverter = local_timestamp,
-                 first_frame_timeout: float = 2.0, stale_after: float = 2.0) -> None:
+                 first_frame_timeout: float = 2.0, stale_after: float = 2.0,
+                 budget: MemoryBudget | None = None) -> None:
         super().__init__()
         self.captures: Dict[str, CaptureThread] = {c.name: c for c in captures}
         self.store = store
@@ -61,6 +64,7 @@ class ImageServicer(image_service_pb2_grpc.ImageServiceServicer):
         self.first_frame_timeout = first_frame_timeout
         self.stale_after = stale_after
         self._described: Dict[str, Tuple[tuple, image_pb2.ImageSource]] = {}
+        self.budget = budget or MemoryBudget(BudgetLimits.from_limit(resolve_limit(0)[0]))
 
     # -- ListImageSources ----------------------------------------------------------------
     def ListImageSources(self, request, context):
@@ -105,15 +109,32 @@ class ImageServicer(image_service_pb2_grpc.ImageServiceServicer):
 
     # -- GetImage ------------------------------------------------------------------------
     def GetImage(self, request, context):
+        """Answers every image request within the memory budget; stops working as soon as
+        the call is cancelled or past its deadline (nobody would get the answer)."""
         response = image_pb2.GetImageResponse()
+        call = self.budget.open_call(_time_remaining(context))
+        if context is None or not context.add_callback(call.close):
+            call.close()  # no RPC to wait for (direct call) or it has already ended
         with ResponseContext(response, request):
             for image_request in request.image_requests:
-                response.image_responses.add().CopyFrom(self.answer(image_request))
+                if not _still_wanted(context):
+                    break
+                response.image_responses.add().CopyFrom(self.answer(image_request, call))
         return response
 
-    def answer(self, request: image_pb2.ImageRequest) -> image_pb2.ImageResponse:
-        """One ImageResponse; never raises for bad input or a failing camera."""
+    def answer(self, request: image_pb2.ImageRequest,
+               call: CallBudget | None = None) -> image_pb2.ImageResponse:
+        """One ImageResponse; never raises for bad input or a failing camera. ``call`` is the
+        GetImage call's share of the memory budget (a fresh one when None)."""
         response = image_pb2.ImageResponse()
+        if call is None:
+            call = self.budget.open_call()
+        try:
+            call.admit()
+        except RequestRejected as rejected:
+            response.status = rejected.status
+            _set_message(response, str(rejected))
+            return response
         capture = self.captures.get(request.image_source_name)
         if capture is None:
             response.status = Status.STATUS_UNKNOWN_CAMERA
@@ -125,7 +146,7 @@ class ImageServicer(image_service_pb2_grpc.ImageServiceServicer):
             stored = self._frame_for(capture, request)
             spec = resolve_output(request, stored.frame, self._channels(capture),
                                   capture.source.settings.jpeg_quality)
-            encoded = self.cache.get(stored, spec)
+            encoded = self._produce(call, stored, spec)
         except RequestRejected as rejected:
             response.status = rejected.status
             _set_message(response, str(rejected))
@@ -152,6 +173,20 @@ class ImageServicer(image_service_pb2_grpc.ImageServiceServicer):
         shot.acquisition_time.CopyFrom(self.to_robot_time(stored.frame.capture_time))
         response.status = Status.STATUS_OK
         return response
+
+    def _produce(self, call: CallBudget, stored: StoredFrame, spec: OutputSpec) -> EncodedImage:
+        """The output bytes, produced inside the call's memory reservation."""
+        frame = stored.frame
+        passthrough = self.cache.enabled and is_passthrough(frame, spec)
+        reservation = call.reserve(spec, frame.width, frame.height, passthrough,
+                                   known_bytes=len(frame.jpeg) if passthrough else None)
+        try:
+            encoded = self.cache.get(stored, spec)
+        except BaseException:
+            call.settle(reservation, 0)
+            raise
+        call.settle(reservation, len(encoded.data))
+        return encoded
 
     def _frame_for(self, capture: CaptureThread, request: image_pb2.ImageRequest) -> StoredFrame:
         """The frame to serve: the latest one, or the first one captured after this request
@@ -189,6 +224,23 @@ class ImageServicer(image_service_pb2_grpc.ImageServiceServicer):
     @staticmethod
     def _channels(capture: CaptureThread) -> int:
         return capture.info.channels if capture.info is not None else 3
+
+
+def _time_remaining(context):
+    """The call's seconds left (None: no deadline, or no RPC context)."""
+    if context is None:
+        return lambda: None
+    return context.time_remaining
+
+
+def _still_wanted(context) -> bool:
+    """False once the client has cancelled or the deadline has passed."""
+    if context is None:
+        return True
+    if not context.is_active():
+        return False
+    remaining = context.time_remaining()
+    return remaining is None or remaining > 0
 
 
 def _set_message(response: image_pb2.ImageResponse, message: str) -> None:
