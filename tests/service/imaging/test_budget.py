@@ -76,7 +76,7 @@ def test_a_call_answers_at_most_max_images():
     call = _budget().open_call()
     for _ in range(3):
         call.admit()
-    with pytest.raises(OverBudget, match="service.max_images_per_request"):
+    with pytest.raises(OverBudget, match=r"service\.max_images_per_request"):
         call.admit()
 
 
