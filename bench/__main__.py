@@ -1,6 +1,10 @@
 """``python -m bench`` (``make bench``): the camera service against its re-encode-every-request
 baseline, printed as tables and written to docs/BENCHMARKS.md.
 
+Workloads (``--workloads``): ``tablet`` (``bench.tablet``: 2 paced clients x 30 req/s with the
+SDK's default request, and 4 clients flat out, against the baseline and the floor, a bare
+gRPC server) and ``matrix`` (below).
+
 For each source (synthetic native-JPEG camera; the fake IP camera through the ``url``
 source) and resolution (720p, 1080p, both 30 frames/s, cameras delivering JPEG quality 90) it
 starts the service twice as a child process - as shipped, and with ``--no-encode-cache``
@@ -21,15 +25,19 @@ from pathlib import Path
 from typing import Dict, List
 
 from bench.clients import DirectClient, RoutedClient, jpeg_request
+from bench.configs import BASELINE_ARGS, service_config
 from bench.measure import Run, idle_background, measure, median_run
 from bench.processes import FakeCameraProcess, ServiceProcess
 from bench.report import MODES, Results, Workload, figures_table, ratios_table
+from bench.tablet import run_tablet
+from bench.tablet_report import section, write_section
 from bench.writer import write_document
 from robot_sim import RobotSimulatorProcess
 
 RESOLUTIONS = {"720p": (1280, 720), "1080p": (1920, 1080)}
 SOURCES = ("synthetic", "ipcam", "passthrough")
 PATHS = ("direct", "routed")
+WORKLOADS = ("tablet", "matrix")
 FPS = 30
 CAMERA_QUALITY = 90  # what the cameras deliver; clients ask for REQUEST_QUALITY
 REQUEST_QUALITY = 75
@@ -58,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--paths", type=_csv(PATHS), default=list(PATHS))
     parser.add_argument("--output", type=Path, default=Path("docs/BENCHMARKS.md"))
     parser.add_argument("--no-write", action="store_true", help="print only")
+    parser.add_argument("--workloads", type=_csv(WORKLOADS), default=list(WORKLOADS))
     parser.add_argument("--quick", action="store_true",
                         help="smoke run: 1 repeat of 1.5 s, 720p synthetic, direct")
     return parser
@@ -74,17 +83,6 @@ def source_entry(kind: str, size, camera: FakeCameraProcess | None) -> Dict:
     quality = REQUEST_QUALITY if kind == "passthrough" else CAMERA_QUALITY
     return {"name": SOURCE_NAME, "type": "synthetic", "width": width, "height": height,
             "fps": FPS, "jpeg_quality": quality, "native_jpeg": True}
-
-
-def service_config(sim, name: str, source: Dict) -> Dict:
-    return {
-        "robot": {"hostname": sim.address, "port": sim.port, "ca_cert": str(sim.ca_cert),
-                  "payload_credentials_file": str(sim.payload_credentials_file),
-                  "host_ip": "127.0.0.1", "keepalive_seconds": 2},
-        "service": {"name": name, "authority": name},
-        "sources": [source],
-        "log_level": "info",
-    }
 
 
 def client_factory(sim, mode: str, service: ServiceProcess, path: str):
@@ -109,7 +107,7 @@ def bench_group(sim, kind: str, resolution: str, args, results: Results) -> None
         services, idle = {}, {}
         for mode in MODES:
             config = service_config(sim, f"bench-{mode}", source_entry(kind, size, camera))
-            extra = ["--no-encode-cache"] if mode == "baseline" else []
+            extra = BASELINE_ARGS if mode == "baseline" else []
             services[mode] = stack.enter_context(ServiceProcess(config, extra))
         for mode in MODES:
             sim.wait_for_service(f"bench-{mode}", timeout=30)
@@ -140,6 +138,16 @@ def ordered(results: Results) -> Results:
     return {(w, m): results[(w, m)] for w in workloads for m in MODES if (w, m) in results}
 
 
+def run_matrix(sim, args) -> Results:
+    """Every source, resolution, path and client count of the matrix."""
+    results: Results = {}
+    for kind in args.sources:
+        for resolution in args.resolutions:
+            print(f"{kind} {resolution}:", flush=True)
+            bench_group(sim, kind, resolution, args, results)
+    return ordered(results)
+
+
 def main(argv: List[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     # SIGTERM unwinds like Ctrl+C, so that the child processes are stopped too
@@ -149,21 +157,25 @@ def main(argv: List[str] | None = None) -> int:
         args.sources, args.resolutions, args.paths = ["synthetic"], ["720p"], ["direct"]
     command = "python -m bench " + " ".join(argv if argv is not None else sys.argv[1:])
     started = time.time()
-    results: Results = {}
     with tempfile.TemporaryDirectory(prefix="bench-robot-") as state, \
             RobotSimulatorProcess(state_dir=state, extra_args=["--clock-skew", "0"]) as sim:
-        for kind in args.sources:
-            for resolution in args.resolutions:
-                print(f"{kind} {resolution}:", flush=True)
-                bench_group(sim, kind, resolution, args, results)
-    results = ordered(results)
-    print("\nRatios (above 1 = the service beats the re-encode-every-request baseline)\n")
-    print(ratios_table(results))
-    print("\nAll figures (medians)\n")
-    print(figures_table(results))
-    print(f"\n{len(results)} rows in {time.time() - started:.0f} s")
+        if "tablet" in args.workloads:
+            print("tablet-like load (720p30 MJPEG IP camera, quality 90):", flush=True)
+            tablet = run_tablet(sim, max(args.seconds, 3.0), args.repeats)
+            text = section(tablet, command.strip())
+            print("\n" + text)
+            if not args.no_write:
+                write_section(args.output, text)
+        results = run_matrix(sim, args) if "matrix" in args.workloads else {}
+    if results:
+        print("\nRatios (above 1 = the service beats the re-encode-every-request baseline)\n")
+        print(ratios_table(results))
+        print("\nAll figures (medians)\n")
+        print(figures_table(results))
+        if not args.no_write:
+            write_document(args.output, results, command.strip(), args)
+    print(f"\ndone in {time.time() - started:.0f} s")
     if not args.no_write:
-        write_document(args.output, results, command.strip(), args)
         print(f"written to {args.output}")
     return 0
 

@@ -1,13 +1,16 @@
-"""GetImage clients that poll as fast as the service answers, and what they observed.
+"""GetImage clients that poll as fast as the service answers (or at a fixed rate, as the
+tablet does), and what they observed.
 
 Two ways in: ``DirectClient`` (a raw ``ImageServiceStub`` on its own loopback channel to the
 service) and ``RoutedClient`` (the SDK's ``ImageClient`` through the robot simulator, which
 forwards the call to the registered service as the robot does). ``run_clients`` runs N of
 them at once for a fixed time and returns one ``Observation`` per client.
+``sdk_default_request`` is what SDK clients send unless told otherwise.
 """
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from dataclasses import dataclass, field
@@ -15,6 +18,7 @@ from typing import Callable, List, Sequence
 
 import grpc
 from bosdyn.api import image_pb2, image_service_pb2_grpc
+from bosdyn.client.image import build_image_request
 
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 CALL_TIMEOUT = 10.0
@@ -24,6 +28,12 @@ def jpeg_request(source: str, quality: int) -> image_pb2.ImageRequest:
     """What the tablet asks for: JPEG at ``quality``, full size."""
     return image_pb2.ImageRequest(image_source_name=source, quality_percent=quality,
                                   image_format=image_pb2.Image.FORMAT_JPEG)
+
+
+def sdk_default_request(source: str) -> image_pb2.ImageRequest:
+    """The SDK's ``build_image_request(source)`` with its defaults (quality 75, full size,
+    format left to the service: JPEG here), as the tablet and Data Acquisition send it."""
+    return build_image_request(source)
 
 
 @dataclass
@@ -80,9 +90,15 @@ class RoutedClient:
 
 def run_clients(make_client: Callable[[], object], count: int, seconds: float,
                 on_start: Callable[[], None] = lambda: None,
-                on_end: Callable[[], None] = lambda: None) -> List[Observation]:
+                on_end: Callable[[], None] = lambda: None,
+                rate: float | None = None) -> List[Observation]:
     """Run ``count`` clients polling for ``seconds``; ``on_start``/``on_end`` are called right
-    before the clients start and right after all have stopped (measurement hooks)."""
+    before the clients start and right after all have stopped (measurement hooks).
+
+    ``rate`` None: closed loop (next request as soon as the answer arrives). Else each client
+    sends ``rate`` requests per second on a fixed schedule, the clients' schedules spread
+    evenly over one period; a late answer skips the slots it missed (no catch-up burst).
+    """
     clients = [make_client() for _ in range(count)]
     for client in clients:
         client.get()  # connect and warm up outside the measured window
@@ -90,9 +106,21 @@ def run_clients(make_client: Callable[[], object], count: int, seconds: float,
     barrier = threading.Barrier(count + 1)
     stop_at: List[float] = []
 
-    def poll(client, observation: Observation) -> None:
+    def poll(index: int, client, observation: Observation) -> None:
         barrier.wait()
+        period = 1.0 / rate if rate else 0.0
+        due = time.monotonic() + index * period / count
         while time.monotonic() < stop_at[0]:
+            if rate:
+                delay = due - time.monotonic()
+                if delay > 0:
+                    time.sleep(delay)
+                due += period
+                behind = time.monotonic() - due
+                if behind > 0:  # answers came late: skip the missed slots
+                    due += math.ceil(behind / period) * period
+                if time.monotonic() >= stop_at[0]:
+                    break
             started = time.perf_counter()
             try:
                 response = client.get()
@@ -101,8 +129,8 @@ def run_clients(make_client: Callable[[], object], count: int, seconds: float,
                 continue
             observation.record(started, response)
 
-    threads = [threading.Thread(target=poll, args=pair, daemon=True)
-               for pair in zip(clients, observations)]
+    threads = [threading.Thread(target=poll, args=(index, *pair), daemon=True)
+               for index, pair in enumerate(zip(clients, observations))]
     for thread in threads:
         thread.start()
     on_start()

@@ -5,6 +5,7 @@ its CPU time and memory are its own: ``thread_cpu_seconds()`` (user + system per
 ``reset_peak_rss()`` and ``peak_rss_bytes()`` (Linux ``VmHWM``), ``counters()`` (the JSON the
 service logs on SIGUSR1: encodes, passthroughs, cache hits, frames per source).
 ``FakeCameraProcess`` runs ``python -m fake_cameras.ip_camera`` on a free loopback port.
+Every one is a ``MeasuredProcess``: ``cpu_seconds()`` is the whole process's CPU time.
 """
 
 from __future__ import annotations
@@ -61,7 +62,19 @@ def terminate(process: subprocess.Popen | None, timeout: float) -> None:
         process.wait()
 
 
-class ServiceProcess:
+class MeasuredProcess:
+    """A child process (``self.process``) whose CPU time the benchmark reads."""
+
+    process: subprocess.Popen | None = None
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU seconds of the whole process so far (every thread)."""
+        assert self.process is not None
+        times = psutil.Process(self.process.pid).cpu_times()
+        return times.user + times.system
+
+
+class ServiceProcess(MeasuredProcess):
     """The camera service as a child process, serving on loopback ``port``.
 
     ``config`` is the YAML mapping (``service.port``/``bind`` are filled in); ``extra_args``
@@ -179,7 +192,7 @@ class ServiceProcess:
         return json.loads(line.split(COUNTERS_MARK, 1)[1])
 
 
-class FakeCameraProcess:
+class FakeCameraProcess(MeasuredProcess):
     """``fake_cameras.ip_camera`` in a child process on a free loopback port."""
 
     def __init__(self, width: int, height: int, fps: float, quality: int = 90) -> None:

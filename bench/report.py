@@ -29,11 +29,11 @@ MODES = ("ours", "baseline")
 Results = Dict[Tuple[Workload, str], Run]
 
 
-def _fmt(value: float, digits: int = 1) -> str:
+def fmt(value: float, digits: int = 1) -> str:
     return "n/a" if value is None or math.isnan(value) else f"{value:.{digits}f}"
 
 
-def _table(header: Sequence[str], rows: List[Sequence[str]]) -> str:
+def markdown_table(header: Sequence[str], rows: List[Sequence[str]]) -> str:
     widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows)]
     lines = ["| " + " | ".join(str(c).ljust(w) for c, w in zip(line, widths)) + " |"
              for line in [header, *rows]]
@@ -48,10 +48,10 @@ def figures_table(results: Results) -> str:
     rows = []
     for (workload, mode), run in results.items():
         rows.append([workload.source, workload.resolution, str(workload.clients), workload.path,
-                     mode, _fmt(run.responses_per_s), _fmt(run.frames_per_s),
-                     _fmt(run.p50_ms), _fmt(run.p99_ms), _fmt(run.age_ms), _fmt(run.cpu_ms, 2),
-                     _fmt(run.encodes, 2), _fmt(run.rss_mib, 0), str(run.errors)])
-    return _table(header, rows)
+                     mode, fmt(run.responses_per_s), fmt(run.frames_per_s),
+                     fmt(run.p50_ms), fmt(run.p99_ms), fmt(run.age_ms), fmt(run.cpu_ms, 2),
+                     fmt(run.encodes, 2), fmt(run.rss_mib, 0), str(run.errors)])
+    return markdown_table(header, rows)
 
 
 def _ratio(numerator: float, denominator: float) -> float:
@@ -80,10 +80,10 @@ def ratio_rows(results: Results) -> List[Tuple[Workload, Dict[str, float]]]:
 def ratios_table(results: Results) -> str:
     header = ["workload", "CPU/resp baseline÷ours", "resp/s ours÷baseline",
               "p50 baseline÷ours", "p99 baseline÷ours", "frames/s ours÷baseline"]
-    rows = [[workload.label(), *(_fmt(r[k], 1) + "x" for k in
+    rows = [[workload.label(), *(fmt(r[k], 1) + "x" for k in
                                  ("cpu", "throughput", "p50", "p99", "frames"))]
             for workload, r in ratio_rows(results)]
-    return _table(header, rows)
+    return markdown_table(header, rows)
 
 
 def machine() -> str:
