@@ -23,6 +23,7 @@ from typing import List, Sequence
 from camera_service import config as config_module
 from camera_service.config import Config, SourceConfig
 from camera_service.errors import ConfigError
+from camera_service.redaction import scrub_log_handlers
 from camera_service.sources.base import SourceSettings
 
 _LOG = logging.getLogger("camera_service")
@@ -130,6 +131,7 @@ def setup_logging(level: str) -> None:
     """One line per event: time, level, logger name, message."""
     logging.basicConfig(level=getattr(logging, level.upper()), stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
+    scrub_log_handlers()  # no credential reaches the log, whoever logs it
     if level != "debug":
         logging.getLogger("bosdyn").setLevel(logging.WARNING)
 

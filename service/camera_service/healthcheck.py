@@ -15,6 +15,7 @@ import grpc
 from bosdyn.api import image_pb2, image_service_pb2_grpc
 
 from camera_service.config import DEFAULT_PORT
+from camera_service.redaction import scrub
 
 TIMEOUT = 3.0
 
@@ -36,7 +37,7 @@ def main(argv: List[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     args = parser.parse_args(argv)
     try:
-        print(check(args.host, args.port))
+        print(scrub(check(args.host, args.port)))
         return 0
     except grpc.RpcError as err:
         print(f"unhealthy: camera service at {args.host}:{args.port} did not answer "

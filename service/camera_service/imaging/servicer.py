@@ -28,6 +28,7 @@ from camera_service.pipeline.capture import CaptureThread
 from camera_service.pipeline.encoding import EncodedImage, EncodingError, OutputSpec, is_passthrough
 from camera_service.pipeline.frame_store import FrameStore, StoredFrame
 from camera_service.pipeline.output_cache import OutputCache
+from camera_service.redaction import scrub
 
 _LOG = logging.getLogger(__name__)
 Status = image_pb2.ImageResponse
@@ -245,6 +246,7 @@ def _still_wanted(context) -> bool:
 
 def _set_message(response: image_pb2.ImageResponse, message: str) -> None:
     """ImageResponse has no message field: the reason travels as a custom-param error
-    message (which clients print) and is logged at debug."""
+    message (which clients print) and is logged at debug. Credentials are scrubbed."""
+    message = scrub(message)
     response.custom_param_error.error_messages.append(message)
     _LOG.debug("%s: %s", Status.Status.Name(response.status), message)

@@ -11,6 +11,8 @@ import os
 import re
 from dataclasses import dataclass, field
 
+from camera_service.redaction import register_secret
+
 DEFAULT_CREDENTIALS_FILE = "/opt/payload_credentials/payload_guid_and_secret"
 _GUID = re.compile(r"^[0-9A-Za-z][0-9A-Za-z-]{2,63}$")
 
@@ -40,6 +42,7 @@ def check_credentials(guid: str, secret: str, origin: str) -> PayloadCredentials
                                "digits and '-', like 0a1b2c3d-...)")
     if any(ch.isspace() for ch in secret):
         raise CredentialsError(f"{origin}: the payload secret contains whitespace")
+    register_secret(secret)  # logs scrub it should anything ever echo it
     return PayloadCredentials(guid, secret)
 
 

@@ -20,6 +20,8 @@ from bosdyn.client.fault import (
     ServiceFaultDoesNotExistError,
 )
 
+from camera_service.redaction import scrub
+
 _LOG = logging.getLogger(__name__)
 
 
@@ -99,7 +101,7 @@ class FaultReporter:
 
     def _trigger(self, client: FaultClient, camera: str, reason: str, timeout: float) -> None:
         fault = service_fault_pb2.ServiceFault(
-            fault_id=self.fault_id(camera), error_message=reason[:500],
+            fault_id=self.fault_id(camera), error_message=scrub(reason)[:500],
             attributes=["camera"], severity=service_fault_pb2.ServiceFault.SEVERITY_WARN)
         try:
             client.trigger_service_fault(fault, timeout=timeout)

@@ -35,6 +35,7 @@ import cv2  # after the environment is set
 import numpy as np
 
 from camera_service.errors import ConfigError, SourceError, SourceUnavailable
+from camera_service.redaction import normalize_url, redact_url
 from camera_service.sources import register
 from camera_service.sources.base import CameraSource, Frame, SourceInfo, SourceSettings
 from camera_service.sources.file import FramePacer
@@ -45,7 +46,7 @@ from camera_service.sources.options import (
     option_choice,
     option_positive,
 )
-from camera_service.sources.url_mjpeg import HttpJpegStream, StreamError, jpeg_size, redact_url
+from camera_service.sources.url_mjpeg import HttpJpegStream, StreamError, jpeg_size
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +77,7 @@ def _parse_url(options: dict) -> str:
     if not isinstance(url, str) or not url.strip():
         raise ConfigError("url", "is required: the camera's stream address, e.g. "
                           "rtsp://user:pass@192.168.50.20/stream1")
-    url = url.strip()
+    url = normalize_url(url.strip())  # credentials found and encoded before any parsing
     try:
         parts = urllib.parse.urlsplit(url)
         parts.port  # noqa: B018  (raises ValueError for a bad port)

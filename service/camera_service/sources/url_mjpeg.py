@@ -7,9 +7,10 @@
 
 Credentials in the URL (``http://user:pass@host/...``) are sent with HTTP basic or digest
 authentication, whichever the camera asks for, and never appear in messages: every error
-names the camera by ``redact_url``. Every socket read has a timeout, so a stalled camera
-raises instead of blocking forever. Proxies from the environment are ignored (cameras are
-on the robot's local network).
+names the camera by ``redaction.redact_url`` (credentials are split off by
+``redaction.split_url``, which copes with unencoded ``#/?@:`` in a password). Every socket
+read has a timeout, so a stalled camera raises instead of blocking forever. Proxies from
+the environment are ignored (cameras are on the robot's local network).
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from typing import List, Optional, Tuple
+
+from camera_service.redaction import redact_url, split_url
 
 # Parts larger than this are not camera frames (protects memory from a broken stream).
 MAX_PART_BYTES = 32 * 1024 * 1024
@@ -36,29 +39,6 @@ class StreamError(Exception):
     def __init__(self, message: str, while_connecting: bool = False) -> None:
         super().__init__(message)
         self.while_connecting = while_connecting
-
-
-def redact_url(url: str) -> str:
-    """``url`` with any ``user:password@`` replaced by ``***@``."""
-    try:
-        parts = urllib.parse.urlsplit(url)
-    except ValueError:
-        return "<unparsable URL>"
-    _, at, host = parts.netloc.rpartition("@")
-    if not at:
-        return url
-    return urllib.parse.urlunsplit(parts._replace(netloc=f"***@{host}"))
-
-
-def split_credentials(url: str) -> Tuple[str, Optional[str], Optional[str]]:
-    """``(url without credentials, username, password)``, percent-decoded."""
-    parts = urllib.parse.urlsplit(url)
-    userinfo, at, host = parts.netloc.rpartition("@")
-    if not at:
-        return url, None, None
-    username, _, password = userinfo.partition(":")
-    bare = urllib.parse.urlunsplit(parts._replace(netloc=host))
-    return bare, urllib.parse.unquote(username), urllib.parse.unquote(password)
 
 
 def jpeg_size(jpeg: bytes) -> Optional[Tuple[int, int]]:
@@ -85,7 +65,8 @@ def jpeg_size(jpeg: bytes) -> Optional[Tuple[int, int]]:
 
 
 def _opener(url: str, verify_tls: bool) -> Tuple[urllib.request.OpenerDirector, str]:
-    bare, username, password = split_credentials(url)
+    parts = split_url(url)
+    bare, username, password = parts.bare, parts.user, parts.password
     handlers: List[urllib.request.BaseHandler] = [urllib.request.ProxyHandler({})]
     if username is not None:
         manager = urllib.request.HTTPPasswordMgrWithDefaultRealm()

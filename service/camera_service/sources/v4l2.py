@@ -37,6 +37,7 @@ import cv2  # after the environment is set: OpenCV reads it on first capture
 import numpy as np
 
 from camera_service.errors import ConfigError, SourceError, SourceUnavailable
+from camera_service.redaction import redact_url
 from camera_service.sources import register
 from camera_service.sources.base import (
     CameraSource,
@@ -104,6 +105,9 @@ def _parse_device(options: dict) -> str:
             raise ConfigError("device", f"index must be >= 0, got {device}")
         return str(device)
     text = device.strip()
+    if "://" in text:
+        raise ConfigError("device", f"{redact_url(text)} is a URL, not a V4L2 camera: use "
+                          "type: url with url: ... for a network camera")
     if text.lower() in (AUTO, ALL):
         return text.lower()
     return text

@@ -20,6 +20,7 @@ import threading
 from pathlib import Path
 from typing import List, Tuple
 
+from camera_service.redaction import scrub_log_handlers
 from camera_service.robot.credentials import CredentialsError
 from camera_service.robot.session import RobotTarget
 from camera_service.viewer.http_api import ViewerServer
@@ -115,6 +116,7 @@ def main(argv: List[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(message)s")
+    scrub_log_handlers()
     try:
         server = start_viewer(target_from_args(args), login_from_args(args),
                               parse_listen(args.listen))

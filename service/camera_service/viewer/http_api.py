@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Dict, Tuple
 from urllib.parse import parse_qs, urlsplit
 
+from camera_service.redaction import scrub
 from camera_service.viewer.robot_link import JpegFrame, RobotLink, ViewerError
 
 LOGGER = logging.getLogger(__name__)
@@ -203,7 +204,7 @@ class ViewerRequestHandler(BaseHTTPRequestHandler):
         self._send(HTTPStatus.OK, content_type, path.read_bytes())
 
     def _send_json(self, status: int, body: dict) -> None:
-        payload = json.dumps(body).encode()
+        payload = scrub(json.dumps(body)).encode()  # no URL credential reaches the page
         self._send(status, "application/json", payload)
 
     def _send(

@@ -13,8 +13,6 @@ from camera_service.sources.url_mjpeg import (
     HttpJpegStream,
     StreamError,
     jpeg_size,
-    redact_url,
-    split_credentials,
 )
 
 
@@ -117,12 +115,3 @@ def test_jpeg_size_reads_the_frame_header_without_decoding():
     assert jpeg_size(make_jpeg(17, 9)) == (17, 9)
     assert jpeg_size(b"not a jpeg") is None
     assert jpeg_size(b"\xff\xd8\xff\xe0\x00\x10") is None  # truncated
-
-
-def test_redact_and_split_credentials():
-    url = "rtsp://admin:p%40ss:word@192.168.50.20:554/stream1?channel=1"
-    assert redact_url(url) == "rtsp://***@192.168.50.20:554/stream1?channel=1"
-    assert redact_url("http://cam/x.mjpg") == "http://cam/x.mjpg"
-    assert split_credentials(url) == ("rtsp://192.168.50.20:554/stream1?channel=1", "admin",
-                                      "p@ss:word")
-    assert split_credentials("http://cam/x") == ("http://cam/x", None, None)
