@@ -45,9 +45,8 @@ import re
 from dataclasses import dataclass, field, fields
 from typing import Any, Dict, List
 
-import yaml
-
-from camera_service.errors import ConfigError
+from camera_service.config_file import read_yaml
+from camera_service.errors import ConfigError, excerpt
 from camera_service.robot.credentials import DEFAULT_CREDENTIALS_FILE
 from camera_service.sources import create_source, known_kinds
 from camera_service.sources.base import CameraSource, SourceSettings
@@ -56,6 +55,8 @@ DEFAULT_ROBOT = "192.168.50.3"
 DEFAULT_PORT = 21230
 DEFAULT_NAME = "camera-image-service"
 CONFIG_ENV = "CAMERA_SERVICE_CONFIG"
+MAX_SOURCES = 16
+MAX_PIXEL_RATE = 3840 * 2160 * 60  # 4K at 60 fps: beyond any camera a CORE I/O can take
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
 
 
@@ -118,7 +119,7 @@ class Config:
         names = [source.name for source in built]
         duplicates = sorted({name for name in names if names.count(name) > 1})
         if duplicates:
-            raise ConfigError("sources", f"two sources are named {duplicates[0]!r}; "
+            raise ConfigError("sources", f"two sources are named {excerpt(duplicates[0])}; "
                               "give each a unique name")
         return built
 
@@ -140,14 +141,14 @@ def _typed(value: Any, kind: type, key: str, optional: bool = False) -> Any:
     if kind is str and isinstance(value, (int, float)) and not isinstance(value, bool):
         return str(value)
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        shown = type(value).__name__ if key.endswith(".secret") else repr(value)  # no secret
+        shown = type(value).__name__ if key.endswith(".secret") else excerpt(value)  # no secret
         raise ConfigError(key, f"must be {_TYPE_NAMES[kind]}, got {shown}")
     return value
 
 
 def _in_range(value: float, low: float, high: float, key: str) -> None:
     if not low <= value <= high:
-        raise ConfigError(key, f"must be between {low:g} and {high:g}, got {value!r}")
+        raise ConfigError(key, f"must be between {low:g} and {high:g}, got {excerpt(value)}")
 
 
 def _mapping(data: Any, key: str) -> Dict[str, Any]:
@@ -203,7 +204,7 @@ def check(config: Config) -> Config:
     _in_range(service.max_images_per_request, 1, 1000, "service.max_images_per_request")
     _in_range(robot.keepalive_seconds, 0.5, 600, "robot.keepalive_seconds")
     if robot.mode not in ("payload", "external"):
-        raise ConfigError("robot.mode", f"must be payload or external, got {robot.mode!r}")
+        raise ConfigError("robot.mode", f"must be payload or external, got {excerpt(robot.mode)}")
     if not robot.hostname:
         raise ConfigError("robot.hostname", "must not be empty")
     if (robot.guid is None) != (robot.secret is None):
@@ -216,7 +217,7 @@ def check(config: Config) -> Config:
             raise ConfigError(f"service.{key}", "must be letters, digits, '-', '_' or '.'")
     if config.log_level not in ("debug", "info", "warning"):
         raise ConfigError("log_level", f"must be debug, info or warning, got "
-                          f"{config.log_level!r}")
+                          f"{excerpt(config.log_level)}")
     return config
 
 
@@ -233,10 +234,10 @@ def parse_source(data: Any, key: str, default_quality: int) -> SourceConfig:
     name = _typed(data.pop("name"), str, f"{key}.name")
     if not _NAME_RE.match(name):
         raise ConfigError(f"{key}.name", "must be letters, digits, '-', '_' or '.' "
-                          f"(up to 63), got {name!r}")
+                          f"(up to 63), got {excerpt(name)}")
     kind = _typed(data.pop("type"), str, f"{key}.type")
     if kind not in known_kinds():
-        raise ConfigError(f"{key}.type", f"unknown source type {kind!r}; use one of "
+        raise ConfigError(f"{key}.type", f"unknown source type {excerpt(kind)}; use one of "
                           f"{', '.join(known_kinds())}")
     common = {k: _typed(data.pop(k), t, f"{key}.{k}", optional=True)
               for k, t in _SOURCE_COMMON.items() if k in data}
@@ -245,6 +246,11 @@ def parse_source(data: Any, key: str, default_quality: int) -> SourceConfig:
             _in_range(common[size_key], 16, 8192, f"{key}.{size_key}")
     if common.get("fps") is not None:
         _in_range(common["fps"], 0.1, 240, f"{key}.fps")
+    width, height, fps = (common.get(k) for k in ("width", "height", "fps"))
+    if width and height and fps and width * height * fps > MAX_PIXEL_RATE:
+        raise ConfigError(f"{key}.fps", f"{width}x{height} at {fps:g} fps is more than a CORE "
+                          f"I/O can capture ({MAX_PIXEL_RATE / 1e6:.0f} Mpixel/s at most); "
+                          "lower the size or the rate")
     quality = common.pop("jpeg_quality", None) or default_quality
     _in_range(quality, 1, 100, f"{key}.jpeg_quality")
     settings = SourceSettings(name, jpeg_quality=quality, options=data, **common)
@@ -263,6 +269,9 @@ def from_mapping(data: Any) -> Config:
     raw_sources = data.get("sources") or []
     if not isinstance(raw_sources, list):
         raise ConfigError("sources", "must be a list of entries ('- name: ...')")
+    if len(raw_sources) > MAX_SOURCES:
+        raise ConfigError("sources", f"has {len(raw_sources)} entries; a CORE I/O serves at "
+                          f"most {MAX_SOURCES} cameras")
     sources = [parse_source(entry, f"sources[{i}]", service.jpeg_quality)
                for i, entry in enumerate(raw_sources)]
     log_level = _typed(data.get("log_level", "info"), str, "log_level")
@@ -270,16 +279,6 @@ def from_mapping(data: Any) -> Config:
 
 
 def load(path: str) -> Config:
-    """Read and validate a YAML config file. Raises ``ConfigError``."""
-    try:
-        with open(path, encoding="utf-8") as handle:
-            data = yaml.safe_load(handle)
-    except OSError as err:
-        raise ConfigError("--config", f"cannot read {path}: {err.strerror}") from None
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(err, "problem", None) or "invalid YAML"
-        raise ConfigError("--config", f"{path} is not valid YAML{where}: {problem}") from None
-    return from_mapping(data)
-
+    """Read and validate a YAML config file (bounded: see ``config_file``). Raises
+    ``ConfigError``."""
+    return from_mapping(read_yaml(path))

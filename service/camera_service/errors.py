@@ -6,11 +6,43 @@ may contain a secret.
 
 from __future__ import annotations
 
+from typing import Any
+
+EXCERPT_CHARS = 60
+MAX_KEY_CHARS = 120
+MAX_PROBLEM_CHARS = 300
+
+
+def excerpt(value: Any, limit: int = EXCERPT_CHARS) -> str:
+    """``repr(value)`` cut to about ``limit`` characters, saying how long the whole was: a
+    value echoed into an error is shown, never dumped (a 10 MB string stays one short line).
+    Containers are not rendered whole either."""
+    if isinstance(value, (dict, list, tuple, set)):
+        return f"a {type(value).__name__} of {len(value)} entries"
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    size = f" ({len(value)} characters)" if isinstance(value, (str, bytes)) else ""
+    return f"{text[:limit]}...{size}"
+
+
+def _shortened(text: str, limit: int) -> str:
+    """``text`` with its middle elided past ``limit`` (start and end - the fix - are kept)."""
+    if len(text) <= limit:
+        return text
+    half = (limit - 5) // 2
+    return f"{text[:half]} ... {text[-half:]}"
+
 
 class ConfigError(ValueError):
-    """The configuration is invalid. ``key`` is the dotted path of the offending setting."""
+    """The configuration is invalid. ``key`` is the dotted path of the offending setting.
+
+    The message is bounded whatever went into it (key and problem are cut in the middle).
+    """
 
     def __init__(self, key: str, problem: str) -> None:
+        key = _shortened(key, MAX_KEY_CHARS)
+        problem = _shortened(problem, MAX_PROBLEM_CHARS)
         super().__init__(f"config error at '{key}': {problem}")
         self.key = key
         self.problem = problem

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Sequence
 
-from camera_service.errors import ConfigError
+from camera_service.errors import ConfigError, excerpt
 from camera_service.sources.base import SourceSettings
 
 
@@ -21,14 +21,14 @@ def check_known(options: dict, allowed: Sequence[str], kind: str) -> None:
 def option_bool(options: dict, key: str, default: bool) -> bool:
     value = options.get(key, default)
     if not isinstance(value, bool):
-        raise ConfigError(key, f"must be true or false, got {value!r}")
+        raise ConfigError(key, f"must be true or false, got {excerpt(value)}")
     return value
 
 
 def option_choice(options: dict, key: str, choices: Sequence[str], default: str) -> str:
     value = options.get(key, default)
     if value not in choices:
-        raise ConfigError(key, f"must be one of {', '.join(choices)}, got {value!r}")
+        raise ConfigError(key, f"must be one of {', '.join(choices)}, got {excerpt(value)}")
     return value
 
 
@@ -39,7 +39,7 @@ def _is_positive(value: Any) -> bool:
 def option_positive(options: dict, key: str, default: float) -> float:
     value = options.get(key, default)
     if not _is_positive(value):
-        raise ConfigError(key, f"must be a number > 0, got {value!r}")
+        raise ConfigError(key, f"must be a number > 0, got {excerpt(value)}")
     return float(value)
 
 
@@ -49,4 +49,4 @@ def check_positive_settings(settings: SourceSettings,
     for key in keys:
         value = getattr(settings, key)
         if value is not None and not _is_positive(value):
-            raise ConfigError(key, f"must be > 0, got {value!r}")
+            raise ConfigError(key, f"must be > 0, got {excerpt(value)}")

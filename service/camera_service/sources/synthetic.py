@@ -23,7 +23,7 @@ from typing import Dict, Sequence
 import cv2
 import numpy as np
 
-from camera_service.errors import ConfigError, SourceError, SourceUnavailable
+from camera_service.errors import ConfigError, SourceError, SourceUnavailable, excerpt
 from camera_service.sources import register
 from camera_service.sources.base import (
     CameraSource,
@@ -117,7 +117,7 @@ def _fake_controls() -> Dict[str, Control]:
 def _option_bool(options: dict, key: str, default: bool) -> bool:
     value = options.get(key, default)
     if not isinstance(value, bool):
-        raise ConfigError(key, f"must be true or false, got {value!r}")
+        raise ConfigError(key, f"must be true or false, got {excerpt(value)}")
     return value
 
 
