@@ -7,8 +7,8 @@ gRPC server) and ``matrix`` (below).
 
 For each source (synthetic native-JPEG camera; the fake IP camera through the ``url``
 source) and resolution (720p, 1080p, both 30 frames/s, cameras delivering JPEG quality 90) it
-starts the service twice as a child process - as shipped, and with ``--no-encode-cache``
-(every request decoded and re-encoded, as the SDK example does) - registered with a robot
+starts the service twice as a child process - as shipped, and as ``bench.baseline`` (every
+request decoded and re-encoded, as the SDK example does) - registered with a robot
 simulator process, and runs 1 and 4 clients asking for JPEG quality 75, directly and through
 the simulator's routing. Every figure is the median of ``--repeats`` runs.
 """
@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Dict, List
 
 from bench.clients import DirectClient, RoutedClient, jpeg_request
-from bench.configs import BASELINE_ARGS, service_config
+from bench.configs import BASELINE_MODULE, SERVICE_MODULE, service_config
 from bench.measure import Run, idle_background, measure, median_run
 from bench.processes import FakeCameraProcess, ServiceProcess
 from bench.report import MODES, Results, Workload, figures_table, ratios_table
@@ -107,8 +107,8 @@ def bench_group(sim, kind: str, resolution: str, args, results: Results) -> None
         services, idle = {}, {}
         for mode in MODES:
             config = service_config(sim, f"bench-{mode}", source_entry(kind, size, camera))
-            extra = BASELINE_ARGS if mode == "baseline" else []
-            services[mode] = stack.enter_context(ServiceProcess(config, extra))
+            module = BASELINE_MODULE if mode == "baseline" else SERVICE_MODULE
+            services[mode] = stack.enter_context(ServiceProcess(config, module=module))
         for mode in MODES:
             sim.wait_for_service(f"bench-{mode}", timeout=30)
         time.sleep(1.0)  # capture settles, time sync done

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Dict, List
+from typing import Dict
 
-# The re-encode-every-request baseline (the SDK example's way): the service's command-line
-# switch that turns its encode-once pipeline off.
-BASELINE_ARGS: List[str] = ["--no-encode-cache"]
+# What ``python -m`` runs: the service as shipped, and the re-encode-every-request baseline
+# (the SDK example's way; ``bench.baseline``: the service's wiring with its output cache
+# replaced - the shipped service has no such mode).
+SERVICE_MODULE = "camera_service"
+BASELINE_MODULE = "bench.baseline"
 
 
 def service_config(sim, name: str, source: Dict) -> Dict:

@@ -77,13 +77,14 @@ class MeasuredProcess:
 class ServiceProcess(MeasuredProcess):
     """The camera service as a child process, serving on loopback ``port``.
 
-    ``config`` is the YAML mapping (``service.port``/``bind`` are filled in); ``extra_args``
-    are added to the command line (e.g. ``--no-encode-cache``). Every stderr line is kept in
-    ``lines`` (for log assertions) while the process runs.
+    ``config`` is the YAML mapping (``service.port``/``bind`` are filled in); ``module`` is
+    what ``python -m`` runs (``bench.baseline`` for the re-encode baseline); ``extra_args``
+    are added to the command line. Every stderr line is kept in ``lines`` (for log
+    assertions) while the process runs.
     """
 
     def __init__(self, config: Dict[str, Any], extra_args: Sequence[str] = (),
-                 env: Dict[str, str] | None = None) -> None:
+                 env: Dict[str, str] | None = None, module: str = "camera_service") -> None:
         self.port = free_port()
         config = dict(config)
         config["service"] = {**config.get("service", {}), "port": self.port,
@@ -91,7 +92,7 @@ class ServiceProcess(MeasuredProcess):
         self._dir = tempfile.TemporaryDirectory(prefix="bench-service-")
         self.config_path = Path(self._dir.name) / "config.yaml"
         self.config_path.write_text(yaml.safe_dump(config))
-        self.command = [sys.executable, "-m", "camera_service", "--config",
+        self.command = [sys.executable, "-m", module, "--config",
                         str(self.config_path), *extra_args]
         self._env = {**os.environ, **(env or {})}
         self.process: subprocess.Popen | None = None

@@ -4,7 +4,7 @@ Camera: the fake IP camera (``fake_cameras.ip_camera``, its own process) at 1280
 frames/s, JPEG quality 90, read by the service's ``url`` source (HTTP multipart MJPEG).
 Three server processes, side by side:
 - *service*: the camera service as shipped;
-- *baseline*: the same service re-encoding every request (``configs.BASELINE_ARGS``), the SDK
+- *baseline*: the same service re-encoding every request (``configs.BASELINE_MODULE``), the SDK
   example's way;
 - *floor*: ``bench.floor``, a bare Python gRPC server answering one pre-serialized response
   of the service (same bytes, same size) to every GetImage.
@@ -35,7 +35,7 @@ import grpc
 from bosdyn.api import image_pb2, image_service_pb2_grpc
 
 from bench.clients import DirectClient, Observation, merged, run_clients, sdk_default_request
-from bench.configs import BASELINE_ARGS, service_config
+from bench.configs import BASELINE_MODULE, SERVICE_MODULE, service_config
 from bench.floor import FloorProcess
 from bench.measure import percentile
 from bench.processes import FakeCameraProcess, MeasuredProcess, ServiceProcess
@@ -164,9 +164,9 @@ def run_tablet(sim, seconds: float, repeats: int) -> TabletResults:
         camera = stack.enter_context(FakeCameraProcess(*SIZE, FPS, CAMERA_QUALITY))
         source = {"name": SOURCE_NAME, "type": "url", "url": camera.url}
         servers: Dict[str, ServiceProcess] = {}
-        for name, extra in (("service", []), ("baseline", BASELINE_ARGS)):
+        for name, module in (("service", SERVICE_MODULE), ("baseline", BASELINE_MODULE)):
             servers[name] = stack.enter_context(ServiceProcess(
-                service_config(sim, f"tablet-{name}", source), extra))
+                service_config(sim, f"tablet-{name}", source), module=module))
         for name in servers:
             sim.wait_for_service(f"tablet-{name}", timeout=30)
         time.sleep(1.0)  # capture settles, time sync done

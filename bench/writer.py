@@ -16,8 +16,9 @@ METHOD = """\
 - **Service as shipped** ("ours"): the camera service (`python -m camera_service --config ...`)
   as a child process, registered with the robot simulator (`python -m robot_sim`, also a
   child process). Each frame is turned into each requested output at most once.
-- **Baseline**: the same service with `--no-encode-cache` (config `service.encode_cache:
-  false`): every GetImage decodes the camera's JPEG and encodes it again, as the SDK's
+- **Baseline**: the same service run as `python -m bench.baseline` (the service's wiring
+  with `bench.baseline.ReencodeEveryRequest` in place of its output cache): every GetImage
+  decodes the camera's JPEG and encodes it again, as the SDK's
   `custom_parameter_image_server` example does. Same process, same capture, same gRPC server:
   the ratio isolates the per-request work.
 - **Sources**: 1280x720 and 1920x1080 at 30 frames/s. *synthetic*: the synthetic camera in

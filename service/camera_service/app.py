@@ -1,10 +1,11 @@
 """Wiring: sources -> capture threads -> frame store -> encode-once cache -> ImageService
 servicer on a gRPC server, and the robot link (auth, registration, faults, time sync).
 
-``CameraService`` starts serving and capturing at once, whether or not the robot is
-reachable; the robot link catches up in the background. ``run`` adds the signal handling:
-SIGTERM/SIGINT unregister, stop capture and return within 5 seconds; SIGUSR1 logs the
-pipeline counters.
+Building a ``CameraService`` only wires the parts; ``start`` binds the port, resolves the
+address the robot reaches us at, makes the SDK robot and starts serving and capturing at
+once, whether or not the robot is reachable; the robot link catches up in the background.
+``run`` adds the signal handling: SIGTERM/SIGINT unregister, stop capture and return within
+5 seconds; SIGUSR1 logs the pipeline counters.
 """
 
 from __future__ import annotations
@@ -17,15 +18,18 @@ import socket
 import threading
 import time
 from concurrent import futures
-from typing import Dict, List, Sequence
+from dataclasses import dataclass
+from typing import Callable, Dict, List, Sequence
 
 import grpc
 from bosdyn.api import image_service_pb2_grpc
 
+from camera_service.backoff import Backoff
 from camera_service.config import Config
 from camera_service.errors import ConfigError
 from camera_service.imaging.budget import BudgetLimits, MemoryBudget, resolve_limit
 from camera_service.imaging.servicer import ImageServicer
+from camera_service.pipeline.camera_state import CameraStatus
 from camera_service.pipeline.capture import CaptureThread
 from camera_service.pipeline.frame_store import FrameStore
 from camera_service.pipeline.output_cache import OutputCache
@@ -104,30 +108,82 @@ def make_budget(config: Config) -> MemoryBudget:
     return MemoryBudget(limits)
 
 
+@dataclass(frozen=True)
+class RetryTiming:
+    """How fast failing parts are retried (tests make these short; a robot that comes up
+    must see the service within about a second, a missing camera is polled gently)."""
+
+    camera_initial: float = 0.5
+    camera_maximum: float = 10.0
+    robot_initial: float = 0.25
+    robot_maximum: float = 1.0
+
+    def camera(self) -> Backoff:
+        return Backoff(initial=self.camera_initial, maximum=self.camera_maximum)
+
+    def robot(self) -> Backoff:
+        return Backoff(initial=self.robot_initial, maximum=self.robot_maximum)
+
+
 class CameraService:
     """The whole service for one ``Config``; ``start`` then ``stop``.
 
+    Building it only wires objects together: no socket is bound, no name resolved, no robot
+    object made, no camera opened (sources are created, not opened). ``start`` does all of
+    that; ``serve`` alone starts capturing and serving without the robot link (tests).
+    ``output_cache`` replaces the encode-once cache (the benchmark's baseline does),
+    ``budget`` the memory budget made from the config.
+
     Observable state (tests, benchmarks): ``cache.stats()`` (encode counters), ``faults``
     (``desired()`` = cameras currently faulted), ``link.connected``, ``registration``,
-    ``captures`` (``frames_captured`` per source), ``port`` (the bound port).
+    ``captures`` (``state`` and ``frames_captured`` per camera), ``port`` (the bound port,
+    after ``start``/``serve``).
     """
 
     def __init__(self, config: Config, sources: Sequence[CameraSource] | None = None,
-                 session: RobotSession | None = None) -> None:
+                 session: RobotSession | None = None, output_cache: OutputCache | None = None,
+                 budget: MemoryBudget | None = None, retry: RetryTiming | None = None) -> None:
         self.config = config
         self.sources = list(sources) if sources is not None else config.build_sources()
-        service = config.service
+        self.retry = retry or RetryTiming()
         self.store = FrameStore()
-        self.cache = OutputCache(enabled=service.encode_cache)
+        self.cache = output_cache if output_cache is not None else OutputCache()
         self.clock = RobotClock()
-        self.link: RobotLink | None = None
-        self.faults = FaultReporter(service.name, on_change=self._fault_changed)
-        self.captures = [CaptureThread(source, self.store, self.faults.set_camera_state)
+        self.captures = [CaptureThread(source, self.store, self._camera_changed,
+                                       backoff=self.retry.camera())
                          for source in self.sources]
-        self.budget = make_budget(config)
+        self.faults = FaultReporter(config.service.name, [c.state for c in self.captures])
+        self.budget = budget or make_budget(config)
         self.servicer = ImageServicer(self.captures, self.store, self.cache,
                                       to_robot_time=self.clock.robot_timestamp,
                                       budget=self.budget)
+        self.server: grpc.Server | None = None
+        self.port: int | None = None
+        self.registration: Registration | None = None
+        self.link: RobotLink | None = None
+        self._session = session
+        self._stopping = threading.Event()
+        self._watchdog = threading.Thread(target=self._watch_stalls, name="stall-watchdog",
+                                          daemon=True)
+
+    def start(self) -> None:
+        """Serve, then connect to the robot in the background. Raises ``ConfigError`` (robot
+        credentials or CA unusable) or ``StartupError`` (port taken) before anything runs."""
+        session = self._session or make_session(self.config)
+        self.serve()
+        robot = self.config.robot
+        host_ip = robot.host_ip if robot.host_ip != "auto" else detect_host_ip(robot.hostname)
+        self.registration = Registration(ServiceEndpoint(
+            self.config.service.name, self.config.service.authority, host_ip, self.port,
+            liveness_timeout=robot.keepalive_seconds * 3))
+        self.link = RobotLink(session, self.registration, self.faults, self.clock,
+                              keepalive_seconds=robot.keepalive_seconds,
+                              backoff=self.retry.robot())
+        self.link.start()
+
+    def serve(self) -> None:
+        """Bind the port (``StartupError`` when taken), start capturing and serving."""
+        service = self.config.service
         self.server = grpc.server(
             futures.ThreadPoolExecutor(max_workers=service.workers,
                                        thread_name_prefix="grpc"),
@@ -135,21 +191,18 @@ class CameraService:
                      ("grpc.max_receive_message_length", MAX_REQUEST_BYTES),
                      ("grpc.so_reuseport", 0)])
         image_service_pb2_grpc.add_ImageServiceServicer_to_server(self.servicer, self.server)
-        self.port = self._bind(service.bind, service.port)
-        host_ip = config.robot.host_ip
-        if host_ip == "auto":
-            host_ip = detect_host_ip(config.robot.hostname)
-        self.registration = Registration(ServiceEndpoint(
-            service.name, service.authority, host_ip, self.port,
-            liveness_timeout=config.robot.keepalive_seconds * 3))
-        self._session = session or make_session(config)
-        self._stopping = threading.Event()
-        self._watchdog = threading.Thread(target=self._watch_stalls, name="stall-watchdog",
-                                          daemon=True)
+        self.port = self._bind(self.server, service.bind, service.port)
+        for capture in self.captures:
+            capture.start()
+        self._watchdog.start()
+        self.server.start()
+        _LOG.info("serving ImageService on port %d with %d source(s): %s", self.port,
+                  len(self.captures), ", ".join(c.name for c in self.captures) or "none")
 
-    def _bind(self, address: str, port: int) -> int:
+    @staticmethod
+    def _bind(server: grpc.Server, address: str, port: int) -> int:
         try:
-            bound = self.server.add_insecure_port(f"{address}:{port}")
+            bound = server.add_insecure_port(f"{address}:{port}")
         except RuntimeError:
             bound = 0
         if bound == 0:
@@ -157,25 +210,14 @@ class CameraService:
                                "address is not local; choose another with --port")
         return bound
 
-    def start(self) -> None:
-        """Start capturing, serving and (in the background) the robot link."""
-        for capture in self.captures:
-            capture.start()
-        self._watchdog.start()
-        self.server.start()
-        _LOG.info("serving ImageService on port %d with %d source(s): %s", self.port,
-                  len(self.captures), ", ".join(c.name for c in self.captures) or "none")
-        self.link = RobotLink(self._session, self.registration, self.faults, self.clock,
-                              keepalive_seconds=self.config.robot.keepalive_seconds)
-        self.link.start()
-
     def stop(self, timeout: float = 4.5) -> None:
         """Unregister, stop serving and capturing, all within ``timeout`` seconds."""
         deadline = time.monotonic() + timeout
         self._stopping.set()
         if self.link is not None:
             self.link.stop(timeout=timeout * 0.5)
-        self.server.stop(grace=min(0.5, max(0.0, deadline - time.monotonic())))
+        if self.server is not None:
+            self.server.stop(grace=min(0.5, max(0.0, deadline - time.monotonic())))
         threads = [threading.Thread(target=c.stop, args=(max(0.1, deadline -
                    time.monotonic() - 0.1),), daemon=True) for c in self.captures]
         for thread in threads:
@@ -183,6 +225,13 @@ class CameraService:
         for thread in threads:
             thread.join(max(0.0, deadline - time.monotonic()))
         _LOG.info("stopped")
+
+    def status(self, camera: str) -> CameraStatus:
+        """The current ``CameraStatus`` of ``camera`` (``KeyError`` for an unknown name)."""
+        for capture in self.captures:
+            if capture.name == camera:
+                return capture.state.status()
+        raise KeyError(camera)
 
     def counters(self) -> Dict[str, object]:
         """Pipeline counters for logs and benchmarks."""
@@ -199,18 +248,21 @@ class CameraService:
             for capture in self.captures:
                 capture.check_stall(STALL_SECONDS)
 
-    def _fault_changed(self) -> None:
+    def _camera_changed(self, _status: CameraStatus) -> None:
         if self.link is not None:
             self.link.wake()
 
 
-def run(config: Config) -> int:
-    """Run until SIGTERM/SIGINT; returns the exit status."""
+def run(config: Config, build: Callable[[Config], CameraService] = CameraService) -> int:
+    """Run the service ``build`` makes until SIGTERM/SIGINT; returns the exit status.
+    ``ConfigError`` goes to the caller (exit status 2)."""
     stop = threading.Event()
+    service = build(config)
     try:
-        service = CameraService(config)  # ConfigError goes to the caller (exit status 2)
+        service.start()
     except StartupError as err:
         _LOG.error("%s", err)
+        service.stop(timeout=1.0)
         return 1
     previous: List = []
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -218,7 +270,6 @@ def run(config: Config) -> int:
     if hasattr(signal, "SIGUSR1"):
         signal.signal(signal.SIGUSR1, lambda *_: _LOG.info(
             "counters: %s", json.dumps(service.counters(), sort_keys=True)))
-    service.start()
     try:
         while not stop.wait(1.0):
             pass

@@ -58,7 +58,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--authority", help="directory authority (default camera-image-service)")
     parser.add_argument("--jpeg-quality", type=int, help="default JPEG quality (1-100)")
     parser.add_argument("--show-debug-info", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--no-encode-cache", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     return parser
 
@@ -97,8 +96,6 @@ def apply_flags(config: Config, args: argparse.Namespace) -> Config:
         value = getattr(args, flag)
         if value is not None:
             setattr(section, attr, value)
-    if args.no_encode_cache:
-        service.encode_cache = False
     if args.verbose:
         config.log_level = "debug"
     if args.devices:
@@ -136,8 +133,10 @@ def setup_logging(level: str) -> None:
         logging.getLogger("bosdyn").setLevel(logging.WARNING)
 
 
-def main(argv: List[str] | None = None) -> int:
-    """Console entry point; returns the exit status (2 = bad configuration)."""
+def main(argv: List[str] | None = None, build=None) -> int:
+    """Console entry point; returns the exit status (2 = bad configuration). ``build`` makes
+    the service from the config (default: ``CameraService``; the benchmark's baseline
+    passes its own)."""
     # gRPC's C core logs connection events (e.g. the robot going away) on stderr in its own
     # format; our log already reports what matters, once. Must be set before gRPC starts.
     os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
@@ -151,7 +150,7 @@ def main(argv: List[str] | None = None) -> int:
     try:
         config = load_config(argv)
         setup_logging(config.log_level)
-        return run(config)
+        return run(config) if build is None else run(config, build)
     except ConfigError as err:
         _LOG.error("%s", err)
         return 2

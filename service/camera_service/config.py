@@ -21,7 +21,6 @@ Schema (every key optional; defaults fit a CORE I/O)::
       authority: camera-image-service
       jpeg_quality: 75                # default for sources that do not set their own
       workers: 8                      # gRPC worker threads
-      encode_cache: true              # false = re-encode per request (benchmark baseline)
       memory_limit_mib: 0             # memory budget; 0 = the container's cgroup limit
                                       #   (512 when there is none)
       max_images_per_request: 32      # image requests answered per GetImage
@@ -81,7 +80,6 @@ class ServiceConfig:
     authority: str = DEFAULT_NAME
     jpeg_quality: int = 75
     workers: int = 8
-    encode_cache: bool = True
     memory_limit_mib: int = 0
     max_images_per_request: int = 32
 
@@ -176,7 +174,7 @@ _ROBOT_TYPES = {"hostname": str, "port": int, "ca_cert": str, "payload_credentia
                 "guid": str, "secret": str, "mode": str, "host_ip": str,
                 "keepalive_seconds": float}
 _SERVICE_TYPES = {"port": int, "bind": str, "name": str, "authority": str, "jpeg_quality": int,
-                  "workers": int, "encode_cache": bool, "memory_limit_mib": int,
+                  "workers": int, "memory_limit_mib": int,
                   "max_images_per_request": int}
 _OPTIONAL = {"ca_cert", "guid", "secret"}
 

@@ -45,7 +45,7 @@ def service(tmp_path_factory):
     with RobotSimulator(state_dir=tmp_path_factory.mktemp("robot")) as sim:
         running = RunningService(config_mapping(sim, sources))
         running.source("dead").stop_delivering()
-        wait_for(lambda: running.service.store.failure("dead"))
+        wait_for(lambda: running.service.status("dead").failure)
         for name in SOURCES:
             if name != "dead":
                 wait_for(lambda name=name: running.service.store.latest(name))

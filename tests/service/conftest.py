@@ -10,13 +10,14 @@ __all__ = ["wait_for"]  # kept importable for tests that still do `from conftest
 
 @pytest.fixture
 def local_service():
-    """Factory: ``local_service(source, ...)`` -> a started ``LocalImageService``."""
+    """Factory: ``local_service(source, ..., wait_for_frames=True)`` -> a started
+    ``LocalImageService``, stopped after the test."""
     started = []
 
-    def start(*sources, **kwargs):
-        service = LocalImageService(sources, **kwargs).start()
-        started.append(service)
-        return service
+    def start(*sources, wait_for_frames=True, **service):
+        local = LocalImageService(sources, **service)
+        started.append(local)
+        return local.start(wait_for_frames)
 
     yield start
     for service in started:

@@ -4,18 +4,17 @@ module name to import from, since every test folder has one)."""
 from __future__ import annotations
 
 import time
-from concurrent import futures
-from typing import List
 
 import grpc
 from bosdyn.api import image_service_pb2_grpc
-from camera_service.backoff import Backoff
-from camera_service.imaging.servicer import ImageServicer
-from camera_service.pipeline.capture import CaptureThread
-from camera_service.pipeline.frame_store import FrameStore
-from camera_service.pipeline.output_cache import OutputCache
+from camera_service.app import CameraService, RetryTiming
+from camera_service.config import from_mapping
 from camera_service.sources import create_source
 from camera_service.sources.base import SourceSettings
+
+# Failing cameras and robot calls are retried within a tenth of a second in tests.
+QUICK_RETRY = RetryTiming(camera_initial=0.02, camera_maximum=0.1, robot_initial=0.1,
+                          robot_maximum=0.5)
 
 
 def wait_for(predicate, timeout=10.0, interval=0.02):
@@ -36,34 +35,34 @@ def synthetic(name="cam", width=64, height=48, fps=50, jpeg_quality=75, **option
 
 
 class LocalImageService:
-    """Captures + servicer on a real gRPC server on loopback; ``stub`` talks to it."""
+    """The service's own wiring (``CameraService``) serving ``sources`` on loopback, without
+    the robot link; ``stub`` talks to it. ``start(wait_for_frames=False)`` skips waiting for
+    each camera's first frame (for cameras that are meant to fail)."""
 
-    def __init__(self, sources, encode_cache=True, budget=None, cache=None) -> None:
-        self.sources = {source.name: source for source in sources}
-        self.store = FrameStore()
-        self.cache = cache or OutputCache(enabled=encode_cache)
-        self.captures: List[CaptureThread] = [
-            CaptureThread(source, self.store, backoff=Backoff(initial=0.02, maximum=0.1))
-            for source in sources]
-        self.servicer = ImageServicer(self.captures, self.store, self.cache,
-                                      first_frame_timeout=2.0, budget=budget)
-        self.server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
-        image_service_pb2_grpc.add_ImageServiceServicer_to_server(self.servicer, self.server)
-        self.port = self.server.add_insecure_port("127.0.0.1:0")
-        self.channel = grpc.insecure_channel(f"127.0.0.1:{self.port}")
+    def __init__(self, sources, budget=None, cache=None, **service) -> None:
+        config = from_mapping({"service": {"port": 0, "bind": "127.0.0.1", **service}})
+        self.service = CameraService(config, sources=sources, output_cache=cache,
+                                     budget=budget, retry=QUICK_RETRY)
+        self.store = self.service.store
+        self.cache = self.service.cache
+        self.captures = self.service.captures
+        self.channel: grpc.Channel | None = None
+        self.stub = None
+
+    def start(self, wait_for_frames: bool = True) -> LocalImageService:
+        self.service.serve()
+        self.channel = grpc.insecure_channel(f"127.0.0.1:{self.service.port}")
         self.stub = image_service_pb2_grpc.ImageServiceStub(self.channel)
-
-    def start(self) -> LocalImageService:
-        for capture in self.captures:
-            capture.start()
-        self.server.start()
-        for capture in self.captures:
-            if not getattr(self.sources[capture.name], "failing", False):
+        if wait_for_frames:
+            for capture in self.captures:
                 wait_for(lambda name=capture.name: self.store.latest(name))
         return self
 
+    def status(self, name: str):
+        """The ``CameraStatus`` of camera ``name``."""
+        return self.service.status(name)
+
     def stop(self) -> None:
-        self.channel.close()
-        self.server.stop(0)
-        for capture in self.captures:
-            capture.stop()
+        if self.channel is not None:
+            self.channel.close()
+        self.service.stop()

@@ -22,10 +22,9 @@ from bosdyn.client.image import (
 )
 from camera_service import healthcheck
 from camera_service.app import CameraService
-from camera_service.backoff import Backoff
 from camera_service.config import from_mapping
 from camera_service.robot.faults import fault_name
-from service_test_helpers import wait_for
+from service_test_helpers import QUICK_RETRY, wait_for
 
 NAME = "camera-image-service"
 Image = image_pb2.Image
@@ -50,9 +49,8 @@ def run_service():
     started = []
 
     def start(config):
-        service = CameraService(config)
+        service = CameraService(config, retry=QUICK_RETRY)  # quick retries keep tests short
         service.start()
-        service.link._backoff = Backoff(initial=0.1, maximum=0.5)  # keep the tests quick
         started.append(service)
         return service
 
@@ -113,7 +111,7 @@ def test_every_status_through_the_robot(robot_sim, run_service):
     robot, client = _image_client(robot_sim)
     dead = service.sources[1]
     dead.stop_delivering()
-    wait_for(lambda: service.store.failure("dead"))
+    wait_for(lambda: service.status("dead").failure)
 
     def request(**fields):
         return image_pb2.ImageRequest(image_source_name=fields.pop("name", "cam"), **fields)

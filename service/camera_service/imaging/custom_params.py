@@ -13,7 +13,7 @@ after the change.
 from __future__ import annotations
 
 import logging
-from typing import Dict, List, Sequence
+from typing import Dict, List, Protocol, Sequence
 
 from bosdyn.api import service_customization_pb2 as sc
 from bosdyn.client.service_customization_helpers import (
@@ -23,9 +23,17 @@ from bosdyn.client.service_customization_helpers import (
     validate_dict_spec,
 )
 
-from camera_service.sources.base import CameraSource, Control, ControlValue
+from camera_service.sources.base import Control, ControlValue
 
 _LOG = logging.getLogger(__name__)
+
+
+class Controllable(Protocol):
+    """A camera whose settings can be read and set (a capture thread, a source)."""
+
+    def controls(self) -> Sequence[Control]: ...
+
+    def set_control(self, name: str, value: ControlValue) -> None: ...
 
 
 class CustomParamsError(ValueError):
@@ -113,7 +121,7 @@ def requested_values(request_params: sc.DictParam,
     return dict_params_to_dict(request_params, dict_spec, validate=False)
 
 
-def apply(source: CameraSource, request_params: sc.DictParam) -> List[str]:
+def apply(source: Controllable, request_params: sc.DictParam) -> List[str]:
     """Validate ``request_params`` against ``source``'s controls and set the ones that differ.
 
     Returns the names of the controls actually changed. Raises ``CustomParamsError``; a

@@ -24,8 +24,9 @@ from camera_service.imaging.request_resolution import (
     resolve_output,
     supported_layouts,
 )
+from camera_service.pipeline.camera_state import CameraStatus
 from camera_service.pipeline.capture import CaptureThread
-from camera_service.pipeline.encoding import EncodedImage, EncodingError, OutputSpec, is_passthrough
+from camera_service.pipeline.encoding import EncodedImage, EncodingError, OutputSpec
 from camera_service.pipeline.frame_store import FrameStore, StoredFrame
 from camera_service.pipeline.output_cache import OutputCache
 from camera_service.redaction import scrub
@@ -78,32 +79,36 @@ class ImageServicer(image_service_pb2_grpc.ImageServiceServicer):
     def describe_source(self, capture: CaptureThread) -> image_pb2.ImageSource:
         """The ImageSource entry of one camera: size, formats, custom-parameter spec.
 
-        Built once per camera state (size, channels, each open of the camera, which is when
-        a camera's controls are read) and reused: it goes into every ImageResponse.
+        Built once per camera state (delivered size, and the open generation, which fixes
+        the granted channels and the control spec read at that open) and reused: it goes
+        into every ImageResponse.
         """
+        status = capture.state.status()
         latest = self.store.latest(capture.name)
         size = (latest.frame.width, latest.frame.height) if latest is not None else None
-        key = (size, id(capture.info), self._channels(capture))
+        key = (size, status.generation)
         cached = self._described.get(capture.name)
         if cached is not None and cached[0] == key:
             return cached[1]
-        source = self._build_source(capture, size)
+        source = self._build_source(capture, status, size)
         self._described[capture.name] = (key, source)
         return source
 
-    def _build_source(self, capture: CaptureThread, size) -> image_pb2.ImageSource:
+    @staticmethod
+    def _build_source(capture: CaptureThread, status: CameraStatus,
+                      size: Tuple[int, int] | None) -> image_pb2.ImageSource:
         source = image_pb2.ImageSource(name=capture.name,
                                        image_type=image_pb2.ImageSource.IMAGE_TYPE_VISUAL)
         if size is not None:
             source.cols, source.rows = size
-        elif capture.info is not None:
-            source.cols, source.rows = capture.info.width, capture.info.height
+        elif status.info is not None:
+            source.cols, source.rows = status.info.width, status.info.height
         else:
-            source.cols, source.rows = capture.source.expected_size()
-        for layout in supported_layouts(self._channels(capture)):
+            source.cols, source.rows = capture.expected_size()
+        for layout in supported_layouts(status.channels):
             source.pixel_formats.append(PIXEL_FORMAT_OF_LAYOUT[layout])
         source.image_formats.extend([image_pb2.Image.FORMAT_JPEG, image_pb2.Image.FORMAT_RAW])
-        spec = custom_params.spec_for(capture.source.controls())
+        spec = custom_params.spec_for(status.controls)
         if spec.specs:
             source.custom_params.CopyFrom(spec)
         return source
@@ -145,8 +150,8 @@ class ImageServicer(image_service_pb2_grpc.ImageServiceServicer):
         response.source.CopyFrom(self.describe_source(capture))
         try:
             stored = self._frame_for(capture, request)
-            spec = resolve_output(request, stored.frame, self._channels(capture),
-                                  capture.source.settings.jpeg_quality)
+            spec = resolve_output(request, stored.frame, capture.state.status().channels,
+                                  capture.jpeg_quality)
             encoded = self._produce(call, stored, spec)
         except RequestRejected as rejected:
             response.status = rejected.status
@@ -178,7 +183,7 @@ class ImageServicer(image_service_pb2_grpc.ImageServiceServicer):
     def _produce(self, call: CallBudget, stored: StoredFrame, spec: OutputSpec) -> EncodedImage:
         """The output bytes, produced inside the call's memory reservation."""
         frame = stored.frame
-        passthrough = self.cache.enabled and is_passthrough(frame, spec)
+        passthrough = self.cache.passes_through(frame, spec)
         reservation = call.reserve(spec, frame.width, frame.height, passthrough,
                                    known_bytes=len(frame.jpeg) if passthrough else None)
         try:
@@ -195,15 +200,15 @@ class ImageServicer(image_service_pb2_grpc.ImageServiceServicer):
         # Validate the request's formats before touching the camera's settings.
         latest = self.store.latest(capture.name)
         if latest is not None:
-            resolve_output(request, latest.frame, self._channels(capture),
-                           capture.source.settings.jpeg_quality)
+            resolve_output(request, latest.frame, capture.state.status().channels,
+                           capture.jpeg_quality)
         changed = []
         if request.HasField("custom_params"):
-            changed = custom_params.apply(capture.source, request.custom_params)
-        failure = self.store.failure(capture.name)
-        if failure is not None:
-            raise RequestRejected(Status.STATUS_IMAGE_DATA_ERROR, failure)
-        period = 1.0 / capture.info.fps if capture.info and capture.info.fps > 0 else 0.1
+            changed = custom_params.apply(capture, request.custom_params)
+        status = capture.state.status()
+        if status.failure is not None:
+            raise RequestRejected(Status.STATUS_IMAGE_DATA_ERROR, status.failure)
+        period = status.frame_period or 0.1
         if changed:
             stored = self.store.wait_for_frame(capture.name, latest.serial if latest else 0,
                                                timeout=max(1.0, 3 * period))
@@ -212,7 +217,7 @@ class ImageServicer(image_service_pb2_grpc.ImageServiceServicer):
         else:
             stored = latest
         if stored is None:
-            reason = self.store.failure(capture.name) or (
+            reason = capture.state.status().failure or (
                 f"camera {capture.name!r} has not delivered a frame yet")
             raise RequestRejected(Status.STATUS_IMAGE_DATA_ERROR, reason)
         age = time.monotonic() - stored.stored_at
@@ -221,10 +226,6 @@ class ImageServicer(image_service_pb2_grpc.ImageServiceServicer):
                                   f"camera {capture.name!r} has delivered no frame for "
                                   f"{age:.1f} s")
         return stored
-
-    @staticmethod
-    def _channels(capture: CaptureThread) -> int:
-        return capture.info.channels if capture.info is not None else 3
 
 
 def _time_remaining(context):

@@ -1,8 +1,9 @@
-"""The latest frame of every source, and whether the source is delivering.
+"""The latest frame of every source.
 
 Writers: one capture thread per source. Readers: any number of RPC threads. A reader never
 waits on the camera unless it asks to (``wait_for_frame``, used right after a camera setting
-was changed or while a source is still starting).
+was changed or while a source is still starting). Why a camera is not delivering is not kept
+here but in its ``CameraState``; the store only drops the frame of a failed camera.
 """
 
 from __future__ import annotations
@@ -31,39 +32,34 @@ class StoredFrame:
 class _Slot:
     latest: StoredFrame | None = None
     serial: int = 0
-    failure: str | None = None  # why the source is not delivering; None while it is
+    withdrawn: bool = False  # the source failed: no frame until it delivers again
 
 
 class FrameStore:
-    """Latest frame per source name, plus the reason a source is failing (if it is)."""
+    """Latest frame per source name."""
 
     def __init__(self) -> None:
         self._cond = threading.Condition()
         self._slots: Dict[str, _Slot] = {}
 
     def put(self, source: str, frame: Frame) -> StoredFrame:
-        """Publish ``frame`` as the latest of ``source`` and clear its failure."""
+        """Publish ``frame`` as the latest of ``source``."""
         with self._cond:
             slot = self._slots.setdefault(source, _Slot())
             slot.serial += 1
-            slot.failure = None
+            slot.withdrawn = False
             slot.latest = StoredFrame(source, slot.serial, frame, time.monotonic())
             self._cond.notify_all()
             return slot.latest
 
-    def mark_failed(self, source: str, reason: str) -> None:
-        """The source stopped delivering: drop its frame so nobody is served a stale one."""
+    def withdraw(self, source: str) -> None:
+        """The source stopped delivering: drop its frame so nobody is served a stale one, and
+        wake whoever waits for one."""
         with self._cond:
             slot = self._slots.setdefault(source, _Slot())
-            slot.failure = reason
+            slot.withdrawn = True
             slot.latest = None
             self._cond.notify_all()
-
-    def failure(self, source: str) -> str | None:
-        """Why ``source`` is not delivering, or None."""
-        with self._cond:
-            slot = self._slots.get(source)
-            return slot.failure if slot else None
 
     def latest(self, source: str) -> StoredFrame | None:
         """The newest frame of ``source``, or None if there is none (never blocks)."""
@@ -80,7 +76,7 @@ class FrameStore:
                 slot = self._slots.get(source)
                 if slot is not None and slot.latest is not None and slot.latest.serial > newer_than:
                     return slot.latest
-                if slot is not None and slot.failure is not None:
+                if slot is not None and slot.withdrawn:
                     return None
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:

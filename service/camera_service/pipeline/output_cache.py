@@ -5,9 +5,6 @@ the same ``bytes`` object. Entries for older frames are evicted (bounded size). 
 counts real encodes (passthrough and cache hits excluded) for tests and benchmarks. The cache
 holds at most ``max_entries`` outputs and ``max_bytes`` bytes (oldest evicted first): a few
 frames' worth, since requests almost always ask for the latest frame.
-
-With ``enabled=False`` every request decodes and re-encodes, the way the SDK example works;
-it exists only as a benchmark baseline (config ``service.encode_cache: false``).
 """
 
 from __future__ import annotations
@@ -16,8 +13,9 @@ import threading
 from collections import OrderedDict
 from typing import Dict, Tuple
 
-from camera_service.pipeline.encoding import EncodedImage, OutputSpec, produce
+from camera_service.pipeline.encoding import EncodedImage, OutputSpec, is_passthrough, produce
 from camera_service.pipeline.frame_store import StoredFrame
+from camera_service.sources.base import Frame
 
 CacheKey = Tuple[str, int, OutputSpec]
 
@@ -34,11 +32,9 @@ class _InFlight:
 class OutputCache:
     """Thread-safe encode-once cache keyed by (source, frame serial, output spec)."""
 
-    def __init__(self, max_entries: int = 64, max_bytes: int = 32 * 1024 * 1024,
-                 enabled: bool = True) -> None:
+    def __init__(self, max_entries: int = 64, max_bytes: int = 32 * 1024 * 1024) -> None:
         self.max_entries = max_entries
         self.max_bytes = max_bytes
-        self.enabled = enabled
         self._bytes = 0
         self._lock = threading.Lock()
         self._entries: OrderedDict[CacheKey, EncodedImage] = OrderedDict()
@@ -49,8 +45,6 @@ class OutputCache:
 
     def get(self, stored: StoredFrame, spec: OutputSpec) -> EncodedImage:
         """The bytes of ``stored`` in ``spec``; raises what ``produce`` raises."""
-        if not self.enabled:  # the baseline re-encodes even what it could pass through
-            return self._count(produce(stored.frame, spec, allow_passthrough=False))
         key = (stored.source, stored.serial, spec)
         with self._lock:
             cached = self._entries.get(key)
@@ -86,6 +80,10 @@ class OutputCache:
             pending.done.set()
         return pending.result
 
+    def passes_through(self, frame: Frame, spec: OutputSpec) -> bool:
+        """Whether ``get`` answers ``spec`` with the camera's own bytes (nothing encoded)."""
+        return is_passthrough(frame, spec)
+
     def stats(self) -> Dict[str, int]:
         """Counters: ``encodes``, ``passthroughs``, ``hits``, ``entries``, ``bytes``."""
         with self._lock:
@@ -96,6 +94,7 @@ class OutputCache:
         return self._count(produce(stored.frame, spec))
 
     def _count(self, image: EncodedImage) -> EncodedImage:
+        """Count ``image`` as a passthrough or an encode; returns it."""
         with self._lock:
             if image.passthrough:
                 self.passthroughs += 1

@@ -1,8 +1,8 @@
 """Service faults on the robot for cameras that stop delivering.
 
-The capture threads report each camera's state to ``FaultReporter.set_camera_state``; the
-reporter keeps the desired set of faults and ``sync`` (called by ``RobotLink``) makes the
-robot match it. Sync is idempotent (an already active or already cleared fault is fine) and
+The desired set of faults is read from the cameras' ``CameraState``s (one fault per failing
+camera, its reason as the message); ``sync`` (called by ``RobotLink``) makes the robot match
+it. Sync is idempotent (an already active or already cleared fault is fine) and
 after the robot was away every fault is pushed again, since a rebooted robot forgot them.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-from typing import Callable, Dict
+from typing import Dict, Sequence
 
 from bosdyn.api import service_fault_pb2
 from bosdyn.client.fault import (
@@ -20,6 +20,7 @@ from bosdyn.client.fault import (
     ServiceFaultDoesNotExistError,
 )
 
+from camera_service.pipeline.camera_state import CameraState
 from camera_service.redaction import scrub
 
 _LOG = logging.getLogger(__name__)
@@ -31,38 +32,29 @@ def fault_name(camera: str) -> str:
 
 
 class FaultReporter:
-    """Desired faults (camera -> reason) and what the robot has been told.
+    """What the robot has been told about ``cameras``' failures.
 
-    ``on_change`` is called (from the capture thread) whenever the desired set changes, so
-    the link can sync at once. ``desired()`` is observable by tests and benchmarks.
+    ``desired()`` (camera -> reason, read from the camera states) is observable by tests and
+    benchmarks; whoever changes a camera's state wakes the link, which calls ``sync``.
     """
 
-    def __init__(self, service_name: str, on_change: Callable[[], None] | None = None) -> None:
+    def __init__(self, service_name: str, cameras: Sequence[CameraState] = ()) -> None:
         self.service_name = service_name
         self.payload_guid = ""
-        self._on_change = on_change
+        self._cameras = list(cameras)
         self._lock = threading.Lock()
-        self._desired: Dict[str, str] = {}
         self._on_robot: Dict[str, str] = {}  # faults the robot is known to have active
         self._robot_knows = False  # False after a robot outage: push everything again
 
-    def set_camera_state(self, camera: str, failure: str | None) -> None:
-        """Capture listener: ``failure`` is the reason a camera is failing, None when fine."""
-        with self._lock:
-            if failure is None:
-                self._desired.pop(camera, None)
-            else:
-                self._desired[camera] = failure
-        if self._on_change is not None:
-            self._on_change()
-
     def desired(self) -> Dict[str, str]:
-        with self._lock:
-            return dict(self._desired)
+        """The faults that should be active: failing camera -> reason."""
+        statuses = (camera.status() for camera in self._cameras)
+        return {status.name: status.failure for status in statuses if status.failure}
 
     def in_sync(self) -> bool:
+        desired = self.desired()
         with self._lock:
-            return self._robot_knows and self._desired.keys() == self._on_robot.keys()
+            return self._robot_knows and desired.keys() == self._on_robot.keys()
 
     def robot_forgot(self) -> None:
         """The robot was unreachable: assume it may have rebooted and lost its faults."""
@@ -76,8 +68,8 @@ class FaultReporter:
 
     def sync(self, client: FaultClient, timeout: float) -> None:
         """Make the robot's faults match the desired set. Raises the SDK's errors."""
+        desired = self.desired()
         with self._lock:
-            desired = dict(self._desired)
             on_robot = dict(self._on_robot) if self._robot_knows else {}
             full = not self._robot_knows
         if full:

@@ -155,7 +155,7 @@ def test_failing_source_answers_image_data_error_at_once(local_service):
     source = synthetic()
     service = local_service(source)
     source.stop_delivering()
-    wait_for(lambda: service.store.failure("cam"))
+    wait_for(lambda: service.status("cam").failure)
     (response,) = _get(service, _req())
     assert response.status == Resp.STATUS_IMAGE_DATA_ERROR
     assert "cam" in response.custom_param_error.error_messages[0]

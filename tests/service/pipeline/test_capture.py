@@ -29,12 +29,12 @@ def test_failure_reported_once_then_recovery(caplog):
     source = _synthetic(fail_after_frames=3)
     store = FrameStore()
     events = []
-    capture = CaptureThread(source, store, lambda name, reason: events.append((name, reason)),
+    capture = CaptureThread(source, store, lambda s: events.append((s.name, s.failure)),
                             backoff=Backoff(initial=0.02, maximum=0.05))
     caplog.set_level(logging.DEBUG, logger="camera_service.pipeline.capture")
     capture.start()
     try:
-        _wait(lambda: store.failure("cam") is not None)
+        _wait(lambda: capture.state.status().failure is not None)
         time.sleep(0.3)  # several quiet retries happen meanwhile
         assert len(events) == 1 and events[0][0] == "cam" and "stopped delivering" in events[0][1]
         loud = [r for r in caplog.records if r.levelno >= logging.INFO]
@@ -56,11 +56,14 @@ def test_source_absent_at_start_is_retried_until_it_appears():
     capture = CaptureThread(source, store, backoff=Backoff(initial=0.02, maximum=0.05))
     capture.start()
     try:
-        _wait(lambda: store.failure("cam") is not None)
-        assert capture.info is None
+        _wait(lambda: capture.state.status().failure is not None)
+        assert capture.state.status().info is None
+        assert capture.state.status().generation == 0
         source.resume()
         _wait(lambda: store.latest("cam") is not None)
-        assert capture.info.width == 64
+        status = capture.state.status()
+        assert status.info.width == 64 and status.generation == 1
+        assert "brightness" in {control.name for control in status.controls}
     finally:
         capture.stop()
 
@@ -106,7 +109,7 @@ def test_watchdog_fails_a_camera_whose_read_hangs():
     source = _HangingSource()
     store = FrameStore()
     events = []
-    capture = CaptureThread(source, store, lambda name, reason: events.append(reason))
+    capture = CaptureThread(source, store, lambda status: events.append(status.failure))
     capture.start()
     try:
         _wait(lambda: store.latest("stuck"))
@@ -114,7 +117,8 @@ def test_watchdog_fails_a_camera_whose_read_hangs():
         source.hang.set()
         time.sleep(0.4)
         assert capture.check_stall(0.3)
-        assert store.failure("stuck") and "no frame" in events[0]
+        assert capture.state.status().failure and "no frame" in events[0]
+        assert store.latest("stuck") is None
         assert not capture.check_stall(0.3)  # reported once
         source.hang.clear()
         source.release.set()

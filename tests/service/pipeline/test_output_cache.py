@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 import time
 
-import cv2
 import pytest
 from camera_service.pipeline import output_cache as cache_module
 from camera_service.pipeline.encoding import OutputSpec
@@ -67,25 +66,6 @@ def test_cache_is_bounded_in_entries_and_bytes():
     for sequence in range(10):
         small.get(_stored(store, sequence + 1), raw)
     assert small.stats()["entries"] == 2 and small.stats()["bytes"] == 2 * 64 * 48 * 3
-
-
-def test_disabled_cache_encodes_every_request():
-    cache = OutputCache(enabled=False)
-    stored = _stored(FrameStore())
-    for _ in range(4):
-        cache.get(stored, SPEC)
-    assert cache.encodes == 4
-
-
-def test_disabled_cache_re_encodes_even_a_camera_jpeg_it_could_pass_through():
-    pixels = render_test_pattern(64, 48, 1, 1.0)
-    jpeg = cv2.imencode(".jpg", pixels, [cv2.IMWRITE_JPEG_QUALITY, 75])[1].tobytes()
-    stored = FrameStore().put("cam", Frame(1, 1.0, 64, 48, jpeg=jpeg, jpeg_quality=75))
-    assert OutputCache().get(stored, SPEC).data is jpeg  # shipped: the camera's bytes
-    baseline = OutputCache(enabled=False)
-    image = baseline.get(stored, SPEC)
-    assert not image.passthrough and image.data[:2] == b"\xff\xd8"
-    assert baseline.encodes == 1 and baseline.passthroughs == 0
 
 
 def test_failed_encode_is_reported_to_every_waiter_and_not_cached(monkeypatch):

@@ -24,7 +24,6 @@ def test_getimage_serves_the_ip_camera_bytes_untouched_and_recovers(local_servic
     with FakeIPCamera(width=320, height=240, fps=25) as camera:
         source = create_source("url", SourceSettings(
             name="ipcam", options={"url": camera.url, "timeout": 1}))
-        source.failing = False  # the fixture waits for a first frame unless a source fails
         service = local_service(source)
         response = get_jpeg(service)
         assert response.status == image_pb2.ImageResponse.STATUS_OK
@@ -35,7 +34,7 @@ def test_getimage_serves_the_ip_camera_bytes_untouched_and_recovers(local_servic
         assert service.cache.encodes == 0
 
         camera.stop()  # the camera drops off the network ...
-        wait_for(lambda: service.store.failure("ipcam"), timeout=10)
+        wait_for(lambda: service.status("ipcam").failure, timeout=10)
         camera.start()  # ... and comes back: no restart of the service
 
         def newer_frame():

@@ -31,7 +31,6 @@ def test_usb_camera_end_to_end(local_service, tmp_path):
                                           "-video-index0"}),
         capture_factory=world.capture_factory, tree=world.tree(),
         control_device_factory=world.control_device_factory)
-    source.failing = False  # the fixture waits for a first frame unless a source fails
     service = local_service(source)
 
     response = get(service)
@@ -52,7 +51,7 @@ def test_usb_camera_end_to_end(local_service, tmp_path):
     assert camera.values[BRIGHTNESS_ID] == 20
 
     world.unplug(camera)
-    wait_for(lambda: service.store.failure("usb"), timeout=10)
+    wait_for(lambda: service.status("usb").failure, timeout=10)
     sent_before = len(camera.sent_jpegs)
     camera.values[BRIGHTNESS_ID] = 0  # a replugged camera starts from its defaults
     world.plug(FakeCamera(serial="OTHER", usb_port="2"))  # takes the old node numbers

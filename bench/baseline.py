@@ -1,0 +1,45 @@
+"""The benchmark's baseline: the camera service re-encoding every request, as the SDK's
+``custom_parameter_image_server`` example does.
+
+``ReencodeEveryRequest`` stands in for the service's encode-once ``OutputCache``: same
+interface and counters, but every ``get`` decodes and encodes again, even a camera JPEG the
+service would pass through. ``python -m bench.baseline --config FILE`` runs the service
+with it, taking the service's own command line (the shipped service has no such mode).
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import List
+
+from camera_service import cli
+from camera_service.app import CameraService
+from camera_service.config import Config
+from camera_service.pipeline.encoding import EncodedImage, OutputSpec, produce
+from camera_service.pipeline.frame_store import StoredFrame
+from camera_service.pipeline.output_cache import OutputCache
+from camera_service.sources.base import Frame
+
+
+class ReencodeEveryRequest(OutputCache):
+    """An output "cache" that caches nothing and never passes camera bytes through."""
+
+    def passes_through(self, frame: Frame, spec: OutputSpec) -> bool:
+        return False
+
+    def get(self, stored: StoredFrame, spec: OutputSpec) -> EncodedImage:
+        return self._count(produce(stored.frame, spec, allow_passthrough=False))
+
+
+def baseline_service(config: Config) -> CameraService:
+    """The camera service for ``config`` with the re-encode-every-request baseline."""
+    return CameraService(config, output_cache=ReencodeEveryRequest())
+
+
+def main(argv: List[str] | None = None) -> int:
+    """The service's command line, run as the baseline."""
+    return cli.main(argv, build=baseline_service)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,44 @@
+"""The benchmark's re-encode-every-request baseline (bench.baseline)."""
+
+from __future__ import annotations
+
+import cv2
+from camera_service.config import from_mapping
+from camera_service.pipeline.encoding import OutputSpec
+from camera_service.pipeline.frame_store import FrameStore
+from camera_service.pipeline.output_cache import OutputCache
+from camera_service.sources.base import Frame
+from camera_service.sources.synthetic import render_test_pattern
+
+from bench.baseline import ReencodeEveryRequest, baseline_service
+
+SPEC = OutputSpec("jpeg", "rgb", 75, 64, 48)
+
+
+def test_baseline_encodes_every_request():
+    cache = ReencodeEveryRequest()
+    stored = FrameStore().put("cam", Frame(1, 1.0, 64, 48,
+                                           pixels=render_test_pattern(64, 48, 1, 1.0)))
+    for _ in range(4):
+        cache.get(stored, SPEC)
+    assert cache.encodes == 4 and cache.stats()["hits"] == 0
+
+
+def test_baseline_re_encodes_even_a_camera_jpeg_it_could_pass_through():
+    pixels = render_test_pattern(64, 48, 1, 1.0)
+    jpeg = cv2.imencode(".jpg", pixels, [cv2.IMWRITE_JPEG_QUALITY, 75])[1].tobytes()
+    stored = FrameStore().put("cam", Frame(1, 1.0, 64, 48, jpeg=jpeg, jpeg_quality=75))
+    assert OutputCache().get(stored, SPEC).data is jpeg  # shipped: the camera's bytes
+    baseline = ReencodeEveryRequest()
+    assert OutputCache().passes_through(stored.frame, SPEC)
+    assert not baseline.passes_through(stored.frame, SPEC)
+    image = baseline.get(stored, SPEC)
+    assert not image.passthrough and image.data[:2] == b"\xff\xd8"
+    assert baseline.encodes == 1 and baseline.passthroughs == 0
+
+
+def test_baseline_service_is_the_service_with_the_baseline_cache():
+    config = from_mapping({"sources": [{"name": "cam", "type": "synthetic"}]})
+    service = baseline_service(config)
+    assert isinstance(service.cache, ReencodeEveryRequest)
+    assert [c.name for c in service.captures] == ["cam"]
