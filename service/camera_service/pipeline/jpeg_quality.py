@@ -20,6 +20,8 @@ from typing import Dict, Optional
 
 import numpy as np
 
+from camera_service.imaging.jpeg import quantization_tables_bytes
+
 # Annex K tables in natural (row-major) order.
 _LUMA = np.array([
     16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55,
@@ -34,7 +36,6 @@ _ZIGZAG = np.array([
     0, 1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4, 5, 12, 19, 26, 33, 40, 48, 41, 34,
     27, 20, 13, 6, 7, 14, 21, 28, 35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44,
     51, 58, 59, 52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63])
-_SOS, _DQT = 0xDA, 0xDB
 # An approximate match is only claimed when the tables are within this mean absolute
 # difference per coefficient of IJG's (beyond it the encoder's tables are shaped otherwise,
 # and a "quality" would be a guess).
@@ -70,27 +71,8 @@ class QualityEstimate:
 
 def quantization_segment(jpeg: bytes) -> Optional[bytes]:
     """The bytes of every DQT segment before the image data, concatenated; ``None`` when
-    ``jpeg`` is not a JPEG or has no DQT."""
-    if not jpeg.startswith(b"\xff\xd8"):
-        return None
-    pos, end, found = 2, len(jpeg), []
-    while pos + 4 <= end:
-        if jpeg[pos] != 0xFF:
-            return None
-        marker = jpeg[pos + 1]
-        if marker == 0xFF:  # fill byte
-            pos += 1
-            continue
-        if marker == 0x01 or 0xD0 <= marker <= 0xD8:  # markers without a length
-            pos += 2
-            continue
-        if marker in (_SOS, 0xD9):
-            break
-        length = int.from_bytes(jpeg[pos + 2:pos + 4], "big")
-        if marker == _DQT:
-            found.append(jpeg[pos + 4:pos + 2 + length])
-        pos += 2 + length
-    return b"".join(found) or None
+    ``jpeg`` is not a JPEG or has no DQT (see ``imaging.jpeg``)."""
+    return quantization_tables_bytes(jpeg)
 
 
 def parse_tables(segment: bytes) -> Dict[int, np.ndarray]:

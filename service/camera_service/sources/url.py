@@ -35,6 +35,7 @@ import cv2  # after the environment is set
 import numpy as np
 
 from camera_service.errors import ConfigError, SourceError, SourceUnavailable
+from camera_service.imaging.jpeg import jpeg_size
 from camera_service.redaction import normalize_url, redact_url
 from camera_service.sources import register
 from camera_service.sources.base import CameraSource, Frame, SourceInfo, SourceSettings
@@ -46,7 +47,7 @@ from camera_service.sources.options import (
     option_choice,
     option_positive,
 )
-from camera_service.sources.url_mjpeg import HttpJpegStream, StreamError, jpeg_size
+from camera_service.sources.url_mjpeg import HttpJpegStream, StreamError
 
 log = logging.getLogger(__name__)
 

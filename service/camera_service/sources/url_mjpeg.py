@@ -29,7 +29,6 @@ from camera_service.redaction import redact_url, split_url
 MAX_PART_BYTES = 32 * 1024 * 1024
 # Bytes of non-delimiter lines tolerated before deciding the stream is not multipart.
 _MAX_SKIP_BYTES = 1024 * 1024
-_SOF_MARKERS = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
 
 
 class StreamError(Exception):
@@ -39,29 +38,6 @@ class StreamError(Exception):
     def __init__(self, message: str, while_connecting: bool = False) -> None:
         super().__init__(message)
         self.while_connecting = while_connecting
-
-
-def jpeg_size(jpeg: bytes) -> Optional[Tuple[int, int]]:
-    """``(width, height)`` from a JPEG's frame header, without decoding; ``None`` if absent."""
-    if not jpeg.startswith(b"\xff\xd8"):
-        return None
-    pos, end = 2, len(jpeg)
-    while pos + 4 <= end:
-        if jpeg[pos] != 0xFF:
-            return None
-        marker = jpeg[pos + 1]
-        if marker == 0xFF:  # fill byte
-            pos += 1
-            continue
-        if marker in _SOF_MARKERS and pos + 9 <= end:
-            height = int.from_bytes(jpeg[pos + 5:pos + 7], "big")
-            width = int.from_bytes(jpeg[pos + 7:pos + 9], "big")
-            return width, height
-        if marker == 0x01 or 0xD0 <= marker <= 0xD9:  # markers without a length
-            pos += 2
-            continue
-        pos += 2 + int.from_bytes(jpeg[pos + 2:pos + 4], "big")
-    return None
 
 
 def _opener(url: str, verify_tls: bool) -> Tuple[urllib.request.OpenerDirector, str]:

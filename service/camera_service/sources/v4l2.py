@@ -37,6 +37,7 @@ import cv2  # after the environment is set: OpenCV reads it on first capture
 import numpy as np
 
 from camera_service.errors import ConfigError, SourceError, SourceUnavailable
+from camera_service.imaging.jpeg import jpeg_size
 from camera_service.redaction import redact_url
 from camera_service.sources import register
 from camera_service.sources.base import (
@@ -49,7 +50,6 @@ from camera_service.sources.base import (
 )
 from camera_service.sources.discovery import ALL, AUTO, DeviceNotFound, VideoTree
 from camera_service.sources.options import check_known, check_positive_settings, option_bool
-from camera_service.sources.url_mjpeg import jpeg_size
 from camera_service.sources.v4l2_controls import (
     ControlBackend,
     ControlDeviceFactory,

@@ -1,5 +1,5 @@
 """The HTTP JPEG reader against hand-made camera responses (the odd shapes real cameras
-send), plus the JPEG header and URL helpers."""
+send), plus the URL helpers."""
 
 from __future__ import annotations
 
@@ -9,11 +9,7 @@ import threading
 import cv2
 import numpy as np
 import pytest
-from camera_service.sources.url_mjpeg import (
-    HttpJpegStream,
-    StreamError,
-    jpeg_size,
-)
+from camera_service.sources.url_mjpeg import HttpJpegStream, StreamError
 
 
 def make_jpeg(width, height, value=128):
@@ -108,10 +104,3 @@ def test_part_that_is_not_a_jpeg_is_an_error():
         stream.close()
     finally:
         server.close()
-
-
-def test_jpeg_size_reads_the_frame_header_without_decoding():
-    assert jpeg_size(make_jpeg(1280, 720)) == (1280, 720)
-    assert jpeg_size(make_jpeg(17, 9)) == (17, 9)
-    assert jpeg_size(b"not a jpeg") is None
-    assert jpeg_size(b"\xff\xd8\xff\xe0\x00\x10") is None  # truncated
