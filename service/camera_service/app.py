@@ -22,12 +22,12 @@ from dataclasses import dataclass
 from typing import Callable, Dict, List, Sequence
 
 import grpc
-from bosdyn.api import image_service_pb2_grpc
 
-from camera_service.backoff import Backoff
+from camera_service.backoff import Backoff, GoneBackoff
 from camera_service.config import Config
 from camera_service.errors import ConfigError
 from camera_service.imaging.budget import BudgetLimits, MemoryBudget, resolve_limit
+from camera_service.imaging.malformed import RateLimitedLog, add_image_service
 from camera_service.imaging.servicer import ImageServicer
 from camera_service.pipeline.camera_state import CameraStatus
 from camera_service.pipeline.capture import CaptureThread
@@ -113,13 +113,13 @@ class RetryTiming:
     """How fast failing parts are retried (tests make these short; a robot that comes up
     must see the service within about a second, a missing camera is polled gently)."""
 
-    camera_initial: float = 0.5
-    camera_maximum: float = 10.0
+    camera_initial: float = 0.1  # a camera is retried quickly at first, then gently;
+    camera_maximum: float = 0.9  # one that is back is reopened within a second
     robot_initial: float = 0.25
     robot_maximum: float = 1.0
 
     def camera(self) -> Backoff:
-        return Backoff(initial=self.camera_initial, maximum=self.camera_maximum)
+        return GoneBackoff(initial=self.camera_initial, maximum=self.camera_maximum)
 
     def robot(self) -> Backoff:
         return Backoff(initial=self.robot_initial, maximum=self.robot_maximum)
@@ -157,6 +157,7 @@ class CameraService:
         self.servicer = ImageServicer(self.captures, self.store, self.cache,
                                       to_robot_time=self.clock.robot_timestamp,
                                       budget=self.budget)
+        self.malformed = RateLimitedLog()  # requests that do not parse, counted per kind
         self.server: grpc.Server | None = None
         self.port: int | None = None
         self.registration: Registration | None = None
@@ -190,7 +191,7 @@ class CameraService:
             options=[("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
                      ("grpc.max_receive_message_length", MAX_REQUEST_BYTES),
                      ("grpc.so_reuseport", 0)])
-        image_service_pb2_grpc.add_ImageServiceServicer_to_server(self.servicer, self.server)
+        add_image_service(self.servicer, self.server, self.malformed)
         self.port = self._bind(self.server, service.bind, service.port)
         for capture in self.captures:
             capture.start()
@@ -238,6 +239,7 @@ class CameraService:
         stats: Dict[str, object] = dict(self.cache.stats())
         stats["frames"] = {c.name: c.frames_captured for c in self.captures}
         stats["budget"] = {"in_flight_peak": self.budget.peak, "refused": self.budget.refused}
+        stats["malformed"] = self.malformed.counts()
         stats["faulted"] = sorted(self.faults.desired())
         stats["robot_connected"] = bool(self.link and self.link.connected)
         return stats

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import random
+import time
+from typing import Callable
 
 
 class Backoff:
@@ -29,3 +31,33 @@ class Backoff:
 
     def reset(self) -> None:
         self.failures = 0
+
+
+class GoneBackoff(Backoff):
+    """Delays that follow how long the thing has been gone, not how many attempts failed:
+    ``growth`` x the time since the first failure after the last ``reset``, at least
+    ``initial`` and at most ``maximum`` (+-10 % jitter).
+
+    A camera that drops out is usually back within a second: it is retried every
+    ``initial`` seconds at first; one gone for a long time is polled every ``maximum``
+    seconds, which is also the longest a camera that came back waits for its reopen.
+    """
+
+    def __init__(self, initial: float = 0.1, maximum: float = 0.9, growth: float = 0.1,
+                 jitter: float = 0.1, clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__(initial, maximum, jitter)
+        self.growth = growth
+        self._clock = clock
+        self._gone_since: float | None = None
+
+    def next_delay(self) -> float:
+        now = self._clock()
+        if self._gone_since is None:
+            self._gone_since = now
+        self.failures += 1
+        base = min(self.maximum, max(self.initial, self.growth * (now - self._gone_since)))
+        return base * (1.0 + self._random.uniform(-self.jitter, self.jitter))
+
+    def reset(self) -> None:
+        super().reset()
+        self._gone_since = None
