@@ -12,7 +12,15 @@ It hands ``V4L2Source`` its three injectable parts:
 - ``capture_factory``: ``FakeCapture`` objects that behave like OpenCV's V4L2 backend
   (FOURCC/size/fps negotiation, ``CAP_PROP_CONVERT_RGB=0`` returning the raw MJPEG buffer as
   a ``1 x N`` array, ``read`` failing once the camera is unplugged);
-- ``control_device_factory``: ``FakeControlDevice`` objects with a UVC-like control table.
+- ``control_device_factory``: ``FakeControlDevice`` objects with a UVC-like control table
+  and the camera's formats (``VIDIOC_ENUM_FMT``).
+
+16-bit cameras (``thermal_camera()``: ``Y16`` or ``Y16_BE`` next to an 8-bit ``GREY``
+preview; ``depth_camera()``: ``Z16``) send a known ramp (``ramp16``) whose every frame is kept
+in ``sent_values``. With ``CAP_PROP_CONVERT_RGB=0`` their buffers come back the way OpenCV's
+V4L2 backend returns them: the grey formats as an ``H x W`` ``uint16`` array over the
+driver's bytes (so a big-endian buffer reads byte-swapped on this machine), ``Z16`` as
+``1 x N`` raw bytes; with conversion on, as OpenCV's 8-bit BGR (the high byte).
 
 ``open_handles()`` counts captures and control devices not yet released (leak checks).
 """
@@ -26,13 +34,15 @@ import os
 import shutil
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Tuple
+from typing import Deque, Dict, List, Optional, Tuple
 
 import cv2
 import numpy as np
 from camera_service.sources.discovery import VideoTree
 from camera_service.sources.synthetic import render_test_pattern
+from camera_service.sources.v4l2_formats import SIXTEEN_BIT_FORMATS, format_name
 from camera_service.sources.v4l2_ioctl import (
     CAP_META_CAPTURE,
     CAP_STREAMING,
@@ -50,6 +60,22 @@ DEFAULT_MODES: Dict[str, Dict[Tuple[int, int], float]] = {
     "YUYV": {(640, 480): 30.0, (1280, 720): 10.0, (1920, 1080): 5.0},
     "MJPG": {(640, 480): 30.0, (1280, 720): 30.0, (1920, 1080): 30.0},
 }
+
+
+def ramp16(width: int, height: int, sequence: int) -> np.ndarray:
+    """The known 16-bit test image: a ramp over the full 0..65535 range across each row,
+    shifted per row and per frame (both bytes of a value vary, so a swapped byte order
+    shows), as native ``uint16``."""
+    across = np.linspace(0, 65535, width).astype(np.int64)
+    rows = np.arange(height, dtype=np.int64)[:, None] * 61
+    return ((across[None, :] + rows + sequence * 257) % 65536).astype(np.uint16)
+
+
+def code_of(name: str) -> int:
+    """The FOURCC code of a mode name (``YUYV``, ``MJPG``, ``Y16``, ``Y16_BE``, ``Z16``)."""
+    if name in SIXTEEN_BIT_FORMATS:
+        return SIXTEEN_BIT_FORMATS[name].code
+    return cv2.VideoWriter_fourcc(*name.ljust(4))
 
 
 def default_controls() -> List[RawControl]:
@@ -86,6 +112,7 @@ class FakeCamera:
     plugged: bool = False
     nodes: Tuple[str, str] = ("", "")  # capture node, metadata node (names like "video0")
     sent_jpegs: List[bytes] = field(default_factory=list)
+    sent_values: Deque[np.ndarray] = field(default_factory=lambda: deque(maxlen=32))
 
     def __post_init__(self) -> None:
         for control in self.controls:
@@ -94,6 +121,23 @@ class FakeCamera:
     @property
     def card(self) -> str:
         return f"{self.vendor} {self.model.replace('_', ' ')}"
+
+
+def thermal_camera(big_endian: bool = False, **fields) -> FakeCamera:
+    """A FLIR-Boson-like thermal camera: 16-bit ``Y16`` (``Y16_BE`` with ``big_endian``)
+    next to an 8-bit ``GREY`` preview, 640x512 at up to 30 fps."""
+    wide = "Y16_BE" if big_endian else "Y16"
+    defaults = dict(model="Boson_640", vendor="FLIR", serial="T16" + ("BE" if big_endian
+                                                                        else "LE"),
+                    modes={wide: {(640, 512): 30.0}, "GREY": {(640, 512): 30.0}}, controls=[])
+    return FakeCamera(**{**defaults, **fields})
+
+
+def depth_camera(**fields) -> FakeCamera:
+    """A RealSense-like depth node: ``Z16`` only, 640x480 or 848x480 at up to 30 fps."""
+    defaults = dict(model="RealSense_Depth", vendor="Intel", serial="Z16D",
+                    modes={"Z16": {(640, 480): 30.0, (848, 480): 30.0}}, controls=[])
+    return FakeCamera(**{**defaults, **fields})
 
 
 class FakeV4L2World:
@@ -239,8 +283,9 @@ class FakeCapture:
             os.path.realpath(path)) == camera.nodes[0]
         self._camera = camera if is_capture else None
         self._handle = world._acquire(path) if self._camera else None
-        self.fourcc = "YUYV"
-        self.size = (640, 480)
+        self.fourcc = next(iter(camera.modes)) if self._camera else "YUYV"
+        self.size = _nearest(list(camera.modes[self.fourcc]), 640, 480) if self._camera \
+            else (640, 480)
         self.fps = 30.0
         self.convert_rgb = True
         self._pending: Dict[int, int] = {}
@@ -260,8 +305,7 @@ class FakeCapture:
         if self._camera is None:
             return False
         if prop == cv2.CAP_PROP_FOURCC:
-            code = int(value)
-            text = "".join(chr((code >> s) & 0xFF) for s in (0, 8, 16, 24))
+            text = format_name(int(value))
             if text not in self._camera.modes:
                 return False
             self.fourcc = text
@@ -288,7 +332,7 @@ class FakeCapture:
         if self._camera is None:
             return 0.0
         if prop == cv2.CAP_PROP_FOURCC:
-            return float(cv2.VideoWriter_fourcc(*self.fourcc))
+            return float(code_of(self.fourcc))
         if prop == cv2.CAP_PROP_FRAME_WIDTH:
             return float(self.size[0])
         if prop == cv2.CAP_PROP_FRAME_HEIGHT:
@@ -306,7 +350,12 @@ class FakeCapture:
         if camera.paced:
             self._pace()
         self._sequence += 1
+        if self.fourcc in SIXTEEN_BIT_FORMATS:
+            return True, self._sixteen_bit_buffer(camera)
         image = render_test_pattern(self.size[0], self.size[1], self._sequence, time.time())
+        if self.fourcc == "GREY":
+            grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+            return True, cv2.cvtColor(grey, cv2.COLOR_GRAY2BGR) if self.convert_rgb else grey
         if self.fourcc == "MJPG":
             ok, encoded = cv2.imencode(".jpg", image,
                                        [cv2.IMWRITE_JPEG_QUALITY, camera.jpeg_quality])
@@ -320,6 +369,21 @@ class FakeCapture:
                 cv2, "COLOR_BGR2YUV_YUYV") else image[:, :, :2]
             return True, np.ascontiguousarray(yuyv).reshape(1, -1)
         return True, image
+
+    def _sixteen_bit_buffer(self, camera: FakeCamera) -> np.ndarray:
+        """One ramp frame as OpenCV's V4L2 backend hands it over (see the module doc)."""
+        fmt = SIXTEEN_BIT_FORMATS[self.fourcc]
+        values = ramp16(self.size[0], self.size[1], self._sequence)
+        if fmt.bits < 16:
+            values >>= 16 - fmt.bits  # unpacked: the low bits of each 16-bit word
+        camera.sent_values.append(values)
+        driver_bytes = values.astype(fmt.dtype).tobytes()
+        if self.convert_rgb:  # OpenCV keeps the high byte (Y16 family)
+            high = (values >> max(0, fmt.bits - 8)).astype(np.uint8)
+            return cv2.cvtColor(high, cv2.COLOR_GRAY2BGR)
+        if fmt.name == "Z16":  # not a format OpenCV knows: the raw bytes
+            return np.frombuffer(driver_bytes, np.uint8).reshape(1, -1)
+        return np.frombuffer(driver_bytes, np.uint16).reshape(self.size[1], self.size[0])
 
     def _pace(self) -> None:
         now = time.monotonic()
@@ -353,6 +417,9 @@ class FakeControlDevice:
 
     def query_controls(self) -> List[RawControl]:
         return list(self._check().controls)
+
+    def formats(self) -> List[int]:
+        return [code_of(name) for name in self._check().modes]
 
     def get_control(self, control_id: int) -> int:
         return self._check().values[control_id]

@@ -13,6 +13,8 @@ from typing import Optional, Sequence, Tuple, Union
 
 import numpy as np
 
+from camera_service.pipeline.sixteen_bit import SixteenBitProfile
+
 ControlValue = Union[int, float, bool, str]
 
 
@@ -24,7 +26,9 @@ class Frame:
     - ``jpeg``: the camera's own JPEG bytes (MJPEG cameras, IP cameras, synthetic native mode),
       served untouched when a request allows it.
     - ``pixels``: a read-only ``uint8`` array, ``H x W x 3`` BGR, ``H x W`` grey or
-      ``H x W x 4`` BGRA (OpenCV's channel order).
+      ``H x W x 4`` BGRA (OpenCV's channel order); or, from a 16-bit source (thermal,
+      depth), an ``H x W`` ``uint16`` array of the camera's values in this machine's byte
+      order (``sixteen_bit`` is True).
 
     ``capture_time`` is the local wall-clock time (``time.time()``) at which the frame was
     captured; the servicer converts it to robot time.
@@ -43,6 +47,11 @@ class Frame:
             raise ValueError("a Frame carries exactly one of jpeg or pixels")
         if self.pixels is not None and self.pixels.flags.writeable:
             self.pixels.flags.writeable = False
+
+    @property
+    def sixteen_bit(self) -> bool:
+        """True for a frame of 16-bit values (thermal, depth)."""
+        return self.pixels is not None and self.pixels.dtype == np.uint16
 
     @property
     def channels(self) -> int:
@@ -81,6 +90,8 @@ class SourceInfo:
     native_jpeg: bool
     channels: int = 3
     detail: str = ""  # e.g. "MJPG 1280x720 @30 on /dev/video0", for logs
+    # Set when the source delivers 16-bit values (Frame.sixteen_bit): what it serves them as.
+    sixteen_bit: Optional[SixteenBitProfile] = None
 
 
 @dataclass

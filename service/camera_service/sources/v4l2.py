@@ -10,7 +10,14 @@ Options (``sources[].`` keys besides name/width/height/fps/jpeg_quality):
 - ``format`` (alias ``codec``, as the SDK example's ``--codec``): a FOURCC such as ``MJPG``
   or ``YUYV`` (formats OpenCV cannot convert, like H264, are not supported); ``auto``
   (default) asks for MJPG and takes what the camera grants. Most cameras reach full rate at
-  high resolutions only in MJPG.
+  high resolutions only in MJPG. The 16-bit formats ``Y16``, ``Y16_BE``, ``Y12``, ``Y10``
+  (thermal) and ``Z16`` (depth) are opened as 16-bit values (``v4l2_formats``): asked for by
+  name, or by ``auto`` when the device offers one and no colour format. A camera that does
+  not grant the 16-bit format asked for is not opened (never served as its 8-bit preview).
+- 16-bit sources only (``pipeline.sixteen_bit``): ``image_type`` (``visual`` or ``depth``;
+  default from the format), ``depth_scale`` (depth: raw value of one metre, default 1000),
+  ``range`` (``auto`` or ``{min: .., max: ..}`` raw values) and ``colormap`` (OpenCV colour
+  map name or ``none``) for the 8-bit view served as JPEG.
 - ``native_jpeg`` (bool, default true): with MJPG, hand the camera's JPEG bytes to the
   pipeline untouched (OpenCV's ``CAP_PROP_CONVERT_RGB=0`` returns the raw buffer); false
   decodes every frame to pixels.
@@ -38,6 +45,7 @@ import numpy as np
 
 from camera_service.errors import ConfigError, SourceError, SourceUnavailable
 from camera_service.imaging.jpeg import jpeg_size
+from camera_service.pipeline.sixteen_bit import SixteenBitProfile, profile_from_options
 from camera_service.redaction import redact_url
 from camera_service.sources import register
 from camera_service.sources.base import (
@@ -57,12 +65,22 @@ from camera_service.sources.v4l2_controls import (
     apply_values,
     open_controls,
 )
+from camera_service.sources.v4l2_formats import (
+    SixteenBitFormat,
+    auto_choice,
+    decode_buffer,
+    format_name,
+    sixteen_bit_format,
+)
+from camera_service.sources.v4l2_ioctl import V4L2Device
 
 log = logging.getLogger(__name__)
 
 JPEG_FOURCCS = ("MJPG", "JPEG")
 PREFERRED_FOURCC = "MJPG"
-_OPTIONS = ("device", "format", "codec", "native_jpeg", "controls")
+_OPTIONS = ("device", "format", "codec", "native_jpeg", "controls", "image_type",
+            "depth_scale", "range", "colormap")
+_SIXTEEN_BIT_OPTIONS = ("image_type", "depth_scale", "range", "colormap")
 # Consecutive unusable buffers (not a JPEG) before a read gives up.
 _MAX_BAD_BUFFERS = 30
 
@@ -117,9 +135,11 @@ def _parse_format(options: dict) -> str:
     if "format" in options and "codec" in options and options["format"] != options["codec"]:
         raise ConfigError("codec", "give either 'format' or its alias 'codec', not both")
     value = options.get("format", options.get("codec", AUTO))
+    if isinstance(value, str) and sixteen_bit_format(value) is not None:
+        return sixteen_bit_format(value).name
     if not isinstance(value, str) or not (value.lower() == AUTO or 1 <= len(value) <= 4):
-        raise ConfigError("format", f"must be a FOURCC like MJPG or YUYV, or 'auto', "
-                          f"got {value!r}")
+        raise ConfigError("format", f"must be a FOURCC like MJPG or YUYV, a 16-bit format "
+                          f"(Y16, Y16_BE, Y12, Y10, Z16), or 'auto', got {value!r}")
     if value.lower() == AUTO:
         return AUTO
     # FOURCCs are case-sensitive (a few have lower-case letters); "mjpg" means MJPG.
@@ -163,6 +183,15 @@ class V4L2Source(CameraSource):
         self.format = _parse_format(options)
         self.native_jpeg = option_bool(options, "native_jpeg", True)
         self.initial_controls = _parse_controls(options)
+        self.sixteen_bit = sixteen_bit_format(self.format) if self.format != AUTO else None
+        self._sixteen_options = {k: options[k] for k in _SIXTEEN_BIT_OPTIONS if k in options}
+        if self._sixteen_options and self.format != AUTO and self.sixteen_bit is None:
+            raise ConfigError(sorted(self._sixteen_options)[0], "applies to 16-bit formats "
+                              "only (format: Y16, Y16_BE, Y12, Y10, Z16 or auto)")
+        fmt = self.sixteen_bit
+        # Checked now so a bad value stops the start; applied when the camera is opened.
+        profile_from_options(self._sixteen_options, fmt.image_type if fmt else "visual",
+                             fmt.bits if fmt else 16)
         check_positive_settings(settings)
         self._capture_factory = capture_factory
         self._tree = tree or VideoTree()
@@ -170,6 +199,7 @@ class V4L2Source(CameraSource):
         self._capture: Optional[Capture] = None
         self._node = ""
         self._native = False
+        self._granted16: Optional[SixteenBitFormat] = None  # the 16-bit format being read
         self._size = (0, 0)
         self._sequence = 0
         # Guards the control backend and the values set at run time (re-applied on reopen).
@@ -216,27 +246,23 @@ class V4L2Source(CameraSource):
 
     def _negotiate(self, capture: Capture, node: str) -> SourceInfo:
         """Ask for format, size and rate (in the order OpenCV needs); report what was granted."""
+        self._granted16 = None
+        sixteen = self.sixteen_bit
+        if self.format == AUTO:
+            sixteen = auto_choice(self._offered_formats(node))
+        if sixteen is not None:
+            return self._negotiate_sixteen_bit(capture, node, sixteen)
         wanted = PREFERRED_FOURCC if self.format == AUTO else self.format.strip()
         capture.set(cv2.CAP_PROP_FOURCC, fourcc_code(wanted.ljust(4)))
-        if self.settings.width and self.settings.height:
-            capture.set(cv2.CAP_PROP_FRAME_WIDTH, self.settings.width)
-            capture.set(cv2.CAP_PROP_FRAME_HEIGHT, self.settings.height)
-        if self.settings.fps:
-            capture.set(cv2.CAP_PROP_FPS, self.settings.fps)
-        granted = fourcc_text(capture.get(cv2.CAP_PROP_FOURCC))
-        width = int(capture.get(cv2.CAP_PROP_FRAME_WIDTH))
-        height = int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT))
-        fps = float(capture.get(cv2.CAP_PROP_FPS))
-        if width <= 0 or height <= 0:
-            raise SourceUnavailable(f"{node} ({self.device}) reports no frame size; "
-                                    "is it a video capture node?")
+        granted = fourcc_text(self._set_size_and_rate(capture))
+        width, height, fps = self._granted_geometry(capture, node)
         if self.format != AUTO and granted != wanted:
             log.warning("%s: asked for %s, camera granted %s", self.name, wanted, granted)
-        wanted_size = (self.settings.width, self.settings.height)
-        if wanted_size[0] and wanted_size != (width, height):
-            log.warning("%s: asked for %dx%d, camera granted %dx%d", self.name,
-                        wanted_size[0], wanted_size[1], width, height)
+        self._warn_size(width, height)
         self._native = self.native_jpeg and granted in JPEG_FOURCCS
+        if self._sixteen_options:
+            log.warning("%s: %s granted, not a 16-bit format: %s ignored", self.name, granted,
+                        ", ".join(sorted(self._sixteen_options)))
         capture.set(cv2.CAP_PROP_CONVERT_RGB, 0 if self._native else 1)
         self._size = (width, height)
         mode = "native JPEG" if self._native else "decoded to pixels"
@@ -245,6 +271,70 @@ class V4L2Source(CameraSource):
             channels=3, detail=f"{granted} {width}x{height} @{fps:g} fps on {node} "
                                f"({self.device}), {mode}",
         )
+
+    def _set_size_and_rate(self, capture: Capture) -> float:
+        """Ask for the configured size and rate (after the format); the granted FOURCC."""
+        if self.settings.width and self.settings.height:
+            capture.set(cv2.CAP_PROP_FRAME_WIDTH, self.settings.width)
+            capture.set(cv2.CAP_PROP_FRAME_HEIGHT, self.settings.height)
+        if self.settings.fps:
+            capture.set(cv2.CAP_PROP_FPS, self.settings.fps)
+        return capture.get(cv2.CAP_PROP_FOURCC)
+
+    def _granted_geometry(self, capture: Capture, node: str) -> Tuple[int, int, float]:
+        width = int(capture.get(cv2.CAP_PROP_FRAME_WIDTH))
+        height = int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT))
+        fps = float(capture.get(cv2.CAP_PROP_FPS))
+        if width <= 0 or height <= 0:
+            raise SourceUnavailable(f"{node} ({self.device}) reports no frame size; "
+                                    "is it a video capture node?")
+        return width, height, fps
+
+    def _warn_size(self, width: int, height: int) -> None:
+        wanted = (self.settings.width, self.settings.height)
+        if wanted[0] and wanted != (width, height):
+            log.warning("%s: asked for %dx%d, camera granted %dx%d", self.name, wanted[0],
+                        wanted[1], width, height)
+
+    def _offered_formats(self, node: str) -> List[int]:
+        """The node's capture formats (``VIDIOC_ENUM_FMT``); empty when it cannot tell."""
+        factory = self._control_device_factory or V4L2Device
+        try:
+            device = factory(node)
+        except OSError:
+            return []
+        try:
+            return list(device.formats())
+        except (OSError, AttributeError):
+            return []
+        finally:
+            device.close()
+
+    def _negotiate_sixteen_bit(self, capture: Capture, node: str,
+                               fmt: SixteenBitFormat) -> SourceInfo:
+        """Open ``fmt`` as raw 16-bit buffers, or refuse: never fall back to 8 bits."""
+        capture.set(cv2.CAP_PROP_CONVERT_RGB, 0)  # before the format: OpenCV keeps the bytes
+        capture.set(cv2.CAP_PROP_FOURCC, float(fmt.code))
+        granted = int(self._set_size_and_rate(capture)) & 0xFFFFFFFF
+        if granted != fmt.code:
+            offered = ", ".join(format_name(code) for code in self._offered_formats(node))
+            raise SourceUnavailable(
+                f"{node} ({self.device}) does not grant the 16-bit format {fmt.name} (granted "
+                f"{format_name(granted)}; offers {offered or 'unknown formats'}): set "
+                f"'format:' to one it offers")
+        width, height, fps = self._granted_geometry(capture, node)
+        self._warn_size(width, height)
+        profile: SixteenBitProfile = profile_from_options(self._sixteen_options,
+                                                          fmt.image_type, fmt.bits)
+        self._granted16, self._native, self._size = fmt, False, (width, height)
+        served = "DEPTH_U16" if profile.image_type == "depth" else "GREYSCALE_U16"
+        scale = f", depth_scale {profile.depth_scale:g}" if profile.depth_scale else ""
+        return SourceInfo(
+            width=width, height=height, fps=fps if fps > 0 else 0.0, native_jpeg=False,
+            channels=1, sixteen_bit=profile,
+            detail=f"{fmt.name} {width}x{height} @{fps:g} fps on {node} ({self.device}), "
+                   f"16-bit values served as {served}{scale}; view "
+                   f"{profile.view.describe()}")
 
     def _setup_controls(self, capture: Capture, node: str) -> None:
         backend = open_controls(node, capture, self._control_device_factory)
@@ -269,7 +359,8 @@ class V4L2Source(CameraSource):
             frame = self._to_frame(data)
             if frame is not None:
                 return frame
-        raise SourceError(f"{self.name}: {self._node} delivers no valid JPEG frames")
+        what = f"{self._granted16.name} images" if self._granted16 else "JPEG frames"
+        raise SourceError(f"{self.name}: {self._node} delivers no valid {what}")
 
     def _read_failure(self) -> str:
         if not os.path.exists(self._node):
@@ -288,6 +379,13 @@ class V4L2Source(CameraSource):
                 return None
             width, height = jpeg_size(jpeg) or self._size
             return Frame(self._sequence, now, width, height, jpeg=jpeg)
+        if self._granted16 is not None:
+            values = decode_buffer(data, self._granted16, *self._size)
+            if values is None:
+                log.debug("%s: skipped a buffer shorter than one %s image", self.name,
+                          self._granted16.name)
+                return None
+            return Frame(self._sequence, now, self._size[0], self._size[1], pixels=values)
         if data.ndim < 2 or data.shape[0] < 2:
             return None  # a raw buffer OpenCV could not convert
         return Frame(self._sequence, now, int(data.shape[1]), int(data.shape[0]), pixels=data)

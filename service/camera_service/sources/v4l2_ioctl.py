@@ -4,7 +4,8 @@ Layouts follow ``linux/videodev2.h`` (stable kernel ABI, same on x86-64 and arm6
 - ``VIDIOC_QUERYCAP``: what a ``/dev/videoN`` node can do (capture or metadata only);
 - ``VIDIOC_QUERYCTRL`` (with ``V4L2_CTRL_FLAG_NEXT_CTRL``) and ``VIDIOC_QUERYMENU``: the
   camera's controls, their ranges, defaults and menu entries;
-- ``VIDIOC_G_CTRL`` / ``VIDIOC_S_CTRL``: read and change one control.
+- ``VIDIOC_G_CTRL`` / ``VIDIOC_S_CTRL``: read and change one control;
+- ``VIDIOC_ENUM_FMT``: the pixel formats a capture node offers (FOURCC codes).
 
 ``V4L2Device`` wraps one open file descriptor. It is opened separately from OpenCV's capture
 descriptor (V4L2 allows several opens of one node), so controls can be read and changed from
@@ -87,6 +88,21 @@ class _QueryMenu(ctypes.Structure):
     ]
 
 
+class _FmtDesc(ctypes.Structure):
+    _fields_ = [
+        ("index", ctypes.c_uint32),
+        ("type", ctypes.c_uint32),
+        ("flags", ctypes.c_uint32),
+        ("description", ctypes.c_char * 32),
+        ("pixelformat", ctypes.c_uint32),
+        ("mbus_code", ctypes.c_uint32),
+        ("reserved", ctypes.c_uint32 * 3),
+    ]
+
+
+BUF_TYPE_VIDEO_CAPTURE = 1
+
+
 class _Control(ctypes.Structure):
     _fields_ = [("id", ctypes.c_uint32), ("value", ctypes.c_int32)]
 
@@ -98,6 +114,7 @@ def _ioc(direction: int, number: int, struct: type) -> int:
 
 _READ, _WRITE = 2, 1
 VIDIOC_QUERYCAP = _ioc(_READ, 0, _Capability)
+VIDIOC_ENUM_FMT = _ioc(_READ | _WRITE, 2, _FmtDesc)
 VIDIOC_G_CTRL = _ioc(_READ | _WRITE, 27, _Control)
 VIDIOC_S_CTRL = _ioc(_READ | _WRITE, 28, _Control)
 VIDIOC_QUERYCTRL = _ioc(_READ | _WRITE, 36, _QueryCtrl)
@@ -211,6 +228,20 @@ class V4L2Device:
             else:
                 entries[index] = _text(item.item.name)
         return tuple(sorted(entries.items()))
+
+    def formats(self) -> List[int]:
+        """FOURCC codes of the capture formats the node offers (``VIDIOC_ENUM_FMT``)."""
+        codes: List[int] = []
+        for index in range(256):
+            desc = _FmtDesc(index=index, type=BUF_TYPE_VIDEO_CAPTURE)
+            try:
+                self._ioctl(VIDIOC_ENUM_FMT, desc)
+            except OSError as err:
+                if err.errno == errno.EINVAL:  # past the last format
+                    break
+                raise
+            codes.append(int(desc.pixelformat))
+        return codes
 
     def get_control(self, control_id: int) -> int:
         control = _Control(id=control_id)
