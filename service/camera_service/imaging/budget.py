@@ -42,7 +42,7 @@ RESPONSE_COPIES = 3
 MAX_WAIT_SECONDS = 2.0
 GRPC_MESSAGE_BYTES = 64 * MIB
 _UNLIMITED = 1 << 60  # cgroup v1 reports "no limit" as a huge number
-_CHANNELS = {"rgb": 3, "grey": 1, "rgba": 4}
+_CHANNELS = {"rgb": 3, "grey": 1, "rgba": 4, "grey16": 2, "depth16": 2}  # bytes per pixel
 
 
 class OverBudget(RequestRejected):

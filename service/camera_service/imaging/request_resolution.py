@@ -27,7 +27,9 @@ Status = image_pb2.ImageResponse
 
 FORMATS = {Image.FORMAT_JPEG: "jpeg", Image.FORMAT_RAW: "raw"}
 LAYOUTS = {Image.PIXEL_FORMAT_RGB_U8: "rgb", Image.PIXEL_FORMAT_GREYSCALE_U8: "grey",
-           Image.PIXEL_FORMAT_RGBA_U8: "rgba"}
+           Image.PIXEL_FORMAT_RGBA_U8: "rgba",
+           # 16-bit sources only (sixteen_bit_requests); 8-bit sources refuse them
+           Image.PIXEL_FORMAT_GREYSCALE_U16: "grey16", Image.PIXEL_FORMAT_DEPTH_U16: "depth16"}
 PIXEL_FORMAT_OF_LAYOUT = {layout: pixel_format for pixel_format, layout in LAYOUTS.items()}
 FORMAT_OF_NAME = {name: image_format for image_format, name in FORMATS.items()}
 

@@ -24,12 +24,14 @@ from camera_service.imaging.request_resolution import (
     resolve_output,
     supported_layouts,
 )
+from camera_service.imaging.sixteen_bit_requests import resolve_sixteen_bit, served_pixel_formats
 from camera_service.pipeline.camera_state import CameraStatus
 from camera_service.pipeline.capture import CaptureThread
 from camera_service.pipeline.encoding import EncodedImage, EncodingError, OutputSpec
 from camera_service.pipeline.frame_store import FrameStore, StoredFrame
 from camera_service.pipeline.output_cache import OutputCache
 from camera_service.redaction import scrub
+from camera_service.sources.base import Frame
 
 _LOG = logging.getLogger(__name__)
 Status = image_pb2.ImageResponse
@@ -105,8 +107,15 @@ class ImageServicer(image_service_pb2_grpc.ImageServiceServicer):
             source.cols, source.rows = status.info.width, status.info.height
         else:
             source.cols, source.rows = capture.expected_size()
-        for layout in supported_layouts(status.channels):
-            source.pixel_formats.append(PIXEL_FORMAT_OF_LAYOUT[layout])
+        profile = status.info.sixteen_bit if status.info is not None else None
+        if profile is not None:
+            source.pixel_formats.extend(served_pixel_formats(profile))
+            if profile.image_type == "depth":
+                source.image_type = image_pb2.ImageSource.IMAGE_TYPE_DEPTH
+                source.depth_scale = profile.depth_scale
+        else:
+            for layout in supported_layouts(status.channels):
+                source.pixel_formats.append(PIXEL_FORMAT_OF_LAYOUT[layout])
         source.image_formats.extend([image_pb2.Image.FORMAT_JPEG, image_pb2.Image.FORMAT_RAW])
         spec = custom_params.spec_for(status.controls)
         if spec.specs:
@@ -150,8 +159,7 @@ class ImageServicer(image_service_pb2_grpc.ImageServiceServicer):
         response.source.CopyFrom(self.describe_source(capture))
         try:
             stored = self._frame_for(capture, request)
-            spec = resolve_output(request, stored.frame, capture.state.status().channels,
-                                  capture.jpeg_quality)
+            spec = self._resolve(capture, request, stored.frame)
             encoded = self._produce(call, stored, spec)
         except RequestRejected as rejected:
             response.status = rejected.status
@@ -200,8 +208,7 @@ class ImageServicer(image_service_pb2_grpc.ImageServiceServicer):
         # Validate the request's formats before touching the camera's settings.
         latest = self.store.latest(capture.name)
         if latest is not None:
-            resolve_output(request, latest.frame, capture.state.status().channels,
-                           capture.jpeg_quality)
+            self._resolve(capture, request, latest.frame)
         changed = []
         if request.HasField("custom_params"):
             changed = custom_params.apply(capture, request.custom_params)
@@ -226,6 +233,19 @@ class ImageServicer(image_service_pb2_grpc.ImageServiceServicer):
                                   f"camera {capture.name!r} has delivered no frame for "
                                   f"{age:.1f} s")
         return stored
+
+    @staticmethod
+    def _resolve(capture: CaptureThread, request: image_pb2.ImageRequest,
+                 frame: Frame) -> OutputSpec:
+        """The output for ``request`` from ``frame``; raises ``RequestRejected``."""
+        status = capture.state.status()
+        if not frame.sixteen_bit:
+            return resolve_output(request, frame, status.channels, capture.jpeg_quality)
+        profile = status.info.sixteen_bit if status.info is not None else None
+        if profile is None:  # a frame from before a reopen in another format
+            raise RequestRejected(Status.STATUS_IMAGE_DATA_ERROR,
+                                  f"camera {capture.name!r} is changing format; retry")
+        return resolve_sixteen_bit(request, frame, profile, capture.jpeg_quality)
 
 
 def _time_remaining(context):

@@ -7,11 +7,12 @@ Output layouts are named by the ImageService's pixel formats: ``"rgb"``, ``"grey
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Tuple
+from typing import Optional, Tuple
 
 import cv2
 import numpy as np
 
+from camera_service.pipeline.sixteen_bit import ViewSettings
 from camera_service.sources.base import Frame
 
 OUTPUT_LAYOUTS = ("rgb", "grey", "rgba")
@@ -78,8 +79,9 @@ class OutputSpec:
     """One distinct output of a frame: what a GetImage request resolves to.
 
     ``format`` is ``"jpeg"`` or ``"raw"``; ``layout`` the output pixel layout (``rgb``,
-    ``grey``, ``rgba``; JPEG only ``rgb`` or ``grey``); ``quality`` the JPEG quality (0 for raw);
-    ``width``/``height`` the output size.
+    ``grey``, ``rgba``; JPEG only ``rgb`` or ``grey``; for 16-bit frames also ``grey16`` and
+    ``depth16``, RAW only); ``quality`` the JPEG quality (0 for raw); ``width``/``height`` the
+    output size; ``view`` how a 16-bit frame's 8-bit outputs are made (None otherwise).
     """
 
     format: str
@@ -87,6 +89,7 @@ class OutputSpec:
     quality: int
     width: int
     height: int
+    view: Optional[ViewSettings] = None
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from typing import Dict, Tuple
 
 from camera_service.pipeline.encoding import EncodedImage, OutputSpec, is_passthrough, produce
 from camera_service.pipeline.frame_store import StoredFrame
+from camera_service.pipeline.sixteen_bit_output import ViewMemo, produce_sixteen_bit
 from camera_service.sources.base import Frame
 
 CacheKey = Tuple[str, int, OutputSpec]
@@ -39,6 +40,7 @@ class OutputCache:
         self._lock = threading.Lock()
         self._entries: OrderedDict[CacheKey, EncodedImage] = OrderedDict()
         self._in_flight: Dict[CacheKey, _InFlight] = {}
+        self.views = ViewMemo()  # 8-bit views of 16-bit frames, once per frame and settings
         self.encodes = 0  # real encodes performed
         self.passthroughs = 0  # responses served with the camera's own bytes
         self.hits = 0  # responses served from the cache or by waiting on an in-flight encode
@@ -91,6 +93,9 @@ class OutputCache:
                     "hits": self.hits, "entries": len(self._entries), "bytes": self._bytes}
 
     def _produce_counted(self, stored: StoredFrame, spec: OutputSpec) -> EncodedImage:
+        if stored.frame.sixteen_bit:
+            return self._count(produce_sixteen_bit(
+                stored.frame, spec, lambda view: self.views.view(stored, view)))
         return self._count(produce(stored.frame, spec))
 
     def _count(self, image: EncodedImage) -> EncodedImage:

@@ -41,11 +41,13 @@ _SAMPLE_TARGET = 40_000  # values the auto range looks at (a strided subsample o
 @dataclass(frozen=True)
 class ViewSettings:
     """How the 8-bit view is made: fixed ``minimum``/``maximum`` raw values (both set), or
-    ``auto`` (both None); ``colormap`` an OpenCV colour map name or ``"none"`` (grey)."""
+    ``auto`` (both None); ``colormap`` an OpenCV colour map name or ``"none"`` (grey);
+    ``ignore_zero`` for depth, where 0 means "no measurement"."""
 
     minimum: Optional[int] = None
     maximum: Optional[int] = None
     colormap: str = NO_COLORMAP
+    ignore_zero: bool = False
 
     @property
     def auto(self) -> bool:
@@ -103,14 +105,13 @@ def proto_bytes(values: np.ndarray, layout: str) -> bytes:
     return np.ascontiguousarray(values, dtype=np.dtype(f"{order}u2")).tobytes()
 
 
-def value_range(values: np.ndarray, settings: ViewSettings,
-                ignore_zero: bool = False) -> tuple:
+def value_range(values: np.ndarray, settings: ViewSettings) -> tuple:
     """The raw ``(low, high)`` the view maps to 0..255 (``high > low``)."""
     if not settings.auto:
         return int(settings.minimum), int(settings.maximum)
     step = max(1, int(np.sqrt(values.size / _SAMPLE_TARGET)))
     sample = values[::step, ::step].reshape(-1)
-    if ignore_zero:
+    if settings.ignore_zero:
         sample = sample[sample > 0]
     if sample.size == 0:
         return 0, 1
@@ -119,19 +120,19 @@ def value_range(values: np.ndarray, settings: ViewSettings,
     return low, max(high, low + 1)
 
 
-def make_view(values: np.ndarray, settings: ViewSettings, ignore_zero: bool = False) -> View:
-    """The 8-bit view of ``values`` (see the module doc). ``ignore_zero`` for depth."""
-    low, high = value_range(values, settings, ignore_zero)
+def make_view(values: np.ndarray, settings: ViewSettings) -> View:
+    """The 8-bit view of ``values`` (see the module doc)."""
+    low, high = value_range(values, settings)
     # One lookup table for all 65536 raw values: cheaper per frame than arithmetic on floats.
     table = np.clip((np.arange(65536, dtype=np.float32) - low) * (255.0 / (high - low)),
                     0, 255).astype(np.uint8)
-    if ignore_zero:
+    if settings.ignore_zero:
         table[0] = 0
     grey = table[values]
     colour = None
     if settings.colormap != NO_COLORMAP:
         colour = cv2.applyColorMap(grey, COLORMAPS[settings.colormap])
-        if ignore_zero:
+        if settings.ignore_zero:
             colour[values == 0] = 0
     for array in (grey, colour):
         if array is not None:
@@ -147,8 +148,8 @@ def _raw_value(value: object, key: str, bits: int) -> int:
     return value
 
 
-def view_from_options(options: dict, bits: int = 16,
-                      default_colormap: str = NO_COLORMAP) -> ViewSettings:
+def view_from_options(options: dict, bits: int = 16, default_colormap: str = NO_COLORMAP,
+                      ignore_zero: bool = False) -> ViewSettings:
     """``range`` (``auto`` or ``{min: .., max: ..}`` raw values) and ``colormap`` (an OpenCV
     colour map name or ``none``) from a source's options. Raises ``ConfigError``."""
     colormap = options.get("colormap", default_colormap)
@@ -159,14 +160,14 @@ def view_from_options(options: dict, bits: int = 16,
     colormap = colormap.lower()
     span = options.get("range", "auto")
     if isinstance(span, str) and span.lower() == "auto":
-        return ViewSettings(colormap=colormap)
+        return ViewSettings(colormap=colormap, ignore_zero=ignore_zero)
     if not isinstance(span, dict) or set(span) != {"min", "max"}:
         raise ConfigError("range", f"must be auto or {{min: <raw>, max: <raw>}}, got {span!r}")
     low = _raw_value(span["min"], "range.min", bits)
     high = _raw_value(span["max"], "range.max", bits)
     if high <= low:
         raise ConfigError("range", f"max ({high}) must be greater than min ({low})")
-    return ViewSettings(low, high, colormap)
+    return ViewSettings(low, high, colormap, ignore_zero)
 
 
 def profile_from_options(options: dict, image_type: str, bits: int) -> SixteenBitProfile:
@@ -185,5 +186,6 @@ def profile_from_options(options: dict, image_type: str, bits: int) -> SixteenBi
                           or not scale > 0):
         raise ConfigError("depth_scale", f"must be the raw value of one metre (> 0, e.g. 1000 "
                           f"for millimetres), got {scale!r}")
-    view = view_from_options(options, bits, "turbo" if kind == DEPTH else "inferno")
+    depth = kind == DEPTH
+    view = view_from_options(options, bits, "turbo" if depth else "inferno", ignore_zero=depth)
     return SixteenBitProfile(kind, bits, float(scale or 0.0), view)

@@ -71,7 +71,7 @@ def test_depth_zero_is_no_data():
     values = np.full((10, 10), 3000, dtype=np.uint16)
     values[:, 5:] = 5000
     values[0, :] = 0
-    view = make_view(values, ViewSettings(colormap="turbo"), ignore_zero=True)
+    view = make_view(values, ViewSettings(colormap="turbo", ignore_zero=True))
     assert (view.low, view.high) == (3000, 5000)
     assert view.grey[0].tolist() == [0] * 10 and not view.colour[0].any()
     assert view.colour[5, 9].any()
@@ -85,6 +85,7 @@ def test_profiles_from_config():
                                   "colormap": "none"}, "depth", 16)
     assert (depth.raw_layout, depth.depth_scale) == ("depth16", 4000.0)
     assert (depth.view.minimum, depth.view.maximum, depth.view.colormap) == (0, 8000, "none")
+    assert depth.view.ignore_zero and not thermal.view.ignore_zero
     assert profile_from_options({}, "depth", 16).depth_scale == 1000.0
 
 
