@@ -234,17 +234,18 @@ class CallBudget:
                                                      passthrough)
         if need > limits.in_flight_bytes:
             self._refuse(f"a {spec.width}x{spec.height} {spec.format.upper()} image needs "
-                         f"{_mib(need)} MiB, more than the {_mib(limits.in_flight_bytes)} MiB "
-                         "the service may use for images (memory limit "
-                         f"{_mib(limits.memory_limit)} MiB, service.memory_limit_mib); "
+                         f"{mib_text(need)} MiB, more than the "
+                         f"{mib_text(limits.in_flight_bytes)} MiB the service may use for "
+                         "images (memory limit "
+                         f"{mib_text(limits.memory_limit)} MiB, service.memory_limit_mib); "
                          "ask for JPEG or a smaller resize_ratio")
         remaining = self._time_remaining()
         wait = self._budget.max_wait if remaining is None else min(self._budget.max_wait,
                                                                      remaining)
         if not self._budget._acquire(need, wait):
             self._refuse(f"the service is at its memory budget for images "
-                         f"({_mib(limits.in_flight_bytes)} MiB in flight, memory limit "
-                         f"{_mib(limits.memory_limit)} MiB, service.memory_limit_mib); "
+                         f"({mib_text(limits.in_flight_bytes)} MiB in flight, memory limit "
+                         f"{mib_text(limits.memory_limit)} MiB, service.memory_limit_mib); "
                          "retry shortly, or ask for fewer or smaller images")
         with self._lock:
             self._held += need
@@ -275,8 +276,8 @@ class CallBudget:
     def _check_response(self, nbytes: int) -> None:
         limit = self._budget.limits.request_bytes
         if self.response_bytes + nbytes > limit:
-            self._refuse(f"this image ({_mib(nbytes)} MiB) would take the response past "
-                         f"{_mib(limit)} MiB, the most one GetImage answers (gRPC message "
+            self._refuse(f"this image ({mib_text(nbytes)} MiB) would take the response past "
+                         f"{mib_text(limit)} MiB, the most one GetImage answers (gRPC message "
                          "and memory limits); ask for it in its own request, as JPEG or "
                          "with a smaller resize_ratio")
 
@@ -291,5 +292,6 @@ class CallBudget:
         raise OverBudget(message)
 
 
-def _mib(nbytes: int) -> str:
+def mib_text(nbytes: int) -> str:
+    """Bytes as MiB for messages (one decimal below 10 MiB)."""
     return f"{nbytes / MIB:.0f}" if nbytes >= 10 * MIB else f"{nbytes / MIB:.1f}"
