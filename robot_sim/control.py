@@ -39,6 +39,7 @@ def _operations(simulator) -> Dict[str, Callable[..., Any]]:
         "set_latency": simulator.set_latency,
         "add_payload": simulator.add_payload,
         "set_payload_authorized": simulator.set_payload_authorized,
+        "set_payload_pose": simulator.set_payload_pose,
         "serving": lambda: simulator.serving,
         "directory_entries": lambda: _encode(simulator.directory_entries()),
         "active_faults": lambda: _encode(simulator.active_faults()),

@@ -98,6 +98,11 @@ class RobotSimulatorProcess(SimulatorHandle):
         """See ``RobotSimulator.set_payload_authorized``."""
         self._control.call("set_payload_authorized", guid=guid, authorized=authorized)
 
+    def set_payload_pose(self, guid: str, xyz, quaternion=(1.0, 0.0, 0.0, 0.0)) -> None:
+        """See ``RobotSimulator.set_payload_pose``."""
+        self._control.call("set_payload_pose", guid=guid, xyz=list(xyz),
+                           quaternion=list(quaternion))
+
     def directory_entries(self) -> List[directory_pb2.ServiceEntry]:
         """See ``RobotSimulator.directory_entries``."""
         return self._control.directory_entries()

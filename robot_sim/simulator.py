@@ -191,3 +191,7 @@ class RobotSimulator(SimulatorHandle):
     def set_payload_authorized(self, guid: str, authorized: bool) -> None:
         """Authorize or revoke a payload (KeyError if unknown)."""
         self.state.set_payload_authorized(guid, authorized)
+
+    def set_payload_pose(self, guid: str, xyz, quaternion=(1.0, 0.0, 0.0, 0.0)) -> None:
+        """Place a payload on the body: ``xyz`` metres, ``quaternion`` (w, x, y, z)."""
+        self.state.set_payload_pose(guid, list(xyz), list(quaternion))

@@ -11,9 +11,9 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass
-from typing import Dict, List, Tuple
+from typing import Dict, List, Sequence, Tuple
 
-from bosdyn.api import directory_pb2, service_fault_pb2
+from bosdyn.api import directory_pb2, geometry_pb2, payload_pb2, service_fault_pb2
 
 from robot_sim.clock import RobotClock
 from robot_sim.tokens import TokenAuthority
@@ -31,6 +31,7 @@ ROBOT_SERVICES: Tuple[Tuple[str, str, str], ...] = (
     ("payload-registration", "bosdyn.api.PayloadRegistrationService",
      "payload-registration.spot.robot"),
     ("robot-id", "bosdyn.api.RobotIdService", "id.spot.robot"),
+    ("payload", "bosdyn.api.PayloadService", "payload.spot.robot"),
     ("time-sync", "bosdyn.api.TimeSyncService", "api.spot.robot"),
     ("fault", "bosdyn.api.FaultService", "api.spot.robot"),
     ("robot-state", "bosdyn.api.RobotStateService", "api.spot.robot"),
@@ -71,6 +72,8 @@ class Payload:
 
     secret: str
     authorized: bool
+    # where the payload sits on the robot (set in the admin console); None = not set
+    body_tform_payload: geometry_pb2.SE3Pose | None = None
 
 
 class RobotState:
@@ -129,6 +132,36 @@ class RobotState:
             self._payloads[guid] = Payload(secret=secret, authorized=False)
         LOG.info("payload %s registered (awaiting authorization)", guid)
         return True
+
+    def set_payload_pose(self, guid: str, xyz: Sequence[float],
+                         quaternion: Sequence[float] = (1.0, 0.0, 0.0, 0.0)) -> None:
+        """Place a known payload on the body (as an admin does in the robot's web console):
+        ``xyz`` in metres, ``quaternion`` ``(w, x, y, z)``. Raises KeyError for an unknown
+        GUID."""
+        w, x, y, z = quaternion
+        pose = geometry_pb2.SE3Pose(position=geometry_pb2.Vec3(x=xyz[0], y=xyz[1], z=xyz[2]),
+                                    rotation=geometry_pb2.Quaternion(w=w, x=x, y=y, z=z))
+        with self._lock:
+            self._payloads[guid].body_tform_payload = pose
+        LOG.info("payload %s placed at xyz=%s", guid, list(xyz))
+
+    def payload_list(self) -> List[payload_pb2.Payload]:
+        """The robot's payload list (``PayloadService.ListPayloads``): GUID, authorization and
+        mount pose (``body_tform_payload``, and ``mount_tform_payload`` in the body frame,
+        ``MOUNT_FRAME_UNKNOWN``); never the secret."""
+        with self._lock:
+            known = list(self._payloads.items())
+        listed = []
+        for guid, payload in known:
+            entry = payload_pb2.Payload(GUID=guid, name=f"payload {guid[:8]}",
+                                        is_authorized=payload.authorized,
+                                        is_enabled=payload.authorized)
+            if payload.body_tform_payload is not None:
+                entry.body_tform_payload.CopyFrom(payload.body_tform_payload)
+                entry.mount_tform_payload.CopyFrom(payload.body_tform_payload)
+                entry.mount_frame_name = payload_pb2.MOUNT_FRAME_UNKNOWN
+            listed.append(entry)
+        return listed
 
     def payload(self, guid: str, secret: str) -> Payload | None:
         """The payload when ``guid``/``secret`` match one; None otherwise."""

@@ -10,6 +10,7 @@ from bosdyn.api import (
     directory_service_pb2_grpc,
     fault_service_pb2_grpc,
     payload_registration_service_pb2_grpc,
+    payload_service_pb2_grpc,
     robot_id_service_pb2_grpc,
     robot_state_service_pb2_grpc,
     time_sync_service_pb2_grpc,
@@ -20,6 +21,7 @@ from robot_sim.services.auth import AuthServicer
 from robot_sim.services.directory import DirectoryServicer
 from robot_sim.services.directory_registration import DirectoryRegistrationServicer
 from robot_sim.services.fault import FaultServicer
+from robot_sim.services.payload import PayloadServicer
 from robot_sim.services.payload_registration import PayloadRegistrationServicer
 from robot_sim.services.robot_id import RobotIdServicer
 from robot_sim.services.robot_state import RobotStateServicer
@@ -30,6 +32,7 @@ _SERVICES: List[Tuple[type, Callable]] = [
     (AuthServicer, auth_service_pb2_grpc.add_AuthServiceServicer_to_server),
     (PayloadRegistrationServicer,
      payload_registration_service_pb2_grpc.add_PayloadRegistrationServiceServicer_to_server),
+    (PayloadServicer, payload_service_pb2_grpc.add_PayloadServiceServicer_to_server),
     (RobotIdServicer, robot_id_service_pb2_grpc.add_RobotIdServiceServicer_to_server),
     (TimeSyncServicer, time_sync_service_pb2_grpc.add_TimeSyncServiceServicer_to_server),
     (DirectoryServicer, directory_service_pb2_grpc.add_DirectoryServiceServicer_to_server),

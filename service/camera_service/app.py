@@ -22,10 +22,13 @@ from dataclasses import dataclass
 from typing import Callable, Dict, List, Sequence
 
 import grpc
+from bosdyn.client.payload import PayloadClient
 
 from camera_service.backoff import Backoff, GoneBackoff
 from camera_service.config import Config
 from camera_service.errors import ConfigError
+from camera_service.geometry.payload_pose import PayloadPose
+from camera_service.geometry.source_geometry import build_geometries, needs_payload_pose
 from camera_service.imaging.budget import BudgetLimits, MemoryBudget, resolve_limit
 from camera_service.imaging.malformed import RateLimitedLog, add_image_service
 from camera_service.imaging.servicer import ImageServicer
@@ -154,9 +157,11 @@ class CameraService:
                          for source in self.sources]
         self.faults = FaultReporter(config.service.name, [c.state for c in self.captures])
         self.budget = budget or make_budget(config)
+        self.payload_pose = PayloadPose()
+        self.geometries = build_geometries(self.sources, self.payload_pose)
         self.servicer = ImageServicer(self.captures, self.store, self.cache,
                                       to_robot_time=self.clock.robot_timestamp,
-                                      budget=self.budget)
+                                      budget=self.budget, geometries=self.geometries)
         self.malformed = RateLimitedLog()  # requests that do not parse, counted per kind
         self.server: grpc.Server | None = None
         self.port: int | None = None
@@ -177,9 +182,10 @@ class CameraService:
         self.registration = Registration(ServiceEndpoint(
             self.config.service.name, self.config.service.authority, host_ip, self.port,
             liveness_timeout=robot.keepalive_seconds * 3))
+        tasks = [self._read_payload_pose] if needs_payload_pose(self.geometries) else []
         self.link = RobotLink(session, self.registration, self.faults, self.clock,
                               keepalive_seconds=robot.keepalive_seconds,
-                              backoff=self.retry.robot())
+                              backoff=self.retry.robot(), round_tasks=tasks)
         self.link.start()
 
     def serve(self) -> None:
@@ -249,6 +255,11 @@ class CameraService:
         while not self._stopping.wait(0.5):
             for capture in self.captures:
                 capture.check_stall(STALL_SECONDS)
+
+    def _read_payload_pose(self, session: RobotSession) -> None:
+        """Robot-link round task: follow the payload's pose for payload-relative mounts."""
+        self.payload_pose.refresh(session.client(PayloadClient), session.payload_guid or "",
+                                  timeout=3.0)
 
     def _camera_changed(self, _status: CameraStatus) -> None:
         if self.link is not None:

@@ -33,6 +33,8 @@ Schema (every key optional; defaults fit a CORE I/O)::
         fps: 30
         jpeg_quality: 80              # optional
         native_jpeg: true             # ... plus the keys of that type (see Camera sources)
+        calibration: /data/front.yaml # optional geometry (see camera_service.geometry.config):
+        mount: {parent: body, xyz: [0.3, 0, 0.1], rpy_deg: [-90, 0, -90]}
 
 ``ConfigError(key, problem)`` names the dotted key (``sources[1].fps``) and the problem.
 """
@@ -46,6 +48,7 @@ from typing import Any, Dict, List
 
 from camera_service.config_file import read_yaml
 from camera_service.errors import ConfigError, excerpt
+from camera_service.geometry.config import parse_geometry
 from camera_service.robot.credentials import DEFAULT_CREDENTIALS_FILE
 from camera_service.sources import create_source, known_kinds
 from camera_service.sources.base import CameraSource, SourceSettings
@@ -251,7 +254,9 @@ def parse_source(data: Any, key: str, default_quality: int) -> SourceConfig:
                           "lower the size or the rate")
     quality = common.pop("jpeg_quality", None) or default_quality
     _in_range(quality, 1, 100, f"{key}.jpeg_quality")
-    settings = SourceSettings(name, jpeg_quality=quality, options=data, **common)
+    geometry = parse_geometry(data, key, common.get("width"), common.get("height"))
+    settings = SourceSettings(name, jpeg_quality=quality, options=data, geometry=geometry,
+                              **common)
     return SourceConfig(kind, settings)
 
 

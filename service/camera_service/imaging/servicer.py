@@ -1,20 +1,25 @@
 """The ``bosdyn.api.ImageService`` servicer: ListImageSources and GetImage.
 
 GetImage serves the latest frame from the ``FrameStore`` (it never captures on the RPC
-thread) through the encode-once ``OutputCache``. Every problem with a request or a camera is
-answered with an ``ImageResponse`` status and a message; the RPC itself does not fail.
+thread) through the encode-once ``OutputCache``. Sources with geometry (``geometries``, see
+``camera_service.geometry``) carry their camera model, scaled to the served size, in the
+``ImageSource`` and ``frame_name_image_sensor`` + ``transforms_snapshot`` in every shot.
+Every problem with a request or a camera is answered with an ``ImageResponse`` status and a
+message; the RPC itself does not fail.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from typing import Callable, Dict, Sequence, Tuple
+from typing import Callable, Dict, Mapping, Sequence, Tuple
 
 from bosdyn.api import image_pb2, image_service_pb2_grpc
 from bosdyn.client.server_util import ResponseContext
 from google.protobuf.timestamp_pb2 import Timestamp
 
+from camera_service.geometry.frames import merged
+from camera_service.geometry.source_geometry import SourceGeometry
 from camera_service.imaging import custom_params
 from camera_service.imaging.budget import BudgetLimits, CallBudget, MemoryBudget, resolve_limit
 from camera_service.imaging.request_resolution import (
@@ -54,12 +59,14 @@ class ImageServicer(image_service_pb2_grpc.ImageServiceServicer):
     not delivered yet. ``stale_after``: a frame older than this many seconds (or 10 frame
     periods, whichever is longer) is not served: the camera is stalled. ``budget``: the memory
     budget every GetImage call draws from (default: from the container's limit).
+    ``geometries``: per source name, its camera model and mount (``SourceGeometry``).
     """
 
     def __init__(self, captures: Sequence[CaptureThread], store: FrameStore, cache: OutputCache,
                  to_robot_time: RobotTimeConverter = local_timestamp,
                  first_frame_timeout: float = 2.0, stale_after: float = 2.0,
-                 budget: MemoryBudget | None = None) -> None:
+                 budget: MemoryBudget | None = None,
+                 geometries: Mapping[str, SourceGeometry] | None = None) -> None:
         super().__init__()
         self.captures: Dict[str, CaptureThread] = {c.name: c for c in captures}
         self.store = store
@@ -68,6 +75,8 @@ class ImageServicer(image_service_pb2_grpc.ImageServiceServicer):
         self.first_frame_timeout = first_frame_timeout
         self.stale_after = stale_after
         self._described: Dict[str, Tuple[tuple, image_pb2.ImageSource]] = {}
+        self.geometries: Mapping[str, SourceGeometry] = geometries or {}
+        self._resized: Dict[tuple, image_pb2.ImageSource] = {}
         self.budget = budget or MemoryBudget(BudgetLimits.from_limit(resolve_limit(0)[0]))
 
     # -- ListImageSources ----------------------------------------------------------------
@@ -76,10 +85,15 @@ class ImageServicer(image_service_pb2_grpc.ImageServiceServicer):
         with ResponseContext(response, request):
             for capture in self.captures.values():
                 response.image_sources.add().CopyFrom(self.describe_source(capture))
+            snapshots = [s for s in (g.snapshot() for g in self.geometries.values())
+                         if s is not None]
+            if snapshots:
+                response.transforms_snapshot.CopyFrom(merged(snapshots))
         return response
 
     def describe_source(self, capture: CaptureThread) -> image_pb2.ImageSource:
-        """The ImageSource entry of one camera: size, formats, custom-parameter spec.
+        """The ImageSource entry of one camera: size, formats, custom-parameter spec, camera
+        model (at the delivered size).
 
         Built once per camera state (delivered size, and the open generation, which fixes
         the granted channels and the control spec read at that open) and reused: it goes
@@ -96,8 +110,31 @@ class ImageServicer(image_service_pb2_grpc.ImageServiceServicer):
         self._described[capture.name] = (key, source)
         return source
 
-    @staticmethod
-    def _build_source(capture: CaptureThread, status: CameraStatus,
+    def describe_resized(self, capture: CaptureThread, full: image_pb2.ImageSource,
+                         size: Tuple[int, int]) -> image_pb2.ImageSource:
+        """``full`` for a ``resize_ratio`` response of ``size``: rows/cols and the camera model
+        at that size, so the model matches the image it comes with. Sources without a
+        camera model are described as at full size (as before). Built once per size."""
+        geometry = self.geometries.get(capture.name)
+        if geometry is None or full.WhichOneof("camera_models") is None:
+            return full
+        key = (capture.name, id(full), size)
+        cached = self._resized.get(key)
+        if cached is not None:
+            return cached
+        resized = image_pb2.ImageSource()
+        resized.CopyFrom(full)
+        resized.cols, resized.rows = size
+        resized.ClearField(full.WhichOneof("camera_models"))
+        model = geometry.model_at(*size)
+        if model is not None:
+            model.fill_source(resized)
+        if len(self._resized) >= 64 * max(1, len(self.captures)):
+            self._resized.clear()  # old opens and rarely asked sizes
+        self._resized[key] = resized
+        return resized
+
+    def _build_source(self, capture: CaptureThread, status: CameraStatus,
                       size: Tuple[int, int] | None) -> image_pb2.ImageSource:
         source = image_pb2.ImageSource(name=capture.name,
                                        image_type=image_pb2.ImageSource.IMAGE_TYPE_VISUAL)
@@ -120,6 +157,10 @@ class ImageServicer(image_service_pb2_grpc.ImageServiceServicer):
         spec = custom_params.spec_for(status.controls)
         if spec.specs:
             source.custom_params.CopyFrom(spec)
+        geometry = self.geometries.get(capture.name)
+        model = geometry.model_at(source.cols, source.rows) if geometry else None
+        if model is not None:
+            model.fill_source(source)
         return source
 
     # -- GetImage ------------------------------------------------------------------------
@@ -161,6 +202,9 @@ class ImageServicer(image_service_pb2_grpc.ImageServiceServicer):
             stored = self._frame_for(capture, request)
             spec = self._resolve(capture, request, stored.frame)
             encoded = self._produce(call, stored, spec)
+            if (spec.width, spec.height) != (stored.frame.width, stored.frame.height):
+                response.source.CopyFrom(self.describe_resized(
+                    capture, self.describe_source(capture), (spec.width, spec.height)))
         except RequestRejected as rejected:
             response.status = rejected.status
             _set_message(response, str(rejected))
@@ -185,6 +229,10 @@ class ImageServicer(image_service_pb2_grpc.ImageServiceServicer):
         shot.image.format = FORMAT_OF_NAME[spec.format]
         shot.image.pixel_format = PIXEL_FORMAT_OF_LAYOUT[spec.layout]
         shot.acquisition_time.CopyFrom(self.to_robot_time(stored.frame.capture_time))
+        geometry = self.geometries.get(capture.name)
+        if geometry is not None and geometry.frame_name:
+            shot.frame_name_image_sensor = geometry.frame_name
+            shot.transforms_snapshot.CopyFrom(geometry.snapshot())
         response.status = Status.STATUS_OK
         return response
 

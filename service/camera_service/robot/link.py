@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from typing import Callable, Sequence
 
 import grpc
 from bosdyn.client.directory_registration import DirectoryRegistrationClient
@@ -34,11 +35,14 @@ class RobotLink:
     """Runs the robot lifecycle in a daemon thread; ``stop`` unregisters within ``timeout``.
 
     ``connected`` tells whether the last round fully succeeded (healthcheck, tests).
+    ``round_tasks`` run at the end of every successful round with the session (e.g. reading
+    the payload's pose); they must not raise.
     """
 
     def __init__(self, session: RobotSession, registration: Registration,
                  faults: FaultReporter, clock: RobotClock, keepalive_seconds: float = 10.0,
-                 rpc_timeout: float = 3.0, backoff: Backoff | None = None) -> None:
+                 rpc_timeout: float = 3.0, backoff: Backoff | None = None,
+                 round_tasks: Sequence[Callable[[RobotSession], None]] = ()) -> None:
         self.session = session
         self.registration = registration
         self.faults = faults
@@ -46,6 +50,7 @@ class RobotLink:
         self.keepalive_seconds = keepalive_seconds
         self.rpc_timeout = rpc_timeout
         self.connected = False
+        self.round_tasks = list(round_tasks)
         # Retrying costs one small RPC; a robot that comes up must see us within ~1 s.
         self._backoff = backoff or Backoff(initial=0.25, maximum=1.0)
         self._problem: str | None = None
@@ -100,6 +105,8 @@ class RobotLink:
                 self.clock.reset()
             self.clock.update(self._client(TimeSyncClient))
             self.faults.sync(self._client(FaultClient), self.rpc_timeout)
+            for task in self.round_tasks:
+                task(self.session)
         except AuthFailure as err:
             return self._failed(str(err))
         except UnauthenticatedError:

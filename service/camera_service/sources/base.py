@@ -104,6 +104,8 @@ class SourceSettings:
     fps: Optional[float] = None
     jpeg_quality: int = 75
     options: dict = field(default_factory=dict)  # kind-specific keys, validated by the kind
+    # calibration / intrinsics / mount (camera_service.geometry.config.GeometrySettings)
+    geometry: Optional[object] = None
 
 
 class CameraSource(abc.ABC):
