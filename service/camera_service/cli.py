@@ -1,15 +1,23 @@
-"""Command line: the SDK example's flags unchanged, plus ``--config`` and robot overrides.
+"""Command line: every command line the SDK examples accept, plus ``--config`` and robot
+overrides.
 
     spot-camera-service [payload|external] [HOSTNAME] [--config FILE] [--host-ip IP]
         [--port N] [--payload-credentials-file F] [--guid G --secret S]
-        [--device-name D ...] [--device D ...] [--codec C] [--res-width W] [--res-height H]
-        [--robot-ca-cert PATH] [--robot-port N] [--name NAME] [--authority A]
-        [--jpeg-quality Q] [-v]
+        [--device-name D [D ...]]... [--device D] [--codec C] [--res-width W]
+        [--res-height H] [--robot-ca-cert PATH] [--robot-port N] [--name NAME]
+        [--authority A] [--jpeg-quality Q] [-v]
 
-Flags win over the config file (``--config`` or ``$CAMERA_SERVICE_CONFIG``). Giving any
-``--device-name``/``--device`` replaces the config's ``sources``: each becomes a V4L2 source
-named like the SDK example names it (``/dev/video0`` and ``0`` -> ``video0``), except
-``synthetic`` or ``synthetic:NAME``, which give a synthetic test-pattern camera.
+As in the examples: the mode word comes first, the hostname and the options follow in any
+order (``payload --host-ip ... --device /dev/video0 ... 192.168.50.3``), long options may be
+abbreviated (``--dev``, ``--host``), ``--device-name`` takes one or several values and may be
+repeated, and ``-1`` as a size means the camera's default. Each device becomes the matching
+kind of source, named as the example names it (``device_names``).
+
+Flags win over the config file (``--config`` or ``$CAMERA_SERVICE_CONFIG``); any
+``--device-name`` replaces the file's ``sources``. With a mode word (the example's form) the
+service registers under the example's names (``migration``) unless ``--name``/``--authority``
+or the file set them. An error about a value given as a flag names the flag
+(``--codec MJPEG: ...``), never the config key it maps to.
 """
 
 from __future__ import annotations
@@ -17,25 +25,51 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import re
 import sys
-from typing import List, Sequence
+from typing import Dict, List, Optional, Sequence
 
+from camera_service import abbreviations, migration
 from camera_service import config as config_module
-from camera_service.config import Config, SourceConfig
+from camera_service.config import Config
+from camera_service.device_names import device_sources, looks_like_camera
 from camera_service.errors import ConfigError
-from camera_service.redaction import scrub_log_handlers
-from camera_service.sources.base import SourceSettings
+from camera_service.ports import port_advice
+from camera_service.redaction import redact_url, register_secret, scrub_log_handlers
 
 _LOG = logging.getLogger("camera_service")
 MODES = ("payload", "external")
+# The options of the SDK 5 example's payload/external parsers: an abbreviation that fits one
+# of them and one of ours means theirs.
+EXAMPLE_OPTIONS = ("--host-ip", "--port", "--device-name", "--show-debug-info", "--codec",
+                   "--res-width", "--res-height", "--guid", "--secret",
+                   "--payload-credentials-file", "--verbose")
+MIN_SIZE, MAX_SIZE = 16, 8192
+_HOSTNAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$")
+# Config keys a flag sets: errors about them name the flag.
+_FLAG_KEYS = {"host_ip": "robot.host_ip", "payload_credentials_file":
+              "robot.payload_credentials_file", "robot_ca_cert": "robot.ca_cert",
+              "robot_port": "robot.port", "port": "service.port", "name": "service.name",
+              "authority": "service.authority", "jpeg_quality": "service.jpeg_quality"}
+_SOURCE_FLAGS = {"width": "res_width", "height": "res_height", "codec": "codec",
+                 "format": "codec", "jpeg_quality": "jpeg_quality"}
+
+
+class FlagError(ConfigError):
+    """A command-line value is wrong; the message starts with the flag and its value."""
+
+    def __init__(self, flag: str, problem: str) -> None:
+        ValueError.__init__(self, f"{flag}: {problem}")
+        self.key = flag
+        self.problem = problem
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="spot-camera-service", allow_abbrev=False,
+        prog="spot-camera-service", allow_abbrev=False,  # abbreviations: see abbreviations.py
         description="Camera image service for Spot (bosdyn.api.ImageService).")
     parser.add_argument("words", nargs="*", metavar="[payload|external] [HOSTNAME]",
-                        help="optional mode word as in the SDK example, then the robot address "
+                        help="optional mode word as in the SDK example, and the robot address "
                         f"(default {config_module.DEFAULT_ROBOT})")
     parser.add_argument("--config", help=f"YAML config file (default ${config_module.CONFIG_ENV})")
     parser.add_argument("--host-ip", help="address the robot reaches this service at "
@@ -46,79 +80,140 @@ def build_parser() -> argparse.ArgumentParser:
                         "/opt/payload_credentials/payload_guid_and_secret)")
     parser.add_argument("--guid", help="payload GUID (instead of the credentials file)")
     parser.add_argument("--secret", help="payload secret (instead of the credentials file)")
-    parser.add_argument("--device-name", "--device", dest="devices", action="append",
-                        metavar="DEVICE", help="camera: /dev/videoN, an index, a /dev/v4l/by-id "
-                        "path, or synthetic[:NAME]; repeat for several")
+    parser.add_argument("--device-name", "--device", dest="devices", action="extend",
+                        nargs="*", metavar="DEVICE", help="camera: an index, /dev/videoN, a "
+                        "stable V4L2 name, a video file, an http(s) or rtsp URL, or "
+                        "synthetic[:NAME]; several values or repeated for several cameras")
     parser.add_argument("--codec", help="FOURCC asked of V4L2 cameras, e.g. MJPG")
-    parser.add_argument("--res-width", type=int, help="requested width of every camera")
-    parser.add_argument("--res-height", type=int, help="requested height of every camera")
+    parser.add_argument("--res-width", type=int, help="requested width of every camera "
+                        "(-1: the camera's default)")
+    parser.add_argument("--res-height", type=int, help="requested height of every camera "
+                        "(-1: the camera's default)")
     parser.add_argument("--robot-ca-cert", help="robot CA certificate (e.g. the simulator's)")
     parser.add_argument("--robot-port", type=int, help="robot gRPC port (default 443)")
-    parser.add_argument("--name", help="directory name (default camera-image-service)")
-    parser.add_argument("--authority", help="directory authority (default camera-image-service)")
+    parser.add_argument("--name", help="directory name (default camera-image-service; "
+                        f"{migration.EXAMPLE_NAME} with a mode word)")
+    parser.add_argument("--authority", help="directory authority (default "
+                        f"camera-image-service; {migration.EXAMPLE_AUTHORITY} with a mode word)")
     parser.add_argument("--jpeg-quality", type=int, help="default JPEG quality (1-100)")
     parser.add_argument("--show-debug-info", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     return parser
 
 
-def device_source(device: str, codec: str | None) -> SourceConfig:
-    """A ``--device-name`` value as a source entry."""
-    if device == "synthetic" or device.startswith("synthetic:"):
-        name = device.partition(":")[2] or "synthetic"
-        return SourceConfig("synthetic", SourceSettings(name))
-    base = device.rstrip("/").rsplit("/", 1)[-1]
-    name = f"video{base}" if base.isdigit() else base
-    options = {"device": int(device) if device.isdigit() else device}
-    if codec:
-        options["codec"] = codec
-    return SourceConfig("v4l2", SourceSettings(name, options=options))
-
-
-def apply_flags(config: Config, args: argparse.Namespace) -> Config:
-    """Overlay command-line flags on ``config`` (flags win) and validate the result."""
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    """Parse ``argv`` the way the examples' parsers would (see module doc). argparse exits 2
+    on an unknown flag or a value of the wrong type; ``FlagError`` for an ambiguous prefix."""
+    parser = build_parser()
+    try:
+        argv = abbreviations.expand(argv, parser, preferred=EXAMPLE_OPTIONS)
+    except abbreviations.AbbreviationError as err:
+        raise FlagError(err.prefix, err.problem) from None
+    args = parser.parse_intermixed_args(argv)
+    args.devices = list(args.devices or [])
     words = list(args.words)
-    if words and words[0] in MODES:
-        config.robot.mode = words.pop(0)
+    args.mode = words.pop(0) if words and words[0] in MODES else None
+    if not words and len(args.devices) > 1 and _is_hostname(args.devices[-1]):
+        # ``--device-name /dev/video0 192.168.50.3``: the example's one-value flag, then the
+        # robot's address; a device list here would otherwise swallow it.
+        words.append(args.devices.pop())
     if len(words) > 1:
-        raise ConfigError("HOSTNAME", f"expected one robot address, got {' '.join(words)}")
-    if words:
-        config.robot.hostname = words[0]
+        raise FlagError("HOSTNAME", f"expected one robot address, got {' '.join(words)}")
+    args.hostname = words[0] if words else None
+    return args
+
+
+def _is_hostname(token: str) -> bool:
+    return bool(_HOSTNAME.match(token)) and not token.isdigit() and not looks_like_camera(token)
+
+
+def _size(value: Optional[int], flag: str) -> Optional[int]:
+    """A ``--res-width/--res-height`` value: -1 (the example's default) = camera default."""
+    if value is None or value == -1:
+        return None
+    if not MIN_SIZE <= value <= MAX_SIZE:
+        raise FlagError(f"{flag} {value}", f"must be between {MIN_SIZE} and {MAX_SIZE}, or -1 "
+                        "for the camera's default")
+    return value
+
+
+def _codec(value: Optional[str]) -> Optional[str]:
+    if not value:  # the example's default is ''
+        return None
+    if len(value) > 4 or not value.isprintable() or " " in value.strip():
+        raise FlagError(f"--codec {value}", "a FOURCC has one to four characters, e.g. MJPG "
+                        "or YUYV")
+    return value
+
+
+def apply_flags(config: Config, args: argparse.Namespace,
+                origins: Dict[str, str] | None = None) -> Config:
+    """Overlay command-line flags on ``config`` (flags win) and validate the result.
+    ``origins`` receives config key -> flag as typed, for error messages."""
+    origins = {} if origins is None else origins
     robot, service = config.robot, config.service
-    for flag, section, attr in (
-        ("host_ip", robot, "host_ip"), ("payload_credentials_file", robot,
-                                        "payload_credentials_file"),
-        ("guid", robot, "guid"), ("secret", robot, "secret"),
-        ("robot_ca_cert", robot, "ca_cert"), ("robot_port", robot, "port"),
-        ("port", service, "port"), ("name", service, "name"),
-        ("authority", service, "authority"), ("jpeg_quality", service, "jpeg_quality"),
-    ):
+    if args.mode:
+        robot.mode = args.mode
+    if args.hostname:
+        robot.hostname = args.hostname
+        origins["robot.hostname"] = f"HOSTNAME {args.hostname}"
+    if args.guid is not None:
+        robot.guid = args.guid
+    if args.secret is not None:
+        register_secret(args.secret)
+        robot.secret = args.secret
+    for flag, key in _FLAG_KEYS.items():
         value = getattr(args, flag)
         if value is not None:
-            setattr(section, attr, value)
+            section, attr = key.split(".")
+            setattr(robot if section == "robot" else service, attr, value)
+            origins[key] = f"--{flag.replace('_', '-')} {value}"
     if args.verbose:
         config.log_level = "debug"
+    width, height = _size(args.res_width, "--res-width"), _size(args.res_height, "--res-height")
+    codec = _codec(args.codec)
     if args.devices:
-        config.sources = [device_source(device, args.codec) for device in args.devices]
+        config.sources = device_sources(args.devices)
+        for index, device in enumerate(args.devices):
+            origins[f"sources[{index}]"] = f"--device-name {redact_url(device)}"
+    if args.mode:
+        migration.apply_example_names(config, args)
     for entry in config.sources:
-        if args.res_width:
-            entry.settings.width = args.res_width
-        if args.res_height:
-            entry.settings.height = args.res_height
+        settings = entry.settings
+        settings.width = width or settings.width
+        settings.height = height or settings.height
         if args.jpeg_quality:
-            entry.settings.jpeg_quality = args.jpeg_quality
-        if args.codec and entry.type == "v4l2":
-            entry.settings.options.setdefault("codec", args.codec)
+            settings.jpeg_quality = args.jpeg_quality
+        if codec and entry.type == "v4l2":
+            settings.options.setdefault("codec", codec)
+    for key, flag in _SOURCE_FLAGS.items():
+        value = getattr(args, flag)
+        if value is not None:
+            origins[f"sources.{key}"] = f"--{flag.replace('_', '-')} {value}"
     return config_module.check(config)
 
 
-def load_config(argv: Sequence[str]) -> Config:
-    """Parse ``argv`` into a validated ``Config``. Raises ``ConfigError``; argparse exits 2 on
-    unknown flags."""
-    args = build_parser().parse_args(list(argv))
+def describe_error(err: ConfigError, origins: Dict[str, str]) -> str:
+    """The operator's line for ``err``: the flag and its value when a flag set the key."""
+    if isinstance(err, FlagError):
+        return str(err)
+    if err.key in origins:
+        return f"{origins[err.key]}: {err.problem}"
+    match = re.match(r"^(sources\[\d+\])\.(\w+)$", err.key)
+    if match:
+        flag = origins.get(f"sources.{match.group(2)}") or origins.get(match.group(1))
+        if flag:
+            return f"{flag}: {err.problem}"
+    return str(err)
+
+
+def load_config(argv: Sequence[str], origins: Dict[str, str] | None = None) -> Config:
+    """Parse ``argv`` into a validated ``Config``. Raises ``ConfigError`` (``FlagError`` for a
+    flag's value); argparse exits 2 on unknown flags."""
+    args = parse_args(list(argv))
     path = args.config or os.environ.get(config_module.CONFIG_ENV)
     config = config_module.load(path) if path else config_module.from_mapping(None)
-    config = apply_flags(config, args)
+    config = apply_flags(config, args, origins)
     if args.show_debug_info:
         _LOG.warning("--show-debug-info is not supported (no display on a CORE I/O); ignored")
     return config
@@ -147,12 +242,16 @@ def main(argv: List[str] | None = None, build=None) -> int:
 
     argv = sys.argv[1:] if argv is None else argv
     setup_logging("debug" if ("-v" in argv or "--verbose" in argv) else "info")
+    origins: Dict[str, str] = {}
     try:
-        config = load_config(argv)
+        config = load_config(argv, origins)
         setup_logging(config.log_level)
+        advice = port_advice(config.service.port)
+        if advice:
+            _LOG.warning("%s", advice)
         return run(config) if build is None else run(config, build)
     except ConfigError as err:
-        _LOG.error("%s", err)
+        _LOG.error("%s", describe_error(err, origins))
         return 2
 
 

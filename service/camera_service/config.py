@@ -44,7 +44,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field, fields
-from typing import Any, Dict, List
+from typing import Any, Dict, FrozenSet, List
 
 from camera_service.config_file import read_yaml
 from camera_service.errors import ConfigError, excerpt
@@ -101,6 +101,9 @@ class Config:
     service: ServiceConfig = field(default_factory=ServiceConfig)
     sources: List[SourceConfig] = field(default_factory=list)
     log_level: str = "info"
+    # Dotted keys the config file set ("service.name", "sources", ...): the command line's
+    # migration defaults (example names) yield to them.
+    given: FrozenSet[str] = frozenset()
 
     def build_sources(self) -> List[CameraSource]:
         """Create the camera sources (``device: all`` expanded). Raises ``ConfigError`` with
@@ -278,7 +281,10 @@ def from_mapping(data: Any) -> Config:
     sources = [parse_source(entry, f"sources[{i}]", service.jpeg_quality)
                for i, entry in enumerate(raw_sources)]
     log_level = _typed(data.get("log_level", "info"), str, "log_level")
-    return check(Config(robot, service, sources, log_level))
+    given = {f"{section}.{key}" for section in ("robot", "service")
+             for key in _mapping(data.get(section), section)}
+    given |= {key for key in ("sources", "log_level") if data.get(key) is not None}
+    return check(Config(robot, service, sources, log_level, frozenset(given)))
 
 
 def load(path: str) -> Config:

@@ -107,7 +107,7 @@ class CameraServiceProcess:
     def start(self) -> None:
         self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "camera_service", "payload", "--config", str(self.config)],
+            [sys.executable, "-m", "camera_service", "--config", str(self.config)],
             stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT,
             start_new_session=True,
         )

@@ -16,6 +16,8 @@ def test_sdk_example_payload_command_line():
                           "/dev/video0", "--device-name", "1", "--codec", "MJPG",
                           "--res-width", "1280", "--res-height", "720", "-v"])
     assert config.robot.mode == "payload" and config.robot.hostname == "10.1.2.3"
+    assert (config.service.name, config.service.authority) == ("web-cam-service",
+                                                               "robot-web-cam")
     assert (config.robot.guid, config.robot.host_ip, config.service.port) == (
         "0a1b2c3d-1111", "10.1.2.5", 21300)
     assert [(e.type, e.settings.name) for e in config.sources] == [
@@ -57,9 +59,15 @@ def _run(*args, timeout=20):
 
 
 @pytest.mark.parametrize(("args", "needle"), [
-    (["--port", "99999", "--device-name", "synthetic"], "service.port"),
+    (["--port", "99999", "--device-name", "synthetic"], "--port 99999: must be between"),
+    (["--codec", "MJPEG", "--device-name", "0"], "--codec MJPEG: a FOURCC has"),
+    (["--res-width", "5", "--device-name", "0"], "--res-width 5: must be between 16"),
+    (["--jpeg-quality", "101", "--device-name", "0"], "--jpeg-quality 101: must be between"),
+    (["--name", "bad name!"], "--name bad name!: must be letters"),
+    (["--p", "1"], "--p: ambiguous abbreviation, could be --payload-credentials-file, --port"),
+    (["10.0.0.1", "10.0.0.2"], "HOSTNAME: expected one robot address"),
     (["--guid", "abc"], "guid and secret go together"),
-    (["--robot-ca-cert", "/nonexistent/ca.pem"], "robot.ca_cert"),
+    (["--robot-ca-cert", "/nonexistent/ca.pem"], "--robot-ca-cert /nonexistent/ca.pem: "),
 ])
 def test_bad_config_exits_2_with_one_line(args, needle):
     result = _run(*args)
@@ -78,8 +86,9 @@ def test_secret_never_printed_on_bad_guid():
 
 
 def test_unknown_flag_is_rejected_by_argparse():
-    result = _run("--device-nam", "x")  # abbreviations are off, like the SDK example's
+    result = _run("--camera", "x")
     assert result.returncode == 2
+    assert "unrecognized arguments: --camera" in result.stderr
 
 
 def test_external_mode_without_login_exits_2():
@@ -90,3 +99,91 @@ def test_external_mode_without_login_exits_2():
                             capture_output=True, text=True, timeout=20, env=env_free)
     assert result.returncode == 2
     assert "BOSDYN_CLIENT_USERNAME" in result.stderr and "Traceback" not in result.stderr
+
+
+# -- the SDK examples' command lines (devices are given here; see test_example_command_lines
+#    for the same lines run against the robot simulator) -------------------------------------
+def _sources(config):
+    return [(e.type, e.settings.name) for e in config.sources]
+
+
+def test_compose_command_with_hostname_last():
+    config = load_config(["payload", "--host-ip", "192.168.50.5", "--port", "50051", "--device",
+                          "/dev/video0", "--payload-credentials-file",
+                          "/opt/payload_credentials/payload_guid_and_secret", "192.168.50.3"])
+    assert (config.robot.hostname, config.robot.host_ip, config.service.port) == (
+        "192.168.50.3", "192.168.50.5", 50051)
+    assert config.robot.payload_credentials_file == (
+        "/opt/payload_credentials/payload_guid_and_secret")
+    assert _sources(config) == [("v4l2", "video0")]
+
+
+@pytest.mark.parametrize("argv", [
+    "payload --host-ip localhost --port 50051 --guid G-1 --secret S3cr ROBOT",
+    "--guid G-1 --secret S3cr --host-ip localhost --port 50051 ROBOT --device-name 0",
+    "--payload-credentials-file F ROBOT --host-ip localhost --port 50051",
+    "payload ROBOT --dev 0 --host localhost --po 50051 --gu G-1 --se S3cr",
+    "payload --device-name /dev/video0 ROBOT --host-ip=localhost --port=50051 --guid G-1 "
+    "--secret S3cr",
+], ids=["docker-run-sdk5", "sdk2-readme", "tutorial", "abbreviations", "append-then-host"])
+def test_hostname_and_options_in_any_order(argv):
+    config = load_config(argv.split())
+    assert config.robot.hostname == "ROBOT"
+    assert (config.robot.host_ip, config.service.port) == ("localhost", 50051)
+
+
+def test_device_list_nargs_star_and_repeats():
+    config = load_config(["ROBOT", "--device-name", "0", "/dev/video2", "--device-name", "4"])
+    assert _sources(config) == [("v4l2", "video0"), ("v4l2", "video2"), ("v4l2", "video4")]
+
+
+def test_device_list_then_robot_address():
+    config = load_config(["--device-name", "/dev/video0", "/dev/video1", "192.168.50.3"])
+    assert config.robot.hostname == "192.168.50.3"
+    assert _sources(config) == [("v4l2", "video0"), ("v4l2", "video1")]
+
+
+def test_minus_one_sizes_mean_the_camera_default():
+    config = load_config(["--device-name", "0", "--res-width", "-1", "--res-height", "-1"])
+    settings = config.sources[0].settings
+    assert (settings.width, settings.height) == (None, None)
+
+
+def test_example_abbreviation_wins_over_our_own_option():
+    config = load_config(["--device-name", "0", "--c", "MJPG"])  # --codec, not --config
+    assert config.sources[0].settings.options["codec"] == "MJPG"
+
+
+def test_device_kinds_from_device_name(tmp_path):
+    clip = tmp_path / "clip.avi"
+    clip.write_bytes(b"")
+    config = load_config(["--device-name", str(clip), "http://cam:8081/stream.mjpg",
+                          "rtsp://u:p@cam/live", "/dev/v4l/by-id/usb-Cam_1-video-index0"])
+    assert _sources(config) == [("file", "clip.avi"), ("url", "stream.mjpg"),
+                                ("url", "live"), ("v4l2", "usb-Cam_1-video-index0")]
+
+
+@pytest.mark.parametrize(("extra", "expected"), [
+    ([], ("web-cam-service", "robot-web-cam")),
+    (["--name", "front-cams"], ("front-cams", "robot-web-cam")),
+    (["--authority", "front-auth"], ("web-cam-service", "front-auth")),
+])
+def test_mode_word_takes_the_example_names(extra, expected):
+    config = load_config(["payload", "ROBOT", *extra])
+    assert (config.service.name, config.service.authority) == expected
+    assert _sources(config) == [("v4l2", "video0")]  # the example's default device 0
+    assert config.sources[0].settings.options == {"device": "auto"}
+
+
+def test_without_mode_word_the_product_names_stay():
+    config = load_config(["ROBOT", "--device-name", "0"])
+    assert (config.service.name, config.service.authority) == (
+        "camera-image-service", "camera-image-service")
+
+
+def test_config_file_names_win_over_the_example_names(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("service: {name: my-cams}\nsources: [{name: a, type: synthetic}]\n")
+    config = load_config(["payload", "ROBOT", "--config", str(path)])
+    assert (config.service.name, config.service.authority) == ("my-cams", "robot-web-cam")
+    assert _sources(config) == [("synthetic", "a")]

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 
-NAME = "camera-image-service"
+NAME = "web-cam-service"  # the SDK example's command-line form registers its names
 
 
 def _free_port():
@@ -52,7 +52,7 @@ def test_sigterm_unregisters_and_exits_within_5_seconds(robot_sim):
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         entry = robot_sim.wait_for_service(NAME, timeout=20)
-        assert entry.authority == f"{NAME}.spot.robot"
+        assert entry.authority == "robot-web-cam.spot.robot"
         health = _healthcheck(port)
         assert health.returncode == 0, health.stderr
         assert "2 source(s): front, rear" in health.stdout
