@@ -24,6 +24,14 @@ Schema (every key optional; defaults fit a CORE I/O)::
       memory_limit_mib: 0             # memory budget; 0 = the container's cgroup limit
                                       #   (512 when there is none)
       max_images_per_request: 32      # image requests answered per GetImage
+    settings:                         # the HTTPS settings page (see README, Settings page)
+      enabled: true
+      port: 21231                     # in 21000-22000; https://<robot>:21231/ from the WiFi
+      bind: 0.0.0.0
+      data_dir: null                  # certificate folder; null = the config file's folder
+      cert_file: null                 # operator's PEM certificate and key instead of the
+      key_file: null                  #   one generated on first start
+      session_minutes: 30             # a login lasts this long
     log_level: info                   # debug | info | warning
     sources:                          # default: every V4L2 camera present (device: all)
       - name: front                   # image source name shown on the tablet (unique)
@@ -55,6 +63,7 @@ from camera_service.sources.base import CameraSource, SourceSettings
 
 DEFAULT_ROBOT = "192.168.50.3"
 DEFAULT_PORT = 21230
+DEFAULT_SETTINGS_PORT = 21231
 DEFAULT_NAME = "camera-image-service"
 CONFIG_ENV = "CAMERA_SERVICE_CONFIG"
 MAX_SOURCES = 16
@@ -88,6 +97,17 @@ class ServiceConfig:
 
 
 @dataclass
+class SettingsPageConfig:
+    enabled: bool = True
+    port: int = DEFAULT_SETTINGS_PORT
+    bind: str = "0.0.0.0"
+    data_dir: str | None = None
+    cert_file: str | None = None
+    key_file: str | None = None
+    session_minutes: float = 30.0
+
+
+@dataclass
 class SourceConfig:
     """One ``sources`` entry: its kind and the settings handed to that kind."""
 
@@ -104,6 +124,8 @@ class Config:
     # Dotted keys the config file set ("service.name", "sources", ...): the command line's
     # migration defaults (example names) yield to them.
     given: FrozenSet[str] = frozenset()
+    settings: SettingsPageConfig = field(default_factory=SettingsPageConfig)
+    path: str | None = field(default=None, compare=False)  # the file it was loaded from
 
     def build_sources(self) -> List[CameraSource]:
         """Create the camera sources (``device: all`` expanded). Raises ``ConfigError`` with
@@ -182,7 +204,9 @@ _ROBOT_TYPES = {"hostname": str, "port": int, "ca_cert": str, "payload_credentia
 _SERVICE_TYPES = {"port": int, "bind": str, "name": str, "authority": str, "jpeg_quality": int,
                   "workers": int, "memory_limit_mib": int,
                   "max_images_per_request": int}
-_OPTIONAL = {"ca_cert", "guid", "secret"}
+_SETTINGS_TYPES = {"enabled": bool, "port": int, "bind": str, "data_dir": str,
+                   "cert_file": str, "key_file": str, "session_minutes": float}
+_OPTIONAL = {"ca_cert", "guid", "secret", "data_dir", "cert_file", "key_file"}
 
 
 def _section(cls, data: Any, key: str, types: Dict[str, type]):
@@ -219,6 +243,15 @@ def check(config: Config) -> Config:
     for key in ("name", "authority"):
         if not _NAME_RE.match(getattr(service, key)):
             raise ConfigError(f"service.{key}", "must be letters, digits, '-', '_' or '.'")
+    page = config.settings
+    _in_range(page.port, 0, 65535, "settings.port")
+    if page.enabled and page.port and page.port == service.port:
+        raise ConfigError("settings.port", f"must differ from service.port ({service.port})")
+    _in_range(page.session_minutes, 0.01, 7 * 24 * 60, "settings.session_minutes")
+    if (page.cert_file is None) != (page.key_file is None):
+        raise ConfigError("settings.cert_file" if page.cert_file is None
+                          else "settings.key_file",
+                          "cert_file and key_file go together; give both or neither")
     if config.log_level not in ("debug", "info", "warning"):
         raise ConfigError("log_level", f"must be debug, info or warning, got "
                           f"{excerpt(config.log_level)}")
@@ -226,6 +259,11 @@ def check(config: Config) -> Config:
 
 
 _SOURCE_COMMON = {"width": int, "height": int, "fps": float, "jpeg_quality": int}
+
+
+def source_fields() -> Dict[str, type]:
+    """The keys every source entry accepts besides name and type, with their types."""
+    return dict(_SOURCE_COMMON)
 
 
 def parse_source(data: Any, key: str, default_quality: int) -> SourceConfig:
@@ -266,7 +304,7 @@ def parse_source(data: Any, key: str, default_quality: int) -> SourceConfig:
 def from_mapping(data: Any) -> Config:
     """A validated ``Config`` from parsed YAML (``None`` = all defaults)."""
     data = _mapping(data, "(top level)")
-    allowed = ("robot", "service", "sources", "log_level")
+    allowed = ("robot", "service", "settings", "sources", "log_level")
     for key in data:
         if key not in allowed:
             raise ConfigError(key, f"unknown top-level key; use {', '.join(allowed)}")
@@ -284,10 +322,13 @@ def from_mapping(data: Any) -> Config:
     given = {f"{section}.{key}" for section in ("robot", "service")
              for key in _mapping(data.get(section), section)}
     given |= {key for key in ("sources", "log_level") if data.get(key) is not None}
-    return check(Config(robot, service, sources, log_level, frozenset(given)))
+    page = _section(SettingsPageConfig, data.get("settings"), "settings", _SETTINGS_TYPES)
+    return check(Config(robot, service, sources, log_level, frozenset(given), page))
 
 
 def load(path: str) -> Config:
     """Read and validate a YAML config file (bounded: see ``config_file``). Raises
     ``ConfigError``."""
-    return from_mapping(read_yaml(path))
+    config = from_mapping(read_yaml(path))
+    config.path = path
+    return config

@@ -64,6 +64,21 @@ class RobotClock:
         return stamp
 
 
+    def local_seconds(self, robot_stamp: Timestamp) -> float:
+        """The inverse of ``robot_timestamp``: local wall-clock seconds of a robot time (as
+        is while time sync is not established)."""
+        with self._lock:
+            endpoint = self._endpoint
+        seconds = robot_stamp.ToNanoseconds() / 1e9
+        try:
+            skew = endpoint.clock_skew if endpoint is not None else None
+        except NotEstablishedError:
+            skew = None
+        if skew is None:
+            return seconds
+        return seconds - (skew.seconds + skew.nanos * 1e-9)
+
+
 def _skew_text(endpoint: TimeSyncEndpoint) -> str:
     skew = endpoint.clock_skew
     return f"{skew.seconds + skew.nanos * 1e-9:+.3f} s" if skew is not None else "unknown"

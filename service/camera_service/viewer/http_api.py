@@ -191,9 +191,15 @@ class ViewerRequestHandler(BaseHTTPRequestHandler):
         headers = frame_headers(frame, time.time())
         self._send(HTTPStatus.OK, "image/jpeg", frame.jpeg, headers)
 
+    # Folders whose plain file names ``/static/NAME`` serves (first match wins); the settings
+    # page adds its own folder in front of this one and shares the preview code.
+    static_dirs: Tuple[Path, ...] = (STATIC_DIR,)
+
     def _send_static(self, name: str) -> None:
-        # Only plain file names of the package's static folder: no paths, no traversal.
-        available = {path.name: path for path in STATIC_DIR.iterdir() if path.is_file()}
+        # Only plain file names of the static folders: no paths, no traversal.
+        available: Dict[str, Path] = {}
+        for folder in reversed(self.static_dirs):
+            available.update({path.name: path for path in folder.iterdir() if path.is_file()})
         path = available.get(name)
         if path is None:
             self._send_json(HTTPStatus.NOT_FOUND, {"error": "not_found", "message": name})
@@ -207,14 +213,16 @@ class ViewerRequestHandler(BaseHTTPRequestHandler):
         payload = scrub(json.dumps(body)).encode()  # no URL credential reaches the page
         self._send(status, "application/json", payload)
 
+    # Headers sent with every answer (the settings page adds its security headers).
+    common_headers: Dict[str, str] = {"Cache-Control": "no-store"}
+
     def _send(
         self, status: int, content_type: str, body: bytes, headers: Dict[str, str] | None = None
     ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
-        self.send_header("Cache-Control", "no-store")
-        for key, value in (headers or {}).items():
+        for key, value in {**self.common_headers, **(headers or {})}.items():
             self.send_header(key, value)
         self.end_headers()
         self.wfile.write(body)

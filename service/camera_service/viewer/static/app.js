@@ -1,13 +1,9 @@
 // Live viewer page: robot status, image sources grouped by service, one live tile per chosen
-// source. Each tile keeps exactly one GetImage request in flight and asks for the next frame
-// as soon as the previous one is shown; a repeat of the image already shown (same
-// acquisition time) is neither drawn nor counted, so "fps" is the rate of new images. Talks only to the viewer's own /api (see http_api.py).
+// source (the live tile is preview.js, shared with the extension's settings page). Talks only
+// to the viewer's own /api (see http_api.py).
 "use strict";
 
 const STATUS_POLL_MS = 2000;
-const RETRY_MS = 1000;
-const FPS_WINDOW_MS = 2000;
-const REPEAT_WAIT_MS = 10;
 const SOURCES_REFRESH_MS = 15000;
 
 const state = {
@@ -22,19 +18,7 @@ const state = {
 };
 
 const $ = (id) => document.getElementById(id);
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const keyOf = (service, source) => `${service}\n${source}`;
-
-function element(tag, attrs = {}, ...children) {
-  const el = document.createElement(tag);
-  for (const [name, value] of Object.entries(attrs)) {
-    if (name === "class") el.className = value;
-    else if (name === "text") el.textContent = value;
-    else el.setAttribute(name, value);
-  }
-  el.append(...children);
-  return el;
-}
 
 async function getJson(url) {
   const response = await fetch(url, { cache: "no-store" });
@@ -47,8 +31,10 @@ async function getJson(url) {
   return { ok: response.ok, body };
 }
 
-function imageSettings() {
-  return { quality: $("quality").value, resize: $("resize").value };
+function frameUrl(service, source) {
+  const query = new URLSearchParams({ service, source, quality: $("quality").value,
+    resize: $("resize").value });
+  return `/api/frame?${query}`;
 }
 
 // ----- robot status ------------------------------------------------------------------------
@@ -171,7 +157,7 @@ function syncTiles() {
   for (const key of state.selected) {
     if (!state.tiles.has(key)) {
       const [service, source] = key.split("\n");
-      const tile = new Tile(service, source);
+      const tile = new Tile(service, source, () => frameUrl(service, source));
       state.tiles.set(key, tile);
       $("tiles").append(tile.el);
     }
@@ -206,123 +192,6 @@ function restoreView() {
   for (const item of view.get("sources").split(",").filter(Boolean)) {
     const [service, source] = item.split("/").map(decodeURIComponent);
     if (service && source) state.selected.add(keyOf(service, source));
-  }
-}
-
-class Tile {
-  constructor(service, source) {
-    this.service = service;
-    this.source = source;
-    this.running = true;
-    this.frames = 0;
-    this.arrivals = [];
-    this.objectUrl = null;
-    this.lastAcquired = null;
-    this.img = element("img", { alt: `${source} live image` });
-    this.message = element("div", { class: "tile-message", role: "alert" });
-    this.message.hidden = true;
-    this.stats = element("div", { class: "tile-stats", text: "waiting for the first frame…" });
-    this.el = element("article",
-      { class: "tile", "data-service": service, "data-source": source, "data-state": "starting", "data-frames": "0" },
-      element("div", { class: "tile-title" },
-        element("b", { text: source }), element("span", { class: "service-name", text: service })),
-      element("div", { class: "tile-view" }, this.img, this.message),
-      this.stats);
-    this.loop();
-  }
-
-  frameUrl() {
-    const { quality, resize } = imageSettings();
-    const query = new URLSearchParams({ service: this.service, source: this.source, quality, resize });
-    return `/api/frame?${query}`;
-  }
-
-  async loop() {
-    while (this.running) {
-      const started = performance.now();
-      let response;
-      try {
-        response = await fetch(this.frameUrl(), { cache: "no-store" });
-      } catch (err) {
-        this.showProblem("viewer_unreachable", "viewer not reachable (was it stopped?)");
-        await sleep(RETRY_MS);
-        continue;
-      }
-      if (!response.ok) {
-        const body = await response.json().catch(() => ({ error: "error", message: `HTTP ${response.status}` }));
-        this.showProblem(body.error, body.message);
-        await sleep(RETRY_MS);
-        continue;
-      }
-      const acquired = response.headers.get("X-Acquisition-Time");
-      if (acquired !== null && acquired === this.lastAcquired) {
-        // The camera has not produced a new image yet: do not redraw or count it, and give
-        // it a moment instead of asking again at once.
-        await response.arrayBuffer();
-        await sleep(REPEAT_WAIT_MS);
-        continue;
-      }
-      this.lastAcquired = acquired;
-      try {
-        await this.show(response, started);
-      } catch (err) {
-        this.showProblem("bad_image", `cannot show the image: ${err.message || err}`);
-        await sleep(RETRY_MS);
-      }
-    }
-  }
-
-  async show(response, started) {
-    const received = performance.now();
-    const blob = await response.blob();
-    const url = URL.createObjectURL(blob);
-    this.img.src = url;
-    await this.img.decode();
-    if (!this.running) {
-      URL.revokeObjectURL(url);
-      return;
-    }
-    if (this.objectUrl) URL.revokeObjectURL(this.objectUrl);
-    this.objectUrl = url;
-    const shown = performance.now();
-    this.frames += 1;
-    this.arrivals.push(shown);
-    while (this.arrivals.length > 1 && shown - this.arrivals[0] > FPS_WINDOW_MS) this.arrivals.shift();
-    this.el.dataset.frames = String(this.frames);
-    this.el.dataset.state = "live";
-    this.el.dataset.error = "";
-    this.message.hidden = true;
-    this.renderStats(response.headers, blob.size, shown - started, shown - received);
-  }
-
-  renderStats(headers, bytes, latencyMs, sinceReceivedMs) {
-    const span = this.arrivals[this.arrivals.length - 1] - this.arrivals[0];
-    const fps = span > 0 ? ((this.arrivals.length - 1) * 1000) / span : 0;
-    const serverAge = headers.get("X-Image-Age-Ms");
-    const age = serverAge === null ? "n/a" : `${Math.round(Number(serverAge) + sinceReceivedMs)} ms`;
-    const item = (label, value) => element("span", {}, `${label} `, element("b", { text: value }));
-    this.stats.replaceChildren(
-      item("fps", fps.toFixed(1)),
-      item("latency", `${Math.round(latencyMs)} ms`),
-      item("age", age),
-      item("size", `${headers.get("X-Frame-Cols")}×${headers.get("X-Frame-Rows")}`),
-      item("jpeg", `${(bytes / 1024).toFixed(0)} kB`),
-      item("frames", String(this.frames)),
-    );
-  }
-
-  showProblem(kind, text) {
-    this.el.dataset.state = kind === "source_fault" ? "fault" : "error";
-    this.el.dataset.error = kind || "error";
-    this.message.textContent = text || "unknown error";
-    this.message.hidden = false;
-    this.arrivals = [];
-  }
-
-  stop() {
-    this.running = false;
-    this.el.remove();
-    if (this.objectUrl) URL.revokeObjectURL(this.objectUrl);
   }
 }
 

@@ -1,0 +1,157 @@
+"""The running service as the settings page sees it (``http_api.SettingsBackend``).
+
+``ServiceView(service)`` reads a ``CameraService``'s state for the status and camera lists,
+serves preview frames by asking the service's own ``ImageServicer`` in-process (the same
+answer a robot client gets, without a network hop), and applies a saved config by calling
+the service's ``reload``.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import TYPE_CHECKING, Any, Dict, List
+
+from bosdyn.api import image_pb2
+from bosdyn.client.image import build_image_request
+
+from camera_service.sources.discovery import VideoTree, preferred_path, stable_name
+from camera_service.viewer.robot_link import JpegFrame, SourceFault, UnknownService
+
+if TYPE_CHECKING:
+    from camera_service.app import CameraService
+
+
+class ServiceView:
+    """Adapter from ``CameraService`` to what the page shows; thread-safe."""
+
+    def __init__(self, service: CameraService, tree: VideoTree | None = None) -> None:
+        self._service = service
+        self._tree = tree or VideoTree()
+        self._lock = threading.Lock()
+        self._rate_samples: Dict[str, tuple] = {}  # name -> (monotonic, frames, fps)
+
+    @property
+    def service_name(self) -> str:
+        return self._service.config.service.name
+
+    # -- status ------------------------------------------------------------------------------
+    def status(self) -> Dict[str, Any]:
+        service = self._service
+        link = service.link
+        session = link.session if link is not None else None
+        faults = service.faults.desired()
+        return {
+            "service": {"name": service.config.service.name,
+                        "authority": service.config.service.authority,
+                        "port": service.port},
+            "robot": {
+                "address": str(session.target) if session is not None else "",
+                "authenticated": bool(session is not None and session.authenticated),
+                "registered": service.registration.registered,
+                "time_sync": service.clock.established,
+                "connected": bool(link is not None and link.connected),
+                "problem": link.problem if link is not None else None,
+            },
+            "sources": [self._source_status(capture, faults.get(capture.name))
+                        for capture in service.captures],
+            "last_apply": service.last_apply,
+        }
+
+    def _source_status(self, capture, fault: str | None) -> Dict[str, Any]:
+        info = capture.info
+        source = capture.source
+        if fault is not None:
+            state = "faulted"
+        elif capture.frames_captured == 0:
+            state = "starting"
+        else:
+            state = "streaming"
+        granted = None
+        if info is not None:
+            granted = {"width": info.width, "height": info.height, "fps": round(info.fps, 2),
+                       "format": "JPEG from the camera" if info.native_jpeg else "raw pixels",
+                       "detail": info.detail}
+        native = bool(info.native_jpeg) if info is not None else None
+        return {
+            "name": capture.name, "type": source.kind, "where": source.describe(),
+            "state": state, "fault": fault, "fps": self._measured_fps(capture),
+            "frames": capture.frames_captured, "granted": granted,
+            "passthrough": _passthrough(native, source.settings.jpeg_quality),
+        }
+
+    def _measured_fps(self, capture) -> float:
+        """Frames per second since this source's previous status sample (the page polls)."""
+        now, frames = time.monotonic(), capture.frames_captured
+        with self._lock:
+            before = self._rate_samples.get(capture.name)
+            fps = before[2] if before else 0.0
+            if before is not None and now - before[0] >= 0.5:
+                fps = (frames - before[1]) / (now - before[0])
+            if before is None or now - before[0] >= 0.5:
+                self._rate_samples[capture.name] = (now, frames, fps)
+        return round(fps, 1)
+
+    # -- cameras present ---------------------------------------------------------------------
+    def cameras(self) -> Dict[str, Any]:
+        """Every video node present (capture and metadata-only), the stable name to use, and
+        which configured source uses it; plus the configured sources' controls."""
+        used = {}
+        for capture in self._service.captures:
+            device = getattr(capture.source, "device", None)
+            if isinstance(device, str):
+                used[device] = capture.name
+            node = getattr(capture.source, "_node", "")
+            if node:
+                used[node] = capture.name
+        present: List[Dict[str, Any]] = []
+        for node in self._tree.nodes():
+            device = preferred_path(node)
+            configured = next((used[path] for path in (device, node.path, *node.stable_paths)
+                               if path in used), None)
+            present.append({"node": node.path, "card": node.card, "captures": node.can_capture,
+                            "device": device, "suggested_name": stable_name(node),
+                            "stable_paths": list(node.stable_paths), "source": configured})
+        controls = {}
+        for capture in self._service.captures:
+            try:
+                listed = capture.source.controls()
+            except Exception:
+                listed = []
+            controls[capture.name] = [
+                {"name": c.name, "kind": c.kind, "value": c.value, "default": c.default,
+                 "min": c.minimum, "max": c.maximum, "choices": list(c.choices)}
+                for c in listed]
+        return {"dev_root": self._tree.dev_root, "present": present, "controls": controls}
+
+    # -- preview -----------------------------------------------------------------------------
+    def frame(self, source: str, quality: int, resize: float) -> JpegFrame:
+        servicer = self._service.servicer
+        if source not in servicer.captures:
+            raise UnknownService(f"no source {source!r} in this service")
+        request = build_image_request(source, quality_percent=quality,
+                                      image_format=image_pb2.Image.FORMAT_JPEG,
+                                      resize_ratio=resize)
+        started = time.monotonic()
+        response = servicer.answer(request)
+        if response.status != image_pb2.ImageResponse.STATUS_OK:
+            reasons = list(response.custom_param_error.error_messages)
+            status = image_pb2.ImageResponse.Status.Name(response.status)
+            raise SourceFault(f"{source}: {reasons[0] if reasons else status}", status=status)
+        image = response.shot.image
+        local = self._service.clock.local_seconds(response.shot.acquisition_time)
+        return JpegFrame(image.data, image.cols, image.rows, time.monotonic() - started, local)
+
+    # -- apply ----------------------------------------------------------------------------
+    def apply(self) -> Dict[str, Any]:
+        return self._service.reload()
+
+
+def _passthrough(native_jpeg: bool | None, quality: int) -> str:
+    """The JPEG policy in force for a source, as one line."""
+    if native_jpeg is None:
+        return "not known until the camera opens"
+    if native_jpeg:
+        return ("the camera's own JPEG is served as is for full-size requests; "
+                "others are re-encoded")
+    return f"raw pixels encoded once per frame and request shape (default quality {quality})"

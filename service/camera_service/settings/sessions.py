@@ -1,0 +1,111 @@
+"""Login sessions of the settings page and the per-client failed-login limit.
+
+A ``Session`` is all the page keeps of a login: the user name, a random id (the cookie) and
+a random CSRF token the page must send back on every state-changing request. Neither the
+password nor the robot's token is kept. Sessions end at ``logout`` or ``lifetime`` seconds
+after login, whichever comes first. Tokens are compared in constant time.
+
+``LoginLimiter`` counts failed logins per client address: after ``allowed`` failures the
+client must wait (``lockout`` seconds, doubling on each further failure up to
+``max_lockout``) before the robot is asked again, so a guessing client never hammers the
+robot's auth service. A success clears the client's count.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Dict, Optional
+
+Clock = Callable[[], float]
+
+
+@dataclass
+class Session:
+    id: str
+    csrf_token: str
+    username: str
+    expires_at: float  # on the store's clock
+
+    def csrf_ok(self, token: Optional[str]) -> bool:
+        return bool(token) and hmac.compare_digest(token.encode(), self.csrf_token.encode())
+
+
+class SessionStore:
+    """Thread-safe sessions by id; expired ones are dropped when looked up."""
+
+    def __init__(self, lifetime: float, clock: Clock = time.monotonic) -> None:
+        self.lifetime = lifetime
+        self._clock = clock
+        self._sessions: Dict[str, Session] = {}
+        self._lock = threading.Lock()
+
+    def create(self, username: str) -> Session:
+        session = Session(secrets.token_urlsafe(32), secrets.token_urlsafe(32), username,
+                          self._clock() + self.lifetime)
+        with self._lock:
+            self._drop_expired()
+            self._sessions[session.id] = session
+        return session
+
+    def get(self, session_id: Optional[str]) -> Optional[Session]:
+        """The live session of that id, else None."""
+        if not session_id:
+            return None
+        with self._lock:
+            self._drop_expired()
+            return self._sessions.get(session_id)
+
+    def remaining(self, session: Session) -> float:
+        return max(0.0, session.expires_at - self._clock())
+
+    def end(self, session_id: str) -> None:
+        with self._lock:
+            self._sessions.pop(session_id, None)
+
+    def _drop_expired(self) -> None:
+        now = self._clock()
+        for key in [k for k, s in self._sessions.items() if s.expires_at <= now]:
+            del self._sessions[key]
+
+
+@dataclass
+class _Failures:
+    count: int = 0
+    locked_until: float = 0.0
+    lockouts: int = 0
+
+
+@dataclass
+class LoginLimiter:
+    """Failed-login bookkeeping per client address (see module doc)."""
+
+    allowed: int = 5
+    lockout: float = 30.0
+    max_lockout: float = 900.0
+    clock: Clock = time.monotonic
+    _clients: Dict[str, _Failures] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def wait_seconds(self, client: str) -> float:
+        """Seconds ``client`` must wait before its next attempt (0 = may try now)."""
+        with self._lock:
+            entry = self._clients.get(client)
+            return 0.0 if entry is None else max(0.0, entry.locked_until - self.clock())
+
+    def failed(self, client: str) -> None:
+        with self._lock:
+            entry = self._clients.setdefault(client, _Failures())
+            entry.count += 1
+            if entry.count >= self.allowed:
+                delay = min(self.max_lockout, self.lockout * (2 ** entry.lockouts))
+                entry.lockouts += 1
+                entry.count = 0
+                entry.locked_until = self.clock() + delay
+
+    def succeeded(self, client: str) -> None:
+        with self._lock:
+            self._clients.pop(client, None)
