@@ -19,19 +19,22 @@ import threading
 import time
 from concurrent import futures
 from dataclasses import dataclass
-from typing import Callable, Dict, List, Sequence
+from typing import Any, Callable, Dict, List, Sequence
 
 import grpc
 from bosdyn.client.payload import PayloadClient
 
+from camera_service import config as config_module
 from camera_service.backoff import Backoff, GoneBackoff
 from camera_service.config import Config
+from camera_service.config_watch import FileWatcher
 from camera_service.errors import ConfigError
 from camera_service.geometry.payload_pose import PayloadPose
 from camera_service.geometry.source_geometry import build_geometries, needs_payload_pose
 from camera_service.imaging.budget import BudgetLimits, MemoryBudget, resolve_limit
 from camera_service.imaging.malformed import RateLimitedLog, add_image_service
 from camera_service.imaging.servicer import ImageServicer
+from camera_service.live_apply import apply_sources
 from camera_service.pipeline.camera_state import CameraStatus
 from camera_service.pipeline.capture import CaptureThread
 from camera_service.pipeline.frame_store import FrameStore
@@ -145,16 +148,22 @@ class CameraService:
 
     def __init__(self, config: Config, sources: Sequence[CameraSource] | None = None,
                  session: RobotSession | None = None, output_cache: OutputCache | None = None,
-                 budget: MemoryBudget | None = None, retry: RetryTiming | None = None) -> None:
+                 budget: MemoryBudget | None = None, retry: RetryTiming | None = None,
+                 loader: Callable[[], Config] | None = None) -> None:
         self.config = config
+        # Reads the config again for ``reload`` (the CLI passes one that re-applies its flags).
+        if loader is None and config.path is not None:
+            loader = lambda: config_module.load(config.path)  # noqa: E731
+        self._loader = loader
+        self._apply_lock = threading.Lock()
+        self.last_apply: Dict[str, Any] | None = None
+        self.watcher: FileWatcher | None = None
         self.sources = list(sources) if sources is not None else config.build_sources()
         self.retry = retry or RetryTiming()
         self.store = FrameStore()
         self.cache = output_cache if output_cache is not None else OutputCache()
         self.clock = RobotClock()
-        self.captures = [CaptureThread(source, self.store, self._camera_changed,
-                                       backoff=self.retry.camera())
-                         for source in self.sources]
+        self.captures = [self.new_capture(source) for source in self.sources]
         self.faults = FaultReporter(config.service.name, [c.state for c in self.captures])
         self.budget = budget or make_budget(config)
         self.payload_pose = PayloadPose()
@@ -217,10 +226,44 @@ class CameraService:
                                "address is not local; choose another with --port")
         return bound
 
+    def reload(self) -> Dict[str, Any]:
+        """Read the config file again and apply it live (``live_apply``); returns what
+        changed. Raises ``ConfigError`` (nothing applied) when the file is invalid."""
+        if self._loader is None:
+            raise ConfigError("--config", "the service runs without a config file")
+        with self._apply_lock:
+            config = self._loader()
+            result = apply_sources(self, config)
+            self.last_apply = {**result, "at": time.time()}
+            if self.watcher is not None:
+                self.watcher.mark_seen()
+            return result
+
+    def reload_or_keep(self) -> None:
+        """``reload`` for hand edits and SIGHUP: an invalid file is logged in one line and the
+        running config kept."""
+        try:
+            self.reload()
+        except ConfigError as err:
+            _LOG.error("config not applied, keeping the running one: %s", err)
+
+    def watch_config_file(self, interval: float = 1.0) -> None:
+        """Apply hand edits of the config file (``config_watch``) from now on."""
+        if self.config.path is not None and self._loader is not None:
+            self.watcher = FileWatcher(self.config.path, self.reload_or_keep, interval)
+            self.watcher.start()
+
+    def new_capture(self, source: CameraSource) -> CaptureThread:
+        """A capture thread for ``source`` wired like the ones built at start."""
+        return CaptureThread(source, self.store, self._camera_changed,
+                             backoff=self.retry.camera())
+
     def stop(self, timeout: float = 4.5) -> None:
         """Unregister, stop serving and capturing, all within ``timeout`` seconds."""
         deadline = time.monotonic() + timeout
         self._stopping.set()
+        if self.watcher is not None:
+            self.watcher.stop()
         if self.link is not None:
             self.link.stop(timeout=timeout * 0.5)
         if self.server is not None:
@@ -266,11 +309,16 @@ class CameraService:
             self.link.wake()
 
 
-def run(config: Config, build: Callable[[Config], CameraService] = CameraService) -> int:
+def run(config: Config, build: Callable[..., CameraService] = CameraService,
+        loader: Callable[[], Config] | None = None) -> int:
     """Run the service ``build`` makes until SIGTERM/SIGINT; returns the exit status.
-    ``ConfigError`` goes to the caller (exit status 2)."""
-    stop = threading.Event()
-    service = build(config)
+    ``ConfigError`` goes to the caller (exit status 2). With a config file the settings page
+    runs too, and the file is applied again on change or SIGHUP (``loader`` reads it with
+    the command line's flags; default ``config.load``)."""
+    from camera_service.settings.page import start_settings_page
+
+    stop, hup, wake = threading.Event(), threading.Event(), threading.Event()
+    service = build(config, loader=loader) if loader is not None else build(config)
     try:
         service.start()
     except StartupError as err:
@@ -279,15 +327,27 @@ def run(config: Config, build: Callable[[Config], CameraService] = CameraService
         return 1
     previous: List = []
     for signum in (signal.SIGTERM, signal.SIGINT):
-        previous.append((signum, signal.signal(signum, lambda *_: stop.set())))
+        previous.append((signum, signal.signal(signum, lambda *_: (stop.set(), wake.set()))))
     if hasattr(signal, "SIGUSR1"):
         signal.signal(signal.SIGUSR1, lambda *_: _LOG.info(
             "counters: %s", json.dumps(service.counters(), sort_keys=True)))
+    if hasattr(signal, "SIGHUP"):
+        previous.append((signal.SIGHUP, signal.signal(signal.SIGHUP,
+                                                      lambda *_: (hup.set(), wake.set()))))
+    page = start_settings_page(service)
+    service.watch_config_file()
     try:
-        while not stop.wait(1.0):
-            pass
+        while not stop.is_set():
+            wake.wait(1.0)
+            wake.clear()
+            if hup.is_set() and not stop.is_set():
+                hup.clear()
+                _LOG.info("SIGHUP: applying the config file again")
+                service.reload_or_keep()
     finally:
         _LOG.info("shutting down")
+        if page is not None:
+            page.stop()
         service.stop()
         for signum, handler in previous:
             signal.signal(signum, handler)

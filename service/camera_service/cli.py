@@ -249,7 +249,8 @@ def main(argv: List[str] | None = None, build=None) -> int:
         advice = port_advice(config.service.port)
         if advice:
             _LOG.warning("%s", advice)
-        return run(config) if build is None else run(config, build)
+        loader = lambda: load_config(argv)  # noqa: E731 - reload re-applies the flags
+        return run(config, loader=loader) if build is None else run(config, build)
     except ConfigError as err:
         _LOG.error("%s", describe_error(err, origins))
         return 2

@@ -10,7 +10,9 @@
 3. starts the camera service as a subprocess (log in ``DIR/camera-service.log``), which
    logs in with the simulator's payload credentials and registers through it;
 4. waits until the service is in the robot's directory, starts the live viewer logged in
-   as the simulator's user, and prints one line with the URL to open.
+   as the simulator's user, and prints one line with the URL to open, and one with the
+   service's own settings page (``https://127.0.0.1:21231/``, or a free port when that is
+   taken; log in with the simulator's user, whose password is in ``DIR/robot-login.txt``).
 
 Ctrl+C (SIGINT) or SIGTERM stops the viewer, the service and the simulator, in that order,
 and exits 0. If the service dies, the demo says so (with the log's last line) and exits 1.
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import socket
 import subprocess
@@ -44,6 +47,7 @@ LOG = logging.getLogger("camera_service.demo")
 
 DEFAULT_STATE_DIR = Path(".cache") / "demo"
 DEFAULT_LISTEN = "127.0.0.1:8080"
+DEFAULT_SETTINGS_PORT = 21231
 SERVICE_NAME = "camera-image-service"
 REGISTRATION_TIMEOUT = 60.0
 STOP_TIMEOUT = 10.0
@@ -77,8 +81,9 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 
 def write_service_config(path: Path, sim: RobotSimulator, sources: List[dict],
-                         service_port: int) -> Path:
-    """Write the camera service's YAML config pointing it at the simulator."""
+                         service_port: int, settings_port: int | None = None) -> Path:
+    """Write the camera service's YAML config pointing it at the simulator; with
+    ``settings_port``, its settings page listens there on loopback (else it is off)."""
     config = {
         "robot": {
             "hostname": sim.address,
@@ -88,6 +93,8 @@ def write_service_config(path: Path, sim: RobotSimulator, sources: List[dict],
             "host_ip": "127.0.0.1",
         },
         "service": {"port": service_port, "bind": "127.0.0.1", "name": SERVICE_NAME},
+        "settings": ({"port": settings_port, "bind": "127.0.0.1"} if settings_port
+                     else {"enabled": False}),
         "sources": sources,
     }
     path.write_text(yaml.safe_dump(config, sort_keys=False))
@@ -171,6 +178,25 @@ def _start_viewer_for(sim: RobotSimulator, listen_text: str) -> ViewerServer:
         return start_viewer(target, login, (listen[0], 0))
 
 
+def _free_or(port: int) -> int:
+    """``port`` when it is free on loopback, else any free port."""
+    try:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", port))
+        return port
+    except OSError:
+        return free_port()
+
+
+def _write_login(state_dir: Path, sim: RobotSimulator) -> Path:
+    """The simulator's user and password, readable by this user only."""
+    path = state_dir / "robot-login.txt"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(f"{sim.username}\n{sim.password}\n")
+    return path
+
+
 def _install_stop_signals(stop: threading.Event) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
@@ -188,7 +214,8 @@ def run(state_dir: Path, listen: str, force_synthetic: bool, stop: threading.Eve
     try:
         sim.start()
         sources = demo_sources(force_synthetic)
-        write_service_config(service.config, sim, sources, free_port())
+        settings_port = _free_or(DEFAULT_SETTINGS_PORT)
+        write_service_config(service.config, sim, sources, free_port(), settings_port)
         print(f"demo: robot simulator on {sim.address}:{sim.port}; starting the camera "
               f"service ({', '.join(source['name'] for source in sources)})", flush=True)
         service.start()
@@ -196,6 +223,10 @@ def run(state_dir: Path, listen: str, force_synthetic: bool, stop: threading.Eve
             viewer = _start_viewer_for(sim, listen)
             print(f"demo: ready - open {viewer.url} in a browser (Ctrl+C stops everything)",
                   flush=True)
+            login_file = _write_login(state_dir, sim)
+            print(f"demo: the service's settings page: https://127.0.0.1:{settings_port}/ "
+                  f"(self-signed certificate; user {sim.username!r}, password in "
+                  f"{login_file})", flush=True)
         while not stop.wait(0.5):
             status = service.exited()
             if status is not None:

@@ -18,7 +18,7 @@ from camera_service.backoff import Backoff
 from camera_service.errors import SourceError, SourceUnavailable
 from camera_service.pipeline.camera_state import CameraState, CameraStatus
 from camera_service.pipeline.frame_store import FrameStore
-from camera_service.sources.base import CameraSource, Control, ControlValue
+from camera_service.sources.base import CameraSource, Control, ControlValue, SourceSettings
 
 _LOG = logging.getLogger(__name__)
 
@@ -49,6 +49,20 @@ class CaptureThread:
     @property
     def name(self) -> str:
         return self._source.name
+
+    @property
+    def kind(self) -> str:
+        """The source's kind (``v4l2``, ``synthetic`` ...)."""
+        return self._source.kind
+
+    @property
+    def settings(self) -> SourceSettings:
+        """The source's configured settings (read-only by convention)."""
+        return self._source.settings
+
+    def describe(self) -> str:
+        """Where the camera is (device, URL, file), for logs and the settings page."""
+        return self._source.describe()
 
     @property
     def jpeg_quality(self) -> int:

@@ -61,6 +61,16 @@ class FrameStore:
             slot.latest = None
             self._cond.notify_all()
 
+    def reset(self, source: str) -> None:
+        """Forget the frame of ``source`` (it is being replaced by a source of the same name);
+        serial numbers keep counting up, so no cached output is reused."""
+        with self._cond:
+            slot = self._slots.get(source)
+            if slot is not None:
+                slot.latest = None
+                slot.withdrawn = False
+            self._cond.notify_all()
+
     def latest(self, source: str) -> StoredFrame | None:
         """The newest frame of ``source``, or None if there is none (never blocks)."""
         with self._cond:

@@ -46,9 +46,17 @@ class FaultReporter:
         self._on_robot: Dict[str, str] = {}  # faults the robot is known to have active
         self._robot_knows = False  # False after a robot outage: push everything again
 
+    def set_cameras(self, cameras: Sequence[CameraState]) -> None:
+        """The cameras to report on from now on (the source list was changed live); a
+        removed camera's fault is cleared by the next ``sync``."""
+        with self._lock:
+            self._cameras = list(cameras)
+
     def desired(self) -> Dict[str, str]:
         """The faults that should be active: failing camera -> reason."""
-        statuses = (camera.status() for camera in self._cameras)
+        with self._lock:
+            cameras = list(self._cameras)
+        statuses = (camera.status() for camera in cameras)
         return {status.name: status.failure for status in statuses if status.failure}
 
     def in_sync(self) -> bool:

@@ -15,6 +15,7 @@ import time
 from typing import Callable, Sequence
 
 import grpc
+from bosdyn.client.directory import DirectoryClient
 from bosdyn.client.directory_registration import DirectoryRegistrationClient
 from bosdyn.client.exceptions import Error as SdkError
 from bosdyn.client.exceptions import UnauthenticatedError
@@ -55,6 +56,7 @@ class RobotLink:
         self._backoff = backoff or Backoff(initial=0.25, maximum=1.0)
         self._problem: str | None = None
         self._wake = threading.Event()
+        self._republish = threading.Event()
         self._stopping = threading.Event()
         self._watched_channel = None  # the robot channel whose connectivity wakes the loop
         self._thread = threading.Thread(target=self._run, name="robot-link", daemon=True)
@@ -65,6 +67,17 @@ class RobotLink:
     def wake(self) -> None:
         """Run a round now (a fault changed)."""
         self._wake.set()
+
+    def republish(self) -> None:
+        """The source list changed: in the next round (now), unregister, wait until the
+        robot's directory has dropped the entry, and register again."""
+        self._republish.set()
+        self._wake.set()
+
+    @property
+    def problem(self) -> str | None:
+        """The current robot problem (one line), None while connected."""
+        return self._problem
 
     def stop(self, timeout: float = 3.0) -> None:
         """End the loop, then unregister and clear this service's faults (best effort, bounded
@@ -98,6 +111,8 @@ class RobotLink:
             if not self.clock.established:
                 # Sync before registering, so no client ever sees a local-time timestamp.
                 self.clock.update(self._client(TimeSyncClient))
+            if self._republish.is_set():
+                self._unregister_for_new_list()
             if self.registration.keep_alive(self._client(DirectoryRegistrationClient),
                                             self.rpc_timeout):
                 # The robot rebooted between two rounds: its faults and clock are new too.
@@ -131,6 +146,19 @@ class RobotLink:
         self._backoff.reset()
         self.connected = True
         return self.keepalive_seconds
+
+    def _unregister_for_new_list(self) -> None:
+        """First half of republishing (``republish``); the round's keep-alive then
+        registers the new list. Raises the SDK's errors (the next round tries again)."""
+        if self.registration.registered:
+            self.registration.unregister(self._client(DirectoryRegistrationClient),
+                                         self.rpc_timeout)
+            if not self.registration.wait_dropped(self._client(DirectoryClient),
+                                                  timeout=5.0):
+                _LOG.warning("the robot's directory still lists %r 5 s after unregistering;"
+                             " registering the new source list anyway",
+                             self.registration.endpoint.name)
+        self._republish.clear()
 
     def _watch_connection(self) -> None:
         """Wake the loop the moment the robot drops its connection (reboot, network loss),

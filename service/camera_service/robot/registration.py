@@ -9,8 +9,10 @@ directory is empty and the next call registers again. Unlike the SDK's
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 
+from bosdyn.client.directory import DirectoryClient, NonexistentServiceError
 from bosdyn.client.directory_registration import (
     DirectoryRegistrationClient,
     ServiceAlreadyExistsError,
@@ -78,3 +80,16 @@ class Registration:
         except ServiceDoesNotExistError:
             pass
         self.registered = False
+
+    def wait_dropped(self, directory: DirectoryClient, timeout: float) -> bool:
+        """Poll the robot's directory until it no longer lists this service (after
+        ``unregister``); True once it is gone, False after ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                directory.get_entry(self.endpoint.name, timeout=min(1.0, timeout))
+            except NonexistentServiceError:
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.1)

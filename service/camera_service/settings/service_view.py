@@ -48,7 +48,7 @@ class ServiceView:
             "robot": {
                 "address": str(session.target) if session is not None else "",
                 "authenticated": bool(session is not None and session.authenticated),
-                "registered": service.registration.registered,
+                "registered": bool(service.registration and service.registration.registered),
                 "time_sync": service.clock.established,
                 "connected": bool(link is not None and link.connected),
                 "problem": link.problem if link is not None else None,
@@ -59,11 +59,11 @@ class ServiceView:
         }
 
     def _source_status(self, capture, fault: str | None) -> Dict[str, Any]:
-        info = capture.info
-        source = capture.source
+        status = capture.state.status()
+        info = status.info
         if fault is not None:
             state = "faulted"
-        elif capture.frames_captured == 0:
+        elif status.frames == 0:
             state = "starting"
         else:
             state = "streaming"
@@ -74,10 +74,10 @@ class ServiceView:
                        "detail": info.detail}
         native = bool(info.native_jpeg) if info is not None else None
         return {
-            "name": capture.name, "type": source.kind, "where": source.describe(),
+            "name": capture.name, "type": capture.kind, "where": capture.describe(),
             "state": state, "fault": fault, "fps": self._measured_fps(capture),
-            "frames": capture.frames_captured, "granted": granted,
-            "passthrough": _passthrough(native, source.settings.jpeg_quality),
+            "frames": status.frames, "granted": granted,
+            "passthrough": _passthrough(native, capture.jpeg_quality),
         }
 
     def _measured_fps(self, capture) -> float:
@@ -98,12 +98,9 @@ class ServiceView:
         which configured source uses it; plus the configured sources' controls."""
         used = {}
         for capture in self._service.captures:
-            device = getattr(capture.source, "device", None)
+            device = capture.settings.options.get("device") if capture.kind == "v4l2" else None
             if isinstance(device, str):
                 used[device] = capture.name
-            node = getattr(capture.source, "_node", "")
-            if node:
-                used[node] = capture.name
         present: List[Dict[str, Any]] = []
         for node in self._tree.nodes():
             device = preferred_path(node)
@@ -115,7 +112,7 @@ class ServiceView:
         controls = {}
         for capture in self._service.captures:
             try:
-                listed = capture.source.controls()
+                listed = capture.controls()
             except Exception:
                 listed = []
             controls[capture.name] = [
