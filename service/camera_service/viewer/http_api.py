@@ -209,9 +209,9 @@ class ViewerRequestHandler(BaseHTTPRequestHandler):
             content_type += "; charset=utf-8"
         self._send(HTTPStatus.OK, content_type, path.read_bytes())
 
-    def _send_json(self, status: int, body: dict) -> None:
+    def _send_json(self, status: int, body: dict, headers: Dict[str, str] | None = None) -> None:
         payload = scrub(json.dumps(body)).encode()  # no URL credential reaches the page
-        self._send(status, "application/json", payload)
+        self._send(status, "application/json", payload, headers)
 
     # Headers sent with every answer (the settings page adds its security headers).
     common_headers: Dict[str, str] = {"Cache-Control": "no-store"}
