@@ -18,6 +18,7 @@ from typing import Any, Callable, Dict, List
 import yaml
 
 from camera_service import config as config_module
+from camera_service.config_file import read_yaml
 from camera_service.errors import ConfigError
 
 HEADER = ("# Operator configuration of the spot_camera_service extension, last saved by its\n"
@@ -44,14 +45,11 @@ class ConfigStore:
         self._lock = threading.Lock()
 
     def read(self) -> Dict[str, Any]:
-        """The file's mapping ({} when absent or empty). Raises ``ConfigError``."""
+        """The file's mapping ({} when absent or empty), read like the service reads it.
+        Raises ``ConfigError``."""
         if not self.path.exists():
             return {}
-        try:
-            data = yaml.safe_load(self.path.read_text(encoding="utf-8"))
-        except (OSError, yaml.YAMLError) as err:
-            raise ConfigError("--config", f"cannot read {self.path}: "
-                              f"{getattr(err, 'strerror', None) or 'invalid YAML'}") from None
+        data = read_yaml(str(self.path))  # the service's bounded, safe reader
         if data is None:
             return {}
         if not isinstance(data, dict):

@@ -1,0 +1,181 @@
+"""The settings page's HTTPS API in-process, with a stand-in for the robot's auth and for
+the service: login refused/accepted, cookie attributes, the failed-login limit (the robot is
+not asked while a client is locked out), CSRF and cross-site refusals, invalid configs
+written nowhere, logout and expiry, no password in the log."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import logging
+import ssl
+import time
+
+import pytest
+from camera_service.settings.config_store import ConfigStore
+from camera_service.settings.http_api import SettingsServer
+from camera_service.settings.robot_auth import LoginRejected
+from camera_service.settings.sessions import LoginLimiter
+from camera_service.settings.tls import ensure_certificate
+from camera_service.viewer.robot_link import JpegFrame
+
+PASSWORD = "correct horse battery"
+CONFIG = "sources:\n  - name: front\n    type: synthetic\n"
+
+
+class FakeRobotAuth:
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def verify(self, username: str, password: str) -> None:
+        self.calls += 1
+        if (username, password) != ("admin", PASSWORD):
+            raise LoginRejected("the robot rejected the username or password")
+
+
+class FakeBackend:
+    service_name = "camera-image-service"
+
+    def __init__(self) -> None:
+        self.applied = 0
+
+    def status(self):
+        return {"robot": {"registered": True}, "sources": []}
+
+    def cameras(self):
+        return {"present": [], "controls": {}, "dev_root": "/dev"}
+
+    def frame(self, source, quality, resize):
+        return JpegFrame(b"\xff\xd8fake\xff\xd9", 4, 3, 0.001, None)
+
+    def apply(self):
+        self.applied += 1
+        return {"kept": [], "reopened": [], "added": ["front"], "removed": [],
+                "republished": True, "restart_needed": []}
+
+
+class Page:
+    """Client of one server: keeps the cookie like a browser would."""
+
+    def __init__(self, server: SettingsServer) -> None:
+        self.server = server
+        self.cookie = ""
+        self.csrf = ""
+
+    def request(self, method, path, body=None, headers=None, raw=None):
+        context = ssl._create_unverified_context()
+        connection = http.client.HTTPSConnection("127.0.0.1", self.server.port,
+                                                 context=context, timeout=10)
+        sent = {"Content-Type": "application/json"}
+        if self.cookie:
+            sent["Cookie"] = self.cookie
+        sent.update(headers or {})
+        data = raw if raw is not None else (json.dumps(body) if body is not None else None)
+        connection.request(method, path, body=data, headers=sent)
+        answer = connection.getresponse()
+        content = answer.read()
+        connection.close()
+        return answer.status, dict(answer.getheaders()), content
+
+    def login(self, password=PASSWORD):
+        status, headers, body = self.request("POST", "/api/login",
+                                             {"username": "admin", "password": password})
+        if status == 200:
+            self.cookie = headers["Set-Cookie"].split(";")[0]
+            self.csrf = json.loads(body)["csrf"]
+        return status, headers, body
+
+
+@pytest.fixture
+def parts(tmp_path):
+    config = tmp_path / "config.yaml"
+    config.write_text(CONFIG)
+    auth, backend = FakeRobotAuth(), FakeBackend()
+    server = SettingsServer(("127.0.0.1", 0), ensure_certificate(tmp_path).server_context(),
+                            backend, ConfigStore(config), auth, session_seconds=2,
+                            limiter=LoginLimiter(allowed=3, lockout=60))
+    server.start()
+    try:
+        yield server, auth, backend, config
+    finally:
+        server.stop()
+
+
+def test_login_refused_then_accepted_with_strict_cookie(parts, caplog):
+    server = parts[0]
+    page = Page(server)
+    caplog.set_level(logging.DEBUG)
+    status, _, body = page.login("wrong")
+    assert status == 401 and b"rejected" in body
+    assert page.request("GET", "/api/status")[0] == 401
+    status, headers, body = page.login()
+    assert status == 200
+    cookie = headers["Set-Cookie"]
+    for attribute in ("Secure", "HttpOnly", "SameSite=Strict", "Path=/"):
+        assert attribute in cookie
+    assert json.loads(body)["user"] == "admin"
+    assert page.request("GET", "/api/status")[0] == 200
+    assert PASSWORD not in caplog.text and "wrong" not in caplog.text
+    assert page.csrf not in caplog.text and page.cookie.split("=")[1] not in caplog.text
+
+
+def test_security_headers(parts):
+    server = parts[0]
+    _, headers, _ = Page(server).request("GET", "/")
+    assert headers["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+    assert headers["Cache-Control"] == "no-store"
+
+
+def test_failed_logins_lock_the_client_out_without_asking_the_robot(parts):
+    server, auth, _, _ = parts
+    page = Page(server)
+    for _ in range(3):
+        assert page.login("guess")[0] == 401
+    asked = auth.calls
+    status, headers, _ = page.login()  # even the right password waits
+    assert status == 429 and int(headers["Retry-After"]) > 0
+    assert auth.calls == asked
+
+
+def test_state_changes_need_the_csrf_token_and_the_same_origin(parts):
+    server, _, backend, config = parts
+    page = Page(server)
+    page.login()
+    entries = {"sources": [{"name": "front", "type": "synthetic", "fps": "5"}]}
+    assert page.request("POST", "/api/config", entries)[0] == 403
+    assert page.request("POST", "/api/config", entries, {"X-CSRF-Token": "nope"})[0] == 403
+    cross = {"X-CSRF-Token": page.csrf, "Origin": "https://evil.example"}
+    assert page.request("POST", "/api/config", entries, cross)[0] == 403
+    form = {"Content-Type": "application/x-www-form-urlencoded", "X-CSRF-Token": page.csrf}
+    assert page.request("POST", "/api/config", headers=form, raw="sources=x")[0] == 403
+    assert config.read_text() == CONFIG and backend.applied == 0
+    status, _, body = page.request("POST", "/api/config", entries, {"X-CSRF-Token": page.csrf})
+    assert status == 200 and json.loads(body)["applied"]["republished"]
+    assert backend.applied == 1 and "fps: 5" in config.read_text()
+
+
+def test_invalid_value_is_located_and_nothing_written(parts):
+    server, _, backend, config = parts
+    page = Page(server)
+    page.login()
+    bad = {"sources": [{"name": "front", "type": "synthetic", "width": "8"}]}
+    status, _, body = page.request("POST", "/api/config", bad, {"X-CSRF-Token": page.csrf})
+    answer = json.loads(body)
+    assert status == 422
+    assert (answer["key"], answer["index"], answer["field"]) == ("sources[0].width", 0, "width")
+    assert "between 16 and 8192" in answer["message"]
+    assert config.read_text() == CONFIG and backend.applied == 0
+
+
+def test_logout_and_expiry_end_the_session(parts):
+    server = parts[0]
+    page = Page(server)
+    page.login()
+    assert page.request("POST", "/api/logout", {}, {"X-CSRF-Token": page.csrf})[0] == 200
+    assert page.request("GET", "/api/config")[0] == 401
+    page.login()
+    assert page.request("GET", "/api/frame?source=front")[0] == 200
+    time.sleep(2.1)
+    status, _, body = page.request("GET", "/api/frame?source=front")
+    assert status == 401 and b"expired" in body
