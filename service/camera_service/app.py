@@ -142,8 +142,8 @@ class CameraService:
 
     Observable state (tests, benchmarks): ``cache.stats()`` (encode counters), ``faults``
     (``desired()`` = cameras currently faulted), ``link.connected``, ``registration``,
-    ``captures`` (``state`` and ``frames_captured`` per camera), ``port`` (the bound port,
-    after ``start``/``serve``).
+    ``captures`` (``state``, ``frames_captured`` and ``hygiene.counts()`` per camera),
+    ``port`` (the bound port, after ``start``/``serve``).
     """
 
     def __init__(self, config: Config, sources: Sequence[CameraSource] | None = None,
@@ -289,6 +289,7 @@ class CameraService:
         stats["frames"] = {c.name: c.frames_captured for c in self.captures}
         stats["budget"] = {"in_flight_peak": self.budget.peak, "refused": self.budget.refused}
         stats["malformed"] = self.malformed.counts()
+        stats["frame_hygiene"] = {c.name: c.hygiene.counts() for c in self.captures}
         stats["faulted"] = sorted(self.faults.desired())
         stats["robot_connected"] = bool(self.link and self.link.connected)
         return stats

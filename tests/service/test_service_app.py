@@ -4,6 +4,7 @@ address registered with the robot."""
 from __future__ import annotations
 
 import socket
+import time
 
 import pytest
 from camera_service import app as app_module
@@ -53,3 +54,16 @@ def test_taken_port_is_a_startup_error():
         with pytest.raises(StartupError, match="cannot listen"):
             service.start()
         assert service.link is None  # nothing went on to talk to the robot
+
+
+def test_counters_report_each_cameras_frame_hygiene():
+    service = CameraService(_config(0))
+    service.serve()
+    try:
+        deadline = time.monotonic() + 5
+        while service.captures[0].frames_captured < 3 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        hygiene = service.counters()["frame_hygiene"]["cam"]
+        assert hygiene["passed"] >= 3 and hygiene["dropped"] == {}
+    finally:
+        service.stop()

@@ -1,49 +1,155 @@
-"""JPEG header parsing, without decoding: the one place that walks a JPEG's markers.
+"""JPEG structure read without decoding: the one place that walks a JPEG's markers.
 
 A JPEG starts with SOI (``FF D8``) followed by marker segments (``FF xx`` + 2-byte big-endian
-length + payload) up to SOS (``FF DA``), after which the entropy-coded image data follows.
-``header_segments`` yields the segments before the image data; ``jpeg_size`` (frame header),
-``quantization_tables_bytes`` (DQT) and anything else that needs header facts build on it.
-Every function accepts arbitrary bytes (a camera may send anything) and never raises for
-malformed input: it returns ``None`` / stops where the bytes stop making sense.
+length + payload) up to SOS (``FF DA``), after which the entropy-coded image data follows,
+up to EOI (``FF D9``; progressive JPEGs have more segments and scans before it).
+
+- ``segment_spans`` is the walker: ``(marker, start, end)`` of each segment up to and
+  including the first SOS header, raising ``JpegError`` where the bytes stop being a JPEG.
+- Tolerant header readers built on it accept arbitrary bytes (a camera may send anything)
+  and never raise: ``header_segments``, ``jpeg_size`` (frame header),
+  ``quantization_tables_bytes`` (DQT); they stop where the bytes stop making sense.
+- ``parse(data)``: the whole layout of one JPEG (frame header, whether it carries Huffman
+  tables, its APP0 kind, where the image ends) or ``JpegError`` naming why it is truncated
+  or corrupt. It also scans the entropy-coded data for markers (in C, via ``re``), never
+  decoding a pixel: about 0.06 ms for a 200 KB 720p frame on this machine.
+- ``normalized(data, layout)``: the bytes a strict decoder reads: trailing bytes after EOI
+  cut, and, for a baseline JPEG without DHT (Motion-JPEG as many UVC cameras send it: the
+  decoder is expected to use the standard tables), the standard Huffman tables of ITU-T
+  T.81 Annex K.3 inserted before the first scan. A JPEG that needs neither is returned as
+  the same object, untouched.
 """
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from typing import Iterator, Optional, Tuple
 
 SOI = b"\xff\xd8"
-SOS, DQT, EOI = 0xDA, 0xDB, 0xD9
+SOS, DQT, EOI, DHT, APP0 = 0xDA, 0xDB, 0xD9, 0xC4, 0xE0
 # Start-of-frame markers (every coding process), i.e. C0..CF except DHT, JPG and DAC.
 SOF_MARKERS = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
-# Markers that stand alone (no length): TEM, RST0..7, SOI (and EOI, which ends the walk).
-_STANDALONE = frozenset({0x01, *range(0xD0, 0xD9)})
+_HUFFMAN_BASELINE = frozenset({0xC0, 0xC1})  # the SOFs that standard tables can complete
+# Markers that stand alone (no length) in a header: TEM. RST0..7 belong inside scans.
+_TEM, _RST = 0x01, frozenset(range(0xD0, 0xD8))
+# Markers that may follow a scan in a valid JPEG (tables, restart interval, next scan...).
+_BETWEEN_SCANS = frozenset({DHT, 0xCC, DQT, 0xDC, 0xDD, SOS, 0xFE, *range(0xE0, 0xF0)})
+# Inside entropy-coded data 0xFF is followed by 0x00 (stuffing), RST0-7 or another 0xFF
+# (fill); any other byte is a marker, which ends the scan.
+_MARKER_IN_SCAN = re.compile(rb"\xff[^\x00\xd0-\xd7\xff]")
+
+# ITU-T T.81 Annex K.3: the "typical" Huffman tables (DC/AC, luminance/chrominance), each as
+# class/id byte + 16 code-length counts + symbols: the tables a Motion-JPEG frame without
+# DHT implies (the same bytes libjpeg writes when it is not optimizing).
+_STANDARD_TABLES = (
+    "00" "00010501010101010100000000000000" "000102030405060708090a0b",
+    "10" "0002010303020403050504040000017d"
+    "01020300041105122131410613516107227114328191a1082342b1c11552d1f02433627282090a1617"
+    "18191a25262728292a3435363738393a434445464748494a535455565758595a636465666768696a73"
+    "7475767778797a838485868788898a92939495969798999aa2a3a4a5a6a7a8a9aab2b3b4b5b6b7b8b9"
+    "bac2c3c4c5c6c7c8c9cad2d3d4d5d6d7d8d9dae1e2e3e4e5e6e7e8e9eaf1f2f3f4f5f6f7f8f9fa",
+    "01" "00030101010101010101010000000000" "000102030405060708090a0b",
+    "11" "00020102040403040705040400010277"
+    "000102031104052131061241510761711322328108144291a1b1c109233352f0156272d10a162434e1"
+    "25f11718191a262728292a35363738393a434445464748494a535455565758595a636465666768696a"
+    "737475767778797a82838485868788898a92939495969798999aa2a3a4a5a6a7a8a9aab2b3b4b5b6b7"
+    "b8b9bac2c3c4c5c6c7c8c9cad2d3d4d5d6d7d8d9dae2e3e4e5e6e7e8e9eaf2f3f4f5f6f7f8f9fa",
+)
+_TABLES = bytes.fromhex("".join(_STANDARD_TABLES))
+STANDARD_DHT = b"\xff\xc4" + (len(_TABLES) + 2).to_bytes(2, "big") + _TABLES
+
+
+class JpegError(ValueError):
+    """The bytes are not a complete, well-formed JPEG. ``kind`` is ``"truncated"`` (it ends
+    before its end-of-image marker) or ``"corrupt"`` (a missing or misplaced marker); the
+    message names what is wrong in a few words."""
+
+    def __init__(self, kind: str, problem: str) -> None:
+        super().__init__(problem)
+        self.kind = kind
+
+
+@dataclass(frozen=True)
+class JpegLayout:
+    """Where things are in one JPEG (offsets into the parsed bytes).
+
+    ``width``/``height``/``components``: from the frame header (SOF ``sof_marker``).
+    ``has_dht``: Huffman tables are defined before the first scan. ``app0``: the identifier
+    of the first APP0 segment (``b"JFIF"``, ``b"AVI1"``...) or ``b""`` when there is none.
+    ``first_scan``: offset of the first SOS marker. ``end``: offset just past the EOI marker
+    (``len(data) - end`` bytes follow it).
+    """
+
+    width: int
+    height: int
+    components: int
+    sof_marker: int
+    has_dht: bool
+    app0: bytes
+    first_scan: int
+    end: int
+
+    @property
+    def needs_tables(self) -> bool:
+        """A baseline Huffman JPEG whose decoder must supply the standard tables."""
+        return not self.has_dht and self.sof_marker in _HUFFMAN_BASELINE
+
+
+def segment_spans(data: bytes, pos: int = 2) -> Iterator[Tuple[int, int, int]]:
+    """``(marker, start, end)`` of each marker segment from offset ``pos`` (just after SOI
+    by default) up to and including the next SOS header (or an EOI marker, which has no
+    length): ``data[start:end]`` is the whole segment, marker included. Raises ``JpegError``
+    at a byte that is not a marker, a segment running past the end, a restart marker outside
+    a scan, a second SOI."""
+    size = len(data)
+    while True:
+        start = pos
+        if pos >= size:
+            raise JpegError("truncated", "ends inside the header")
+        if data[pos] != 0xFF:
+            raise JpegError("corrupt", f"no marker at byte {pos}")
+        while pos + 1 < size and data[pos + 1] == 0xFF:  # fill bytes
+            pos += 1
+        if pos + 1 >= size:
+            raise JpegError("truncated", "ends inside the header")
+        marker = data[pos + 1]
+        pos += 2
+        if marker == _TEM:
+            continue
+        if marker in _RST:
+            raise JpegError("corrupt", f"restart marker outside a scan at byte {start}")
+        if marker == EOI:
+            yield marker, start, pos
+            return
+        if marker == 0xD8:
+            raise JpegError("corrupt", f"second start-of-image marker at byte {start}")
+        if pos + 2 > size:
+            raise JpegError("truncated", "ends inside the header")
+        length = int.from_bytes(data[pos:pos + 2], "big")
+        if length < 2:
+            raise JpegError("corrupt", f"segment 0x{marker:02X} has length {length}")
+        if pos + length > size:
+            raise JpegError("truncated", f"ends inside segment 0x{marker:02X}")
+        pos += length
+        yield marker, start, pos
+        if marker == SOS:
+            return
 
 
 def header_segments(jpeg: bytes) -> Iterator[Tuple[int, bytes]]:
-    """``(marker, payload)`` of every segment before the image data (SOS) or EOI; stops
-    early (without raising) at the first byte that is not a marker or a truncated length.
-    Yields nothing when ``jpeg`` does not start with SOI."""
+    """``(marker, payload)`` of every segment before the image data (SOS); stops early
+    (without raising) where the bytes stop being a JPEG header. Yields nothing when ``jpeg``
+    does not start with SOI."""
     if not jpeg.startswith(SOI):
         return
-    pos, end = 2, len(jpeg)
-    while pos + 4 <= end:
-        if jpeg[pos] != 0xFF:
-            return
-        marker = jpeg[pos + 1]
-        if marker == 0xFF:  # fill byte
-            pos += 1
-            continue
-        if marker in _STANDALONE:
-            pos += 2
-            continue
-        if marker in (SOS, EOI):
-            return
-        length = int.from_bytes(jpeg[pos + 2:pos + 4], "big")
-        if length < 2 or pos + 2 + length > end:
-            return
-        yield marker, jpeg[pos + 4:pos + 2 + length]
-        pos += 2 + length
+    try:
+        for marker, start, end in segment_spans(jpeg):
+            if marker in (SOS, EOI):
+                return
+            yield marker, jpeg[start + 4:end]
+    except JpegError:
+        return
 
 
 def jpeg_size(jpeg: bytes) -> Optional[Tuple[int, int]]:
@@ -63,3 +169,68 @@ def quantization_tables_bytes(jpeg: bytes) -> Optional[bytes]:
     ``jpeg`` is not a JPEG or has no DQT."""
     found = [payload for marker, payload in header_segments(jpeg) if marker == DQT]
     return b"".join(found) or None
+
+
+def _frame_header(data: bytes, start: int, end: int) -> Tuple[int, int, int]:
+    """(width, height, components) of the SOF segment ``data[start:end]``."""
+    if end - start < 10:
+        raise JpegError("corrupt", "frame header too short")
+    height = int.from_bytes(data[start + 5:start + 7], "big")
+    width = int.from_bytes(data[start + 7:start + 9], "big")
+    components = data[start + 9]
+    if width == 0 or height == 0 or components == 0:
+        raise JpegError("corrupt", f"frame header declares {width}x{height} with "
+                                   f"{components} component(s)")
+    return width, height, components
+
+
+def parse(data: bytes) -> JpegLayout:
+    """The layout of ``data`` (see ``JpegLayout``); ``JpegError`` if it is not a complete,
+    well-formed JPEG: no SOI, a segment running past the end, no frame header before the
+    scan, an unexpected marker inside or between scans, or no EOI."""
+    if not data.startswith(SOI):
+        raise JpegError("corrupt", "no start-of-image marker")
+    frame: Optional[Tuple[int, int, int, int]] = None  # width, height, components, marker
+    has_dht, app0, first_scan = False, b"", -1
+    pos = 2
+    while True:
+        for marker, start, end in segment_spans(data, pos):
+            if marker in SOF_MARKERS:
+                if frame is not None:
+                    raise JpegError("corrupt", "two frame headers")
+                frame = (*_frame_header(data, start, end), marker)
+            elif marker == DHT:
+                has_dht = has_dht or first_scan < 0
+            elif marker == APP0 and not app0:
+                app0 = bytes(data[start + 4:min(start + 8, end)])
+            elif marker == SOS:
+                if frame is None:
+                    raise JpegError("corrupt", "scan before any frame header")
+                if first_scan < 0:
+                    first_scan = start
+            elif marker == EOI:
+                if first_scan < 0:
+                    raise JpegError("corrupt", "end-of-image marker before any scan")
+                return JpegLayout(frame[0], frame[1], frame[2], frame[3], has_dht, app0,
+                                  first_scan, end)
+            pos = end
+        found = _MARKER_IN_SCAN.search(data, pos)
+        if found is None:
+            raise JpegError("truncated", "no end-of-image marker")
+        after = data[found.start() + 1]
+        if after == EOI:
+            return JpegLayout(frame[0], frame[1], frame[2], frame[3], has_dht, app0,
+                              first_scan, found.end())
+        if after not in _BETWEEN_SCANS:
+            raise JpegError("corrupt", f"marker 0x{after:02X} inside the image data at byte "
+                                       f"{found.start()}")
+        pos = found.start()  # another segment (tables, next scan)
+
+
+def normalized(data: bytes, layout: JpegLayout) -> bytes:
+    """``data`` as strict decoders read it (see module doc); the same object when it already
+    is: a well-formed JPEG stays byte-identical."""
+    if not layout.needs_tables:
+        return data if layout.end == len(data) else data[:layout.end]
+    scan = layout.first_scan
+    return b"".join((data[:scan], STANDARD_DHT, data[scan:layout.end]))

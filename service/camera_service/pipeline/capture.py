@@ -17,6 +17,7 @@ from typing import Callable, Sequence, Tuple
 from camera_service.backoff import Backoff
 from camera_service.errors import SourceError, SourceUnavailable
 from camera_service.pipeline.camera_state import CameraState, CameraStatus
+from camera_service.pipeline.frame_hygiene import FrameHygiene
 from camera_service.pipeline.frame_store import FrameStore
 from camera_service.sources.base import CameraSource, Control, ControlValue, SourceSettings
 
@@ -32,14 +33,17 @@ class CaptureThread:
     ``start()`` launches the daemon thread; ``stop(timeout)`` asks it to end, closes the
     source and joins. ``state`` is the camera's ``CameraState``. The camera's controls are
     reachable through ``controls``/``set_control`` (thread-safe per the source contract), so
-    readers never touch the source itself.
+    readers never touch the source itself. Every frame read passes ``hygiene`` (checks,
+    normalization; ``hygiene.counts()``) before it is stored.
     """
 
     def __init__(self, source: CameraSource, store: FrameStore,
-                 listener: StateListener | None = None, backoff: Backoff | None = None) -> None:
+                 listener: StateListener | None = None, backoff: Backoff | None = None,
+                 hygiene: FrameHygiene | None = None) -> None:
         self._source = source
         self.store = store
         self.state = CameraState(source.name)
+        self.hygiene = hygiene or FrameHygiene(source.name)
         self._listener = listener
         self._backoff = backoff or Backoff(initial=0.5, maximum=10.0)
         self._stopping = threading.Event()
@@ -118,6 +122,7 @@ class CaptureThread:
             return False
         failing = self.state.status().failure is not None
         self.state.opened(info, controls)
+        self.hygiene.start(info)
         # While failing, reopening is part of the quiet retries; recovery is logged on the
         # first frame.
         _LOG.log(logging.DEBUG if failing else logging.INFO, "camera %r open: %s", self.name,
@@ -135,7 +140,14 @@ class CaptureThread:
                 return
             if self._stopping.is_set():
                 return
-            self.store.put(self.name, frame)
+            try:
+                admitted = self.hygiene.admit(frame)
+            except SourceError as err:  # only unusable frames, or a check failed the camera
+                self._report_failure(str(err))
+                return
+            if admitted is None:
+                continue
+            self.store.put(self.name, admitted)
             if self.state.delivered():
                 _LOG.info("camera %r delivering again", self.name)
                 self._notify()

@@ -25,7 +25,7 @@ import os
 import threading
 import time
 import urllib.parse
-from typing import Iterator, Optional
+from typing import Iterator, Optional, Tuple
 
 # FFmpeg would print its own error on every reconnect attempt (log spam while a camera is
 # away); the source's one-line errors say the same. Set before OpenCV first uses FFmpeg.
@@ -116,6 +116,7 @@ class UrlSource(CameraSource):
         self._capture: Optional[cv2.VideoCapture] = None
         self._pacer: Optional[FramePacer] = None
         self._first: Optional[Frame] = None
+        self._size: Optional[Tuple[int, int]] = None  # of the open MJPEG stream
         self._sequence = 0
 
     def describe(self) -> str:
@@ -190,14 +191,18 @@ class UrlSource(CameraSource):
         raise SourceError(f"camera {self.name!r} is not open")
 
     def _jpeg_frame(self, jpeg: bytes) -> Frame:
-        size = jpeg_size(jpeg)
-        if size is None:
-            image = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
-            if image is None:
-                raise StreamError(f"camera at {self.shown_url} sent an unreadable JPEG")
-            size = (image.shape[1], image.shape[0])
+        """A frame of the camera's bytes, untouched. Its size is the stream's (from the first
+        frame's header); the capture loop's frame hygiene drops frames that disagree."""
+        if self._size is None:
+            size = jpeg_size(jpeg)
+            if size is None:
+                image = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
+                if image is None:
+                    raise StreamError(f"camera at {self.shown_url} sent an unreadable JPEG")
+                size = (image.shape[1], image.shape[0])
+            self._size = size
         self._sequence += 1
-        return Frame(self._sequence, time.time(), size[0], size[1], jpeg=jpeg)
+        return Frame(self._sequence, time.time(), self._size[0], self._size[1], jpeg=jpeg)
 
     def _pixel_frame(self, image: np.ndarray) -> Frame:
         self._sequence += 1
@@ -209,6 +214,7 @@ class UrlSource(CameraSource):
         stream, self._stream = self._stream, None
         capture, self._capture = self._capture, None
         self._first = None
+        self._size = None
         self._pacer = None
         if stream is not None:
             stream.close()

@@ -44,7 +44,6 @@ import cv2  # after the environment is set: OpenCV reads it on first capture
 import numpy as np
 
 from camera_service.errors import ConfigError, SourceError, SourceUnavailable
-from camera_service.imaging.jpeg import jpeg_size
 from camera_service.pipeline.sixteen_bit import SixteenBitProfile, profile_from_options
 from camera_service.redaction import redact_url
 from camera_service.sources import register
@@ -81,7 +80,8 @@ PREFERRED_FOURCC = "MJPG"
 _OPTIONS = ("device", "format", "codec", "native_jpeg", "controls", "image_type",
             "depth_scale", "range", "colormap")
 _SIXTEEN_BIT_OPTIONS = ("image_type", "depth_scale", "range", "colormap")
-# Consecutive unusable buffers (not a JPEG) before a read gives up.
+# Consecutive raw buffers OpenCV could not convert before a read gives up. (Camera JPEGs are
+# checked by the capture loop's frame hygiene, not here.)
 _MAX_BAD_BUFFERS = 30
 
 
@@ -359,7 +359,7 @@ class V4L2Source(CameraSource):
             frame = self._to_frame(data)
             if frame is not None:
                 return frame
-        what = f"{self._granted16.name} images" if self._granted16 else "JPEG frames"
+        what = f"{self._granted16.name} images" if self._granted16 else "images OpenCV can convert"
         raise SourceError(f"{self.name}: {self._node} delivers no valid {what}")
 
     def _read_failure(self) -> str:
@@ -372,13 +372,8 @@ class V4L2Source(CameraSource):
     def _to_frame(self, data: np.ndarray) -> Optional[Frame]:
         self._sequence += 1
         now = time.time()
-        if self._native:
-            jpeg = data.tobytes()
-            if not jpeg.startswith(b"\xff\xd8"):
-                log.debug("%s: skipped a buffer that is not a JPEG", self.name)
-                return None
-            width, height = jpeg_size(jpeg) or self._size
-            return Frame(self._sequence, now, width, height, jpeg=jpeg)
+        if self._native:  # the buffer as the camera filled it; the capture loop checks it
+            return Frame(self._sequence, now, self._size[0], self._size[1], jpeg=data.tobytes())
         if self._granted16 is not None:
             values = decode_buffer(data, self._granted16, *self._size)
             if values is None:

@@ -6,6 +6,8 @@ import logging
 import threading
 import time
 
+import cv2
+import numpy as np
 from camera_service.backoff import Backoff
 from camera_service.pipeline.capture import CaptureThread
 from camera_service.pipeline.frame_store import FrameStore
@@ -79,6 +81,9 @@ def test_stop_returns_promptly_and_captures_at_source_rate():
     assert 1 <= capture.frames_captured <= 15  # never faster than the camera's 20 fps
 
 
+_JPEG_16 = cv2.imencode(".jpg", np.zeros((16, 16, 3), np.uint8))[1].tobytes()
+
+
 class _HangingSource(CameraSource):
     """Delivers frames until ``hang`` is set, then blocks in read (a wedged driver)."""
 
@@ -99,7 +104,7 @@ class _HangingSource(CameraSource):
             self.release.wait()
             self.release.clear()
         self.sequence += 1
-        return Frame(self.sequence, time.time(), 16, 16, jpeg=b"\xff\xd8", jpeg_quality=75)
+        return Frame(self.sequence, time.time(), 16, 16, jpeg=_JPEG_16, jpeg_quality=75)
 
     def close(self):
         pass
