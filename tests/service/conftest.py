@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from service_test_helpers import LocalImageService, wait_for
+from camera_service.app import CameraService
+from service_test_helpers import QUICK_RETRY, LocalImageService, wait_for
 
 __all__ = ["wait_for"]  # kept importable for tests that still do `from conftest import`
 
@@ -18,6 +19,22 @@ def local_service():
         local = LocalImageService(sources, **service)
         started.append(local)
         return local.start(wait_for_frames)
+
+    yield start
+    for service in started:
+        service.stop()
+
+
+@pytest.fixture
+def run_service():
+    """Factory: ``run_service(config)`` -> a started ``CameraService``, stopped after."""
+    started = []
+
+    def start(config):
+        service = CameraService(config, retry=QUICK_RETRY)  # quick retries keep tests short
+        service.start()
+        started.append(service)
+        return service
 
     yield start
     for service in started:

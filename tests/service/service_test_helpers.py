@@ -66,3 +66,35 @@ class LocalImageService:
         if self.channel is not None:
             self.channel.close()
         self.service.stop()
+
+
+# -- the whole service against the robot simulator ---------------------------------------
+SERVICE_NAME = "camera-image-service"
+
+
+def service_config(sim, sources, credentials_file=None, **robot):
+    """A validated ``Config`` for the service on loopback, registering with ``sim``."""
+    data = {
+        "robot": {"hostname": sim.address, "port": sim.port, "ca_cert": str(sim.ca_cert),
+                  "payload_credentials_file": str(credentials_file or
+                                                  sim.payload_credentials_file),
+                  "host_ip": "127.0.0.1", "keepalive_seconds": 0.5, **robot},
+        "service": {"port": 0, "bind": "127.0.0.1"},
+        "sources": sources,
+    }
+    return from_mapping(data)
+
+
+def image_client(sim, name=SERVICE_NAME):
+    """``(robot, ImageClient)`` of the registered service, through the robot's routing."""
+    robot = sim.sdk_robot()
+    wait_for(lambda: sim.wait_for_service(name))
+    robot.sync_with_directory()
+    return robot, robot.ensure_client(name)
+
+
+def raw_stub(robot, name=SERVICE_NAME):
+    """The ImageService stub on the robot's routed channel: sees statuses the SDK's
+    ImageClient turns into exceptions."""
+    entry = robot.ensure_client("directory").get_entry(name)
+    return image_service_pb2_grpc.ImageServiceStub(robot.ensure_secure_channel(entry.authority))

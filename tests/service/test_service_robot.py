@@ -11,7 +11,7 @@ import logging
 import threading
 
 import pytest
-from bosdyn.api import image_pb2, image_service_pb2_grpc, service_customization_pb2
+from bosdyn.api import image_pb2, service_customization_pb2
 from bosdyn.client.image import (
     ImageClient,
     ImageDataError,
@@ -21,60 +21,23 @@ from bosdyn.client.image import (
     UnsupportedResizeRatioRequestedError,
 )
 from camera_service import healthcheck
-from camera_service.app import CameraService
-from camera_service.config import from_mapping
 from camera_service.robot.faults import fault_name
-from service_test_helpers import QUICK_RETRY, wait_for
+from service_test_helpers import (
+    SERVICE_NAME as NAME,
+)
+from service_test_helpers import (
+    image_client,
+    raw_stub,
+    service_config,
+    wait_for,
+)
 
-NAME = "camera-image-service"
 Image = image_pb2.Image
 Resp = image_pb2.ImageResponse
 
 
-def service_config(sim, sources, credentials_file=None, **robot):
-    data = {
-        "robot": {"hostname": sim.address, "port": sim.port, "ca_cert": str(sim.ca_cert),
-                  "payload_credentials_file": str(credentials_file or
-                                                  sim.payload_credentials_file),
-                  "host_ip": "127.0.0.1", "keepalive_seconds": 0.5, **robot},
-        "service": {"port": 0, "bind": "127.0.0.1"},
-        "sources": sources,
-    }
-    return from_mapping(data)
-
-
-@pytest.fixture
-def run_service():
-    """Factory: ``run_service(config)`` -> a started ``CameraService``, stopped after."""
-    started = []
-
-    def start(config):
-        service = CameraService(config, retry=QUICK_RETRY)  # quick retries keep tests short
-        service.start()
-        started.append(service)
-        return service
-
-    yield start
-    for service in started:
-        service.stop()
-
-
 def _synthetic(name="cam", **extra):
     return {"name": name, "type": "synthetic", "width": 160, "height": 120, "fps": 20, **extra}
-
-
-def _image_client(sim):
-    robot = sim.sdk_robot()
-    wait_for(lambda: sim.wait_for_service(NAME))
-    robot.sync_with_directory()
-    return robot, robot.ensure_client(NAME)
-
-
-def _raw_stub(robot):
-    """The ImageService stub on the robot's routed channel: sees statuses the SDK's
-    ImageClient turns into exceptions."""
-    entry = robot.ensure_client("directory").get_entry(NAME)
-    return image_service_pb2_grpc.ImageServiceStub(robot.ensure_secure_channel(entry.authority))
 
 
 def _warnings(caplog, needle):
@@ -87,7 +50,7 @@ def test_registers_and_serves_through_the_robot(robot_sim, run_service):
     entry = robot_sim.wait_for_service(NAME)
     assert entry.type == "bosdyn.api.ImageService"
     assert entry.authority == f"{NAME}.spot.robot"
-    _, client = _image_client(robot_sim)
+    _, client = image_client(robot_sim)
     assert isinstance(client, ImageClient)
     (source,) = client.list_image_sources()
     assert (source.name, source.cols, source.rows) == ("cam", 160, 120)
@@ -108,7 +71,7 @@ def test_registers_and_serves_through_the_robot(robot_sim, run_service):
 
 def test_every_status_through_the_robot(robot_sim, run_service):
     service = run_service(service_config(robot_sim, [_synthetic(), _synthetic("dead")]))
-    robot, client = _image_client(robot_sim)
+    robot, client = image_client(robot_sim)
     dead = service.sources[1]
     dead.stop_delivering()
     wait_for(lambda: service.status("dead").failure)
@@ -128,7 +91,7 @@ def test_every_status_through_the_robot(robot_sim, run_service):
         client.get_image([request(name="dead")])
     params = service_customization_pb2.DictParam()
     params.values["contrast"].int_value.value = -5
-    reply = _raw_stub(robot).GetImage(image_pb2.GetImageRequest(image_requests=[
+    reply = raw_stub(robot).GetImage(image_pb2.GetImageRequest(image_requests=[
         request(custom_params=params), request(image_format=Image.FORMAT_RAW, resize_ratio=0.5)]),
         timeout=5)
     bad, good = reply.image_responses
@@ -170,7 +133,7 @@ def test_robot_reboot_re_registers_and_re_raises_faults(robot_sim, run_service, 
     wait_for(lambda: service.registration.registrations >= 2, timeout=15)
     wait_for(lambda: [f for f in robot_sim.active_faults()
                       if f.fault_id.fault_name == fault_name("dead")], timeout=15)
-    _, client = _image_client(robot_sim)
+    _, client = image_client(robot_sim)
     assert client.get_image_from_sources(["cam"])[0].status == Resp.STATUS_OK
     assert any("re-registered" in r.getMessage() for r in caplog.records)
 
@@ -183,7 +146,7 @@ def test_refused_token_is_replaced(robot_sim, run_service, caplog):
     robot_sim.reboot(down_seconds=0.5, invalidate_tokens=True)
     wait_for(lambda: service.link.session.authenticated_at != first_auth, timeout=15)
     robot_sim.wait_for_service(NAME, timeout=15)
-    _, client = _image_client(robot_sim)
+    _, client = image_client(robot_sim)
     assert client.get_image_from_sources(["cam"])[0].status == Resp.STATUS_OK
 
 
@@ -234,7 +197,7 @@ def test_missing_credentials_file_is_waited_for(robot_sim, run_service, caplog, 
 
 def test_concurrent_clients_through_the_robot_share_encodes(robot_sim, run_service):
     service = run_service(service_config(robot_sim, [_synthetic(fps=5)]))
-    clients = [_image_client(robot_sim)[1] for _ in range(4)]
+    clients = [image_client(robot_sim)[1] for _ in range(4)]
     request = image_pb2.ImageRequest(image_source_name="cam", image_format=Image.FORMAT_JPEG,
                                      quality_percent=40)
     first_serial = service.store.latest("cam").serial
@@ -264,7 +227,7 @@ def test_external_mode_logs_in_as_a_user(robot_sim, run_service, monkeypatch):
     service = run_service(service_config(robot_sim, [_synthetic()], mode="external"))
     robot_sim.wait_for_service(NAME, timeout=15)
     assert service.link.session.payload_guid is None
-    _, client = _image_client(robot_sim)
+    _, client = image_client(robot_sim)
     assert client.get_image_from_sources(["cam"])[0].status == Resp.STATUS_OK
 
 
