@@ -6,6 +6,9 @@ where a CORE I/O does (``/data/.extensions/<name>/``, udev rules in ``/etc/udev/
 images loaded into the VM's Docker engine); the harness then triggers udev as the portal does.
 The operator config names the camera by the stable name the extension's udev rules create.
 After the VM reboots, the container must be running and registered again with no manual step.
+Last, the operator config switches vivid to its 16-bit greyscale formats (``Y16`` and
+``Y16_BE``): the container must serve them as ``PIXEL_FORMAT_GREYSCALE_U16`` in the Spot
+API's byte order (big-endian), whatever the camera's own order.
 
 Tests run in file order against one installation (module fixture).
 """
@@ -15,13 +18,17 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Optional
 
+import numpy as np
 import pytest
+from bosdyn.api import image_pb2
+from bosdyn.client.image import build_image_request, pixel_format_to_numpy_type
 from vm_support import (
     free_service_port,
     image_client,
     jpeg_frames,
+    note,
     record,
     robot_section,
     wait_until,
@@ -70,8 +77,9 @@ class InstalledExtension:
                          "--subsystem-match=video4linux && udevadm settle")
         return time.monotonic() - started
 
-    def configure(self) -> None:
-        """The operator config: the simulator via 10.0.2.2, the camera by its stable name."""
+    def configure(self, **source_options) -> None:
+        """The operator config: the simulator via 10.0.2.2, the camera by its stable name
+        (``source_options``: more keys of the source, e.g. ``format``)."""
         config_dir = f"{EXTENSION_DIR}/config"
         ca = self.machine.share(Path(self.robot.ca_cert), "robot-ca.pem")
         config = write_guest_yaml(self.machine, "extension-config.yaml", {
@@ -79,7 +87,7 @@ class InstalledExtension:
             "service": {"port": self.port, "name": SERVICE_NAME},
             "log_level": "info",
             "sources": [{"name": SOURCE_NAME, "type": "v4l2", "device": STABLE_NAME,
-                         "width": 640, "height": 480, "fps": 10}],
+                         "width": 640, "height": 480, "fps": 10, **source_options}],
         })
         self.machine.run(f"install -m 0644 {ca} {config_dir}/robot-ca.pem && "
                          f"install -m 0644 {config} {config_dir}/config.yaml")
@@ -90,6 +98,11 @@ class InstalledExtension:
             "from coreio_sim import docker_cli; from coreio_sim.installer import list_installed; "
             "ext = list_installed('/')[0]; "
             "docker_cli.compose(ext.project, ext.compose_files, ['up', '-d'], 'start')"))
+
+    def restart(self) -> None:
+        """Restart the container, as the portal's restart does after a config edit."""
+        self.machine.run("docker restart -t 10 $(docker ps -aq --filter "
+                         f"label=com.docker.compose.project={EXTENSION})", timeout=120)
 
     def container(self) -> dict:
         ids = self.machine.run("docker ps -aq --filter "
@@ -192,3 +205,43 @@ def _serves_frames(client) -> bool:
     except Exception:  # not yet: the route or the camera is still coming up
         return False
     return distinct >= 1
+
+
+def _raw_grey16(client) -> Optional[image_pb2.ImageResponse]:
+    """One RAW GREYSCALE_U16 response, or None while the restarted service is not there."""
+    request = build_image_request(SOURCE_NAME, image_format=image_pb2.Image.FORMAT_RAW,
+                                  pixel_format=image_pb2.Image.PIXEL_FORMAT_GREYSCALE_U16)
+    try:
+        return client.get_image([request], timeout=10)[0]
+    except Exception:  # not yet: restarting, re-registering, or still the 8-bit config
+        return None
+
+
+@pytest.mark.parametrize("fourcc", ["Y16", "Y16_BE"])
+def test_vivid_16_bit_grey_is_served_as_greyscale_u16_big_endian(extension, vm_robot, fourcc):
+    """vivid's 16-bit grey holds each 8-bit luma in the high byte (low byte 0, white 0xFFFF):
+    decoded as the SDK decodes GREYSCALE_U16 (big-endian), every value is a multiple of 256
+    or 0xFFFF; the wrong byte order would give values below 256 instead."""
+    extension.configure(format=fourcc)
+    started = time.monotonic()
+    extension.restart()
+    extension.wait_registered(BOOT_TO_REGISTERED_TIMEOUT)
+    client = image_client(vm_robot, SERVICE_NAME)
+    response = wait_until(lambda: _raw_grey16(client), BOOT_TO_REGISTERED_TIMEOUT,
+                          f"a GREYSCALE_U16 frame from vivid in {fourcc}")
+    record(f"extension restart with format {fourcc} -> first GREYSCALE_U16 frame",
+           time.monotonic() - started)
+    image = response.shot.image
+    assert (image.format, image.pixel_format, image.cols, image.rows) == (
+        image_pb2.Image.FORMAT_RAW, image_pb2.Image.PIXEL_FORMAT_GREYSCALE_U16, 640, 480)
+    assert response.source.pixel_formats[0] == image_pb2.Image.PIXEL_FORMAT_GREYSCALE_U16
+    values = np.frombuffer(image.data, pixel_format_to_numpy_type(image.pixel_format))
+    assert values.size == 640 * 480
+    high_byte_only = ((values & 0xFF) == 0) | (values == 0xFFFF)
+    assert high_byte_only.all(), f"{int((~high_byte_only).sum())} values have a low byte"
+    assert values.max() > 255 and np.unique(values).size >= 4, np.unique(values)[:16]
+    granted = [line for line in extension.logs().splitlines() if "16-bit values" in line]
+    assert granted and f"{fourcc} 640x480" in granted[-1], granted
+    note(f"vivid {fourcc}: granted", granted[-1].split(": ", 1)[-1][:120])
+    distinct, view = jpeg_frames(client, SOURCE_NAME, 2.0)  # the tablet's JPEG view
+    assert distinct >= 1 and (view.shape[1], view.shape[0]) == (640, 480)
