@@ -16,11 +16,12 @@ It hands ``V4L2Source`` its three injectable parts:
   and the camera's formats (``VIDIOC_ENUM_FMT``).
 
 16-bit cameras (``thermal_camera()``: ``Y16`` or ``Y16_BE`` next to an 8-bit ``GREY``
-preview; ``depth_camera()``: ``Z16``) send a known ramp (``ramp16``) whose every frame is kept
-in ``sent_values``. With ``CAP_PROP_CONVERT_RGB=0`` their buffers come back the way OpenCV's
-V4L2 backend returns them: the grey formats as an ``H x W`` ``uint16`` array over the
-driver's bytes (so a big-endian buffer reads byte-swapped on this machine), ``Z16`` as
-``1 x N`` raw bytes; with conversion on, as OpenCV's 8-bit BGR (the high byte).
+preview; ``depth_camera()``: ``Z16``) send a known ramp (``ramp16``) whose last frames are kept
+in ``sent_values`` (copy it with ``list()`` before iterating: the capture thread appends).
+With ``CAP_PROP_CONVERT_RGB=0`` their buffers come back the way OpenCV's V4L2 backend returns
+them: the grey formats as an ``H x W`` ``uint16`` array over the driver's bytes (so a
+big-endian buffer reads byte-swapped on this machine), ``Z16`` as ``1 x N`` raw bytes; with
+conversion on, as OpenCV's 8-bit BGR (the high byte).
 
 ``open_handles()`` counts captures and control devices not yet released (leak checks).
 """

@@ -20,7 +20,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from camera_service.geometry.frames import merged
 from camera_service.geometry.source_geometry import SourceGeometry
-from camera_service.imaging import custom_params
+from camera_service.imaging import custom_params, view_params
 from camera_service.imaging.budget import BudgetLimits, CallBudget, MemoryBudget, resolve_limit
 from camera_service.imaging.request_resolution import (
     FORMAT_OF_NAME,
@@ -155,6 +155,9 @@ class ImageServicer(image_service_pb2_grpc.ImageServiceServicer):
                 source.pixel_formats.append(PIXEL_FORMAT_OF_LAYOUT[layout])
         source.image_formats.extend([image_pb2.Image.FORMAT_JPEG, image_pb2.Image.FORMAT_RAW])
         spec = custom_params.spec_for(status.controls)
+        if profile is not None:  # the 8-bit view's settings, per request
+            for name, entry in view_params.view_spec(profile, len(spec.specs)).specs.items():
+                spec.specs[name].CopyFrom(entry)
         if spec.specs:
             source.custom_params.CopyFrom(spec)
         geometry = self.geometries.get(capture.name)
@@ -259,7 +262,11 @@ class ImageServicer(image_service_pb2_grpc.ImageServiceServicer):
             self._resolve(capture, request, latest.frame)
         changed = []
         if request.HasField("custom_params"):
-            changed = custom_params.apply(capture, request.custom_params)
+            controls = request.custom_params
+            info = capture.state.status().info
+            if info is not None and info.sixteen_bit is not None:
+                _, controls = view_params.split(controls)  # the view's: read in _resolve
+            changed = custom_params.apply(capture, controls)
         status = capture.state.status()
         if status.failure is not None:
             raise RequestRejected(Status.STATUS_IMAGE_DATA_ERROR, status.failure)
@@ -293,7 +300,9 @@ class ImageServicer(image_service_pb2_grpc.ImageServiceServicer):
         if profile is None:  # a frame from before a reopen in another format
             raise RequestRejected(Status.STATUS_IMAGE_DATA_ERROR,
                                   f"camera {capture.name!r} is changing format; retry")
-        return resolve_sixteen_bit(request, frame, profile, capture.jpeg_quality)
+        view = (view_params.requested_view(request.custom_params, profile)
+                if request.HasField("custom_params") else None)
+        return resolve_sixteen_bit(request, frame, profile, capture.jpeg_quality, view)
 
 
 def _time_remaining(context):

@@ -35,9 +35,12 @@ Image = image_pb2.Image
 Status = image_pb2.ImageResponse
 
 
-def allowed_layouts(profile: SixteenBitProfile, image_format: str) -> List[str]:
-    """The output layouts ``profile`` serves in ``image_format`` (``raw`` or ``jpeg``)."""
-    view = ["rgb", "grey"] if profile.view.colormap != NO_COLORMAP else ["grey", "rgb"]
+def allowed_layouts(profile: SixteenBitProfile, image_format: str,
+                    view: Optional[ViewSettings] = None) -> List[str]:
+    """The output layouts ``profile`` serves in ``image_format`` (``raw`` or ``jpeg``), the
+    default first (the view's own: colour with a colour map, else grey)."""
+    colour = (view or profile.view).colormap != NO_COLORMAP
+    view = ["rgb", "grey"] if colour else ["grey", "rgb"]
     if image_format == "jpeg":
         return view
     return ["depth16"] if profile.image_type == DEPTH else ["grey16", *view]
@@ -65,7 +68,7 @@ def resolve_sixteen_bit(request: image_pb2.ImageRequest, frame: Frame,
     """The ``OutputSpec`` for ``request`` from the 16-bit ``frame``; raises
     ``RequestRejected``. ``view`` replaces the profile's view settings (custom parameters)."""
     image_format = resolve_format(request)
-    allowed = allowed_layouts(profile, image_format)
+    allowed = allowed_layouts(profile, image_format, view)
     if request.pixel_format == Image.PIXEL_FORMAT_UNKNOWN:
         layout = allowed[0]
     else:

@@ -11,7 +11,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-from bosdyn.api import image_pb2
+from bosdyn.api import image_pb2, service_customization_pb2
+from bosdyn.client.exceptions import CustomParamError
 from bosdyn.client.image import (
     UnsupportedImageFormatRequestedError,
     UnsupportedPixelFormatRequestedError,
@@ -71,9 +72,11 @@ def client(robot_sim, cameras):
         service.stop()
 
 
-def raw(client, name, pixel_format, **fields):
+def raw(client, name, pixel_format, custom_params=None, **fields):
     request = build_image_request(name, image_format=Image.FORMAT_RAW,
                                   pixel_format=pixel_format, **fields)
+    if custom_params is not None:
+        request.custom_params.CopyFrom(custom_params)
     (response,) = client.get_image([request])
     return response
 
@@ -127,7 +130,8 @@ def test_depth_ramp_round_trips_little_endian_with_its_scale(client, cameras):
     assert response.source.depth_scale == 4000.0
     half = values_of(raw(client, "depth", Image.PIXEL_FORMAT_DEPTH_U16, resize_ratio=0.5))
     assert half.shape == (240, 320)
-    assert any(np.array_equal(half, sent[::2, ::2]) for sent in cameras[0]["depth"].sent_values)
+    sent = list(cameras[0]["depth"].sent_values)
+    assert any(np.array_equal(half, frame[::2, ::2]) for frame in sent)
 
 
 def test_jpeg_view_for_the_tablet(client):
@@ -149,7 +153,7 @@ def test_grey_view_follows_the_configured_range(client, cameras):
     def stretched(values):  # min 10000 -> 0, max 50000 -> 255, linear between
         return np.clip((values.astype(float) - 10000) * 255 / 40000, 0, 255)
 
-    sent = next(s for s in cameras[0]["thermal"].sent_values
+    sent = next(s for s in list(cameras[0]["thermal"].sent_values)
                 if np.abs(stretched(s) - grey).max() <= 1)
     assert (sent <= 10000).any() and (grey[sent <= 10000] == 0).all()
     assert (grey[sent >= 50000] == 255).all()
@@ -175,3 +179,43 @@ def test_impossible_requests_get_their_status(client):
         ask("depth", Image.FORMAT_RLE)
     with pytest.raises(UnsupportedResizeRatioRequestedError):
         ask("thermal", pixel_format=Image.PIXEL_FORMAT_GREYSCALE_U16, resize_ratio=1.5)
+
+
+def view_params(**values):
+    params = service_customization_pb2.DictParam()
+    for key, value in values.items():
+        entry = params.values[key]
+        if isinstance(value, str):
+            entry.string_value.value = value
+        else:
+            entry.int_value.value = value
+    return params
+
+
+def test_the_jpeg_view_follows_the_requested_range(client, cameras):
+    (source,) = [s for s in client.list_image_sources() if s.name == "thermal"]
+    assert source.custom_params.specs["view_min"].spec.int_spec.default_value.value == 10000
+
+    def view(**values):
+        request = build_image_request("thermal", quality_percent=90)
+        request.custom_params.CopyFrom(view_params(**values))
+        (response,) = client.get_image([request])
+        data = np.frombuffer(response.shot.image.data, np.uint8)
+        return cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
+
+    default = view()
+    narrow = view(view_range="fixed", view_min=30000, view_max=31000, view_colormap="none")
+    auto = view(view_range="auto", view_colormap="none")
+    assert default.ndim == 3 and narrow.ndim == 2  # inferno from the config; grey asked
+    # 30000..31000 is a thin slice of the ramp: almost everything is black or white
+    assert np.mean((narrow < 16) | (narrow > 240)) > 0.9
+    assert np.mean((auto < 16) | (auto > 240)) < 0.2  # the whole ramp, stretched
+    values = values_of(raw(client, "thermal", Image.PIXEL_FORMAT_GREYSCALE_U16,
+                           custom_params=view_params(view_min=1, view_max=2)))
+    assert was_sent(values, cameras[0]["thermal"])  # RAW values never depend on the view
+    with pytest.raises(CustomParamError, match="must be greater"):
+        view(view_min=40000, view_max=20000)
+    webcam = build_image_request("webcam")
+    webcam.custom_params.CopyFrom(view_params(view_min=1))
+    with pytest.raises(CustomParamError, match="unknown parameter"):  # 8-bit: no view
+        client.get_image([webcam])
