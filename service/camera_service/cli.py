@@ -14,7 +14,8 @@ repeated, and ``-1`` as a size means the camera's default. Each device becomes t
 kind of source, named as the example names it (``device_names``).
 
 Flags win over the config file (``--config`` or ``$CAMERA_SERVICE_CONFIG``); any
-``--device-name`` replaces the file's ``sources``. With a mode word (the example's form) the
+``--device-name`` replaces the file's ``sources``. Started the examples' way - a mode word
+(SDK 5) or the robot's address as an argument (SDK 2, the Data Acquisition tutorial) - the
 service registers under the example's names (``migration``) unless ``--name``/``--authority``
 or the file set them. An error about a value given as a flag names the flag
 (``--codec MJPEG: ...``), never the config key it maps to.
@@ -92,9 +93,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--robot-ca-cert", help="robot CA certificate (e.g. the simulator's)")
     parser.add_argument("--robot-port", type=int, help="robot gRPC port (default 443)")
     parser.add_argument("--name", help="directory name (default camera-image-service; "
-                        f"{migration.EXAMPLE_NAME} with a mode word)")
-    parser.add_argument("--authority", help="directory authority (default "
-                        f"camera-image-service; {migration.EXAMPLE_AUTHORITY} with a mode word)")
+                        f"{migration.EXAMPLE_NAME} in the examples' form)")
+    parser.add_argument("--authority", help="directory authority (default camera-image-"
+                        f"service; {migration.EXAMPLE_AUTHORITY} in the examples' form)")
     parser.add_argument("--jpeg-quality", type=int, help="default JPEG quality (1-100)")
     parser.add_argument("--show-debug-info", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -176,7 +177,7 @@ def apply_flags(config: Config, args: argparse.Namespace,
         config.sources = device_sources(args.devices)
         for index, device in enumerate(args.devices):
             origins[f"sources[{index}]"] = f"--device-name {redact_url(device)}"
-    if args.mode:
+    if args.mode or args.hostname:  # the examples' form: SDK 5 (mode word), SDK 2/tutorial
         migration.apply_example_names(config, args)
     for entry in config.sources:
         settings = entry.settings

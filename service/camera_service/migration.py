@@ -1,9 +1,10 @@
 """Moving from the SDK example: its names, so recorded missions and captures keep working.
 
 Autowalk missions and Data Acquisition configurations name a camera by the image service's
-directory name and the image source name. The SDK example registers ``web-cam-service``
-(authority ``robot-web-cam``) and names a source after its device (``video0``). When the
-service is started the example's way - with a ``payload`` or ``external`` mode word - it
+directory name and the image source name. The SDK examples (SDK 5 and SDK 2, and the Data
+Acquisition tutorial) register ``web-cam-service`` (authority ``robot-web-cam``) and name a
+source after its device (``video0``). When the service is started the examples' way - with a
+``payload`` or ``external`` mode word, or with the robot's address as an argument - it
 takes those names, unless ``--name``/``--authority`` or the config file set others; with no
 camera given it serves the first camera as ``video0``, as the example serves device 0.
 """

@@ -175,8 +175,15 @@ def test_mode_word_takes_the_example_names(extra, expected):
     assert config.sources[0].settings.options == {"device": "auto"}
 
 
-def test_without_mode_word_the_product_names_stay():
-    config = load_config(["ROBOT", "--device-name", "0"])
+def test_robot_address_argument_is_the_sdk2_form_with_the_example_names():
+    config = load_config(["--payload-credentials-file", "F", "ROBOT", "--port", "5000"])
+    assert (config.service.name, config.service.authority) == (
+        "web-cam-service", "robot-web-cam")
+    assert _sources(config) == [("v4l2", "video0")]
+
+
+def test_the_product_form_keeps_the_product_names():
+    config = load_config(["--device-name", "0", "--port", "21230"])
     assert (config.service.name, config.service.authority) == (
         "camera-image-service", "camera-image-service")
 

@@ -25,7 +25,7 @@ from bosdyn.client.time_sync import TimeSyncClient
 from camera_service.backoff import Backoff
 from camera_service.robot.faults import FaultReporter
 from camera_service.robot.registration import Registration
-from camera_service.robot.session import AuthFailure, RobotSession
+from camera_service.robot.session import AuthFailure, LoginDeferred, LoginRefused, RobotSession
 from camera_service.robot.time_sync import RobotClock
 
 _LOG = logging.getLogger(__name__)
@@ -122,6 +122,13 @@ class RobotLink:
             self.faults.sync(self._client(FaultClient), self.rpc_timeout)
             for task in self.round_tasks:
                 task(self.session)
+        except LoginDeferred as err:  # refused credentials, waiting out their back-off
+            self.connected = False
+            return err.retry_in
+        except LoginRefused as err:
+            self._failed(str(err), f"next attempt in {err.retry_in:.0f} s, then at growing "
+                         "intervals (a refused login is not retried quickly: account lockout)")
+            return err.retry_in
         except AuthFailure as err:
             return self._failed(str(err))
         except UnauthenticatedError:
@@ -189,10 +196,11 @@ class RobotLink:
         who = f"payload {session.payload_guid}" if session.payload_guid else "user"
         _LOG.info("authenticated to robot %s as %s", session.target, who)
 
-    def _failed(self, problem: str) -> float:
+    def _failed(self, problem: str, retry: str = "retrying in the background") -> float:
+        """Note a failed round: one warning per change of problem. Returns the usual delay."""
         self.connected = False
         if problem != self._problem:
-            _LOG.warning("%s; retrying in the background", problem)
+            _LOG.warning("%s; %s", problem, retry)
             self._problem = problem
         else:
             _LOG.debug("still failing: %s", problem)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 import bosdyn.client
+from bosdyn.client.auth import InvalidLoginError, TemporarilyLockedOutError
 from bosdyn.client.exceptions import (
     Error as SdkError,
 )
@@ -28,6 +29,7 @@ from bosdyn.client.payload_registration import (
 )
 
 from camera_service.robot.credentials import CredentialsError, PayloadCredentials
+from camera_service.robot.login_backoff import LoginBackoff
 
 _LOG = logging.getLogger(__name__)
 AUTH_TIMEOUT = 5.0
@@ -64,6 +66,24 @@ class AuthFailure(RuntimeError):
     """Authentication did not succeed this time; the message says why and what to do."""
 
 
+class LoginRefused(AuthFailure):
+    """The robot refused the credentials; ``retry_in`` seconds pass before the same ones are
+    tried again (``LoginBackoff``)."""
+
+    def __init__(self, message: str, retry_in: float) -> None:
+        super().__init__(message)
+        self.retry_in = retry_in
+
+
+class LoginDeferred(AuthFailure):
+    """No attempt made: these credentials were refused and their back-off has ``retry_in``
+    seconds to go."""
+
+    def __init__(self, retry_in: float) -> None:
+        super().__init__(f"login deferred for {retry_in:.0f} s")
+        self.retry_in = retry_in
+
+
 class RobotSession:
     """The SDK robot object and its token.
 
@@ -74,9 +94,11 @@ class RobotSession:
 
     def __init__(self, target: RobotTarget,
                  credentials: Callable[[], PayloadCredentials] | None = None,
-                 user_login: tuple | None = None, client_name: str = "camera-image-service"):
+                 user_login: tuple | None = None, client_name: str = "camera-image-service",
+                 login_backoff: LoginBackoff | None = None):
         if (credentials is None) == (user_login is None):
             raise ValueError("give exactly one of credentials or user_login")
+        self.login_backoff = login_backoff or LoginBackoff()
         self.target = target
         self._credentials = credentials
         self._user_login = user_login
@@ -114,29 +136,48 @@ class RobotSession:
         except CredentialsError as err:
             raise AuthFailure(str(err)) from None
         self.payload_guid = creds.guid
+        fingerprint = self._may_try(creds.guid, creds.secret)
         client = self.client(PayloadRegistrationClient)
         try:
             token = client.get_payload_auth_token(creds.guid, creds.secret, timeout=AUTH_TIMEOUT)
         except PayloadNotAuthorizedError:
+            # Right credentials waiting for the admin console: retried at the link's pace.
             raise AuthFailure(
                 f"payload {creds.guid} is not authorized yet: authorize it in the robot's "
                 "admin console (Payloads page)") from None
         except InvalidPayloadCredentialsError:
-            raise AuthFailure(
+            raise LoginRefused(
                 f"robot {self.target} does not know payload {creds.guid} with this secret: "
-                "check the payload credentials file (or --guid/--secret)") from None
+                "check the payload credentials file (or --guid/--secret)",
+                self.login_backoff.refused(fingerprint)) from None
         except SdkError as err:
             raise AuthFailure(self.describe_rpc_error(err, creds.secret)) from None
+        self.login_backoff.succeeded()
         # Set the token directly: Robot.update_user_token would start the SDK's token
         # refresher, which logs tracebacks; RobotLink re-authenticates instead.
         self.robot.user_token = token
 
     def _login_as_user(self) -> None:
         username, password = self._user_login
+        fingerprint = self._may_try(username, password)
         try:
             self.robot.authenticate(username, password, timeout=AUTH_TIMEOUT)
+        except (InvalidLoginError, TemporarilyLockedOutError) as err:
+            raise LoginRefused(
+                f"robot {self.target} refused the login of user {username!r} "
+                f"({type(err).__name__}): check BOSDYN_CLIENT_USERNAME/BOSDYN_CLIENT_PASSWORD",
+                self.login_backoff.refused(fingerprint)) from None
         except SdkError as err:
             raise AuthFailure(self.describe_rpc_error(err, password)) from None
+        self.login_backoff.succeeded()
+
+    def _may_try(self, *credentials: str) -> bytes:
+        """The credentials' fingerprint; ``LoginDeferred`` while they are backed off."""
+        fingerprint = self.login_backoff.fingerprint(*credentials)
+        remaining = self.login_backoff.remaining(fingerprint)
+        if remaining > 0:
+            raise LoginDeferred(remaining)
+        return fingerprint
 
     def client(self, client_class):
         """The SDK client for ``client_class`` (on the robot's fast-reconnecting channels)."""
