@@ -20,7 +20,7 @@ provision:
 	bash tools/provision.sh
 
 demo: $(STAMP)
-	$(BIN)/python -m camera_service.demo
+	$(BIN)/python -m devtools.demo
 
 test: provision $(STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -155,3 +155,18 @@ def test_rebuild_from_the_same_inputs_gives_the_same_package(built_spx, tmp_path
     with open_member(built_spx, name) as stream:
         digest = image_archive.inspect(stream, name, digest=True).content_digest
     assert result.content_digest == digest
+
+
+def test_every_module_of_the_shipped_package_imports_in_the_image(image):
+    """The image holds the product only: each module of its camera_service package imports
+    under the image's own Python, and none imports a development package."""
+    walk = (Path(__file__).parent / "image_package_walk.py").read_text()
+    result = docker_engine.run_image(image, ["-c", walk], arch="arm64",
+                                     docker_args=["--entrypoint",
+                                                  "/opt/camera-service/venv/bin/python3"])
+    assert result.returncode == 0, result.stdout + result.stderr
+    imported = int(result.stdout.split("imported ", 1)[1].split()[0])
+    package = paths.REPO_ROOT / "service" / "camera_service"
+    # every module of the source tree but the __main__ ones and the top-level __init__
+    expected = [p for p in package.rglob("*.py") if p.name != "__main__.py"]
+    assert imported == len(expected) - 1, result.stdout

@@ -13,6 +13,8 @@ from bosdyn.api import image_pb2, image_service_pb2_grpc
 from camera_service.app import CameraService
 from camera_service.config import from_mapping
 
+from fake_cameras.failing_camera import failing_cameras
+
 SERVICE_NAME = "camera-image-service"
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 
@@ -49,7 +51,9 @@ class RunningService:
     """A ``CameraService`` started in this process, with a loopback ``stub`` to it."""
 
     def __init__(self, mapping: Dict[str, Any]) -> None:
-        self.service = CameraService(from_mapping(mapping))
+        config = from_mapping(mapping)
+        # synthetic cameras that can be made to fail (fake_cameras.failing_camera)
+        self.service = CameraService(config, sources=failing_cameras(config))
         self.service.start()
         self.channel = grpc.insecure_channel(
             f"127.0.0.1:{self.service.port}",

@@ -6,6 +6,8 @@ import pytest
 from camera_service.app import CameraService
 from service_test_helpers import QUICK_RETRY, LocalImageService, wait_for
 
+from fake_cameras.failing_camera import failing_cameras
+
 __all__ = ["wait_for"]  # kept importable for tests that still do `from conftest import`
 
 
@@ -27,11 +29,14 @@ def local_service():
 
 @pytest.fixture
 def run_service():
-    """Factory: ``run_service(config)`` -> a started ``CameraService``, stopped after."""
+    """Factory: ``run_service(config, failing=False)`` -> a started ``CameraService``, stopped
+    after. ``failing``: its synthetic cameras are ``FailingCamera``s a test can make fail."""
     started = []
 
-    def start(config):
-        service = CameraService(config, retry=QUICK_RETRY)  # quick retries keep tests short
+    def start(config, failing=False):
+        sources = failing_cameras(config) if failing else None
+        # quick retries keep the tests short
+        service = CameraService(config, sources=sources, retry=QUICK_RETRY)
         service.start()
         started.append(service)
         return service

@@ -9,7 +9,10 @@ from camera_service.app import RetryTiming
 from camera_service.backoff import Backoff, GoneBackoff
 from camera_service.pipeline.capture import CaptureThread
 from camera_service.pipeline.frame_store import FrameStore
-from service_test_helpers import synthetic, wait_for
+from camera_service.sources.base import SourceSettings
+from service_test_helpers import wait_for
+
+from fake_cameras.failing_camera import FailingCamera
 
 
 class _Clock:
@@ -40,7 +43,7 @@ def test_gone_backoff_follows_the_time_gone_and_is_capped():
 
 
 def test_a_camera_gone_for_a_while_is_reopened_within_a_second_of_coming_back():
-    source = synthetic(fps=30)
+    source = FailingCamera(SourceSettings("cam", width=64, height=48, fps=30))
     store = FrameStore()
     capture = CaptureThread(source, store, backoff=RetryTiming().camera())
     capture.start()

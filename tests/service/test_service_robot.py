@@ -70,7 +70,8 @@ def test_registers_and_serves_through_the_robot(robot_sim, run_service):
 
 
 def test_every_status_through_the_robot(robot_sim, run_service):
-    service = run_service(service_config(robot_sim, [_synthetic(), _synthetic("dead")]))
+    service = run_service(service_config(robot_sim, [_synthetic(), _synthetic("dead")]),
+                          failing=True)
     robot, client = image_client(robot_sim)
     dead = service.sources[1]
     dead.stop_delivering()
@@ -103,7 +104,7 @@ def test_every_status_through_the_robot(robot_sim, run_service):
 
 
 def test_fault_raised_and_cleared(robot_sim, run_service):
-    service = run_service(service_config(robot_sim, [_synthetic()]))
+    service = run_service(service_config(robot_sim, [_synthetic()]), failing=True)
     robot_sim.wait_for_service(NAME)
     source = service.sources[0]
 
@@ -122,7 +123,8 @@ def test_fault_raised_and_cleared(robot_sim, run_service):
 
 def test_robot_reboot_re_registers_and_re_raises_faults(robot_sim, run_service, caplog):
     caplog.set_level(logging.INFO)
-    service = run_service(service_config(robot_sim, [_synthetic(), _synthetic("dead")]))
+    service = run_service(service_config(robot_sim, [_synthetic(), _synthetic("dead")]),
+                          failing=True)
     robot_sim.wait_for_service(NAME)
     service.sources[1].stop_delivering()
     wait_for(robot_sim.active_faults)
@@ -233,7 +235,7 @@ def test_external_mode_logs_in_as_a_user(robot_sim, run_service, monkeypatch):
 
 def test_quick_reboot_between_keepalives_brings_faults_back(robot_sim, run_service):
     config = service_config(robot_sim, [_synthetic(), _synthetic("dead")], keepalive_seconds=2)
-    service = run_service(config)
+    service = run_service(config, failing=True)
     robot_sim.wait_for_service(NAME)
     service.sources[1].stop_delivering()
 

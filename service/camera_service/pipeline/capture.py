@@ -153,13 +153,14 @@ class CaptureThread:
                 self._notify()
             self._backoff.reset()
 
-    def check_stall(self, stall_after: float) -> bool:
+    def check_stall(self, stall_after: float, now: float | None = None) -> bool:
         """Watchdog, called from another thread: if the open camera has delivered nothing for
-        ``stall_after`` seconds (or 10 frame periods, if longer) while its ``read`` still
-        blocks, report it failing (the next frame reports recovery). Returns True if stalled."""
+        ``stall_after`` seconds (or 10 frame periods, if longer) at ``now`` (default: the
+        monotonic clock) while its ``read`` still blocks, report it failing (the next frame
+        reports recovery). Returns True if stalled."""
         if self._stopping.is_set():
             return False
-        reason = self.state.stalled(stall_after)
+        reason = self.state.stalled(stall_after, now)
         if reason is None:
             return False
         self.store.withdraw(self.name)

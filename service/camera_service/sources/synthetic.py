@@ -2,14 +2,12 @@
 capture time burnt in.
 
 ``render_test_pattern`` is a pure function (also used by ``fake_cameras``). ``SyntheticSource``
-delivers it either as native JPEG, like an MJPEG camera, or as raw pixels, and can be told to
-fail so that fault handling can be exercised.
+delivers it either as native JPEG, like an MJPEG camera, or as raw pixels. (Failure injection
+for tests lives in ``fake_cameras.failing_camera``, outside the product.)
 
 Options (``sources[].`` keys besides the common ones):
 - ``native_jpeg`` (bool, default true): deliver JPEG bytes; false delivers raw pixels.
 - ``pixel_format`` (``bgr`` | ``grey`` | ``bgra``, default ``bgr``): raw mode layout.
-- ``fail_after_frames`` (int >= 1, optional): stop delivering after that many frames, until
-  ``resume()`` is called (tests).
 """
 
 from __future__ import annotations
@@ -23,7 +21,7 @@ from typing import Dict, Sequence
 import cv2
 import numpy as np
 
-from camera_service.errors import ConfigError, SourceError, SourceUnavailable, excerpt
+from camera_service.errors import ConfigError, SourceError, excerpt
 from camera_service.sources import register
 from camera_service.sources.base import (
     CameraSource,
@@ -125,8 +123,8 @@ def _option_bool(options: dict, key: str, default: bool) -> bool:
 class SyntheticSource(CameraSource):
     """A test-pattern camera at the configured size and rate (defaults 640x480 @ 15 fps).
 
-    Thread-safety: ``read``/``open``/``close`` belong to the capture thread; ``controls``,
-    ``set_control``, ``stop_delivering`` and ``resume`` may be called from any thread.
+    Thread-safety: ``read``/``open``/``close`` belong to the capture thread; ``controls`` and
+    ``set_control`` may be called from any thread.
     """
 
     def __init__(self, settings: SourceSettings) -> None:
@@ -138,15 +136,10 @@ class SyntheticSource(CameraSource):
             raise ConfigError(
                 "pixel_format", f"must be one of {', '.join(PIXEL_FORMATS)}, got "
                 f"{self.pixel_format!r}")
-        fail_after = options.get("fail_after_frames")
-        if fail_after is not None and (
-            isinstance(fail_after, bool) or not isinstance(fail_after, int) or fail_after < 1
-        ):
-            raise ConfigError("fail_after_frames", f"must be an integer >= 1, got {fail_after!r}")
-        unknown = set(options) - {"native_jpeg", "pixel_format", "fail_after_frames"}
+        unknown = set(options) - {"native_jpeg", "pixel_format"}
         if unknown:
             raise ConfigError(sorted(unknown)[0], "unknown option for a synthetic source; "
-                              "use native_jpeg, pixel_format or fail_after_frames")
+                              "use native_jpeg or pixel_format")
         self.width = settings.width or DEFAULT_WIDTH
         self.height = settings.height or DEFAULT_HEIGHT
         if self.width < 16 or self.height < 16:
@@ -154,32 +147,11 @@ class SyntheticSource(CameraSource):
         self.fps = float(settings.fps or DEFAULT_FPS)
         if self.fps <= 0:
             raise ConfigError("fps", f"must be > 0, got {settings.fps!r}")
-        self._fail_after = fail_after
         self._lock = threading.Lock()
         self._controls = _fake_controls()
-        self._failing = threading.Event()
         self._sequence = 0
-        self._delivered_since_resume = 0
         self._next_due = 0.0
         self._is_open = False
-        self.open_count = 0  # how often open() succeeded (tests observe reopen)
-
-    # -- fault simulation (tests) -------------------------------------------------------
-    def stop_delivering(self) -> None:
-        """Simulate an unplugged camera: ``read`` raises ``SourceError`` and ``open`` raises
-        ``SourceUnavailable`` until ``resume`` is called."""
-        self._failing.set()
-
-    def resume(self) -> None:
-        """Undo ``stop_delivering`` (or a reached ``fail_after_frames``)."""
-        with self._lock:
-            self._delivered_since_resume = 0
-            self._fail_after = None
-        self._failing.clear()
-
-    @property
-    def failing(self) -> bool:
-        return self._failing.is_set()
 
     # -- CameraSource ---------------------------------------------------------------------
     def expected_size(self):
@@ -190,11 +162,8 @@ class SyntheticSource(CameraSource):
         return f"synthetic {self.width}x{self.height} @{self.fps:g} fps, {mode}"
 
     def open(self) -> SourceInfo:
-        if self._failing.is_set():
-            raise SourceUnavailable(f"synthetic camera {self.name!r} is switched off (simulated)")
         self._is_open = True
         self._next_due = time.monotonic()
-        self.open_count += 1
         channels = {"bgr": 3, "grey": 1, "bgra": 4}[self.pixel_format]
         return SourceInfo(
             width=self.width,
@@ -210,12 +179,7 @@ class SyntheticSource(CameraSource):
             raise SourceError(f"synthetic camera {self.name!r} is not open")
         self._pace()
         with self._lock:
-            if self._fail_after is not None and self._delivered_since_resume >= self._fail_after:
-                self._failing.set()
-            if self._failing.is_set():
-                raise SourceError(f"synthetic camera {self.name!r} stopped delivering (simulated)")
             self._sequence += 1
-            self._delivered_since_resume += 1
             sequence = self._sequence
             values = {name: control.value for name, control in self._controls.items()}
         capture_time = time.time()

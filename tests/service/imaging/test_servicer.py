@@ -8,7 +8,10 @@ import cv2
 import numpy as np
 import pytest
 from bosdyn.api import image_pb2, service_customization_pb2
+from camera_service.sources.base import SourceSettings
 from service_test_helpers import synthetic, wait_for
+
+from fake_cameras.failing_camera import FailingCamera
 
 Image = image_pb2.Image
 Resp = image_pb2.ImageResponse
@@ -152,7 +155,7 @@ def test_custom_param_applies_to_the_camera_for_every_client(local_service):
 
 
 def test_failing_source_answers_image_data_error_at_once(local_service):
-    source = synthetic()
+    source = FailingCamera(SourceSettings("cam", width=64, height=48, fps=50))
     service = local_service(source)
     source.stop_delivering()
     wait_for(lambda: service.status("cam").failure)

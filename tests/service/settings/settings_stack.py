@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Dict, Optional
 
 import yaml
-from camera_service.demo import CameraServiceProcess, free_port
 
+from devtools.demo import CameraServiceProcess, free_port
 from robot_sim import RobotSimulator
 
 SERVICE = "camera-image-service"

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 from bosdyn.client.directory_registration import DirectoryRegistrationClient
-from camera_service.demo import free_port
 from camera_service.robot.credentials import CredentialsError
 from camera_service.robot.session import RobotTarget
 from camera_service.viewer.login import PasswordLogin, PayloadLogin, read_payload_login
@@ -17,6 +16,7 @@ from camera_service.viewer.robot_link import (
     UnknownService,
 )
 
+from devtools.demo import free_port
 from robot_sim import RobotSimulator
 
 

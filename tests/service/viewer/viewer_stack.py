@@ -12,23 +12,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, Tuple
 
-from camera_service.demo import CameraServiceProcess, free_port, write_service_config
 from camera_service.robot.session import RobotTarget
 from camera_service.viewer.__main__ import start_viewer
 from camera_service.viewer.http_api import ViewerServer
 from camera_service.viewer.login import PasswordLogin
 
+from devtools.demo import CameraServiceProcess, free_port, write_service_config
 from robot_sim import RobotSimulator
 
 SERVICE = "camera-image-service"
-# "front": native JPEG; "raw": raw pixels the service encodes; "broken": stops delivering
-# after 3 frames (the synthetic source's fault hook) and stays faulted.
+# "front": native JPEG; "raw": raw pixels the service encodes; "broken": a video file that
+# is not there, so the camera stays faulted (the shipped service has no failure hooks).
 TEST_SOURCES = [
     {"name": "front", "type": "synthetic", "width": 640, "height": 480, "fps": 15},
     {"name": "raw", "type": "synthetic", "width": 320, "height": 240, "fps": 10,
      "native_jpeg": False},
-    {"name": "broken", "type": "synthetic", "width": 320, "height": 240, "fps": 10,
-     "fail_after_frames": 3},
+    {"name": "broken", "type": "file", "width": 320, "height": 240, "fps": 10,
+     "path": "/nonexistent/broken-camera.avi"},
 ]
 
 

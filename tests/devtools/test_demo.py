@@ -1,4 +1,4 @@
-"""``python -m camera_service.demo`` (what ``make demo`` runs): one command brings up the
+"""``python -m devtools.demo`` (what ``make demo`` runs): one command brings up the
 robot simulator, the camera service and the viewer, prints the URL, and Ctrl+C stops all."""
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ import cv2
 import numpy as np
 import psutil
 import pytest
-from camera_service.demo import SYNTHETIC_SOURCES, demo_sources
+
+from devtools.demo import SYNTHETIC_SOURCES, demo_sources
 
 READY = re.compile(r"^demo: ready - open (http://\S+) ")
 
@@ -48,12 +49,12 @@ def test_demo_uses_real_cameras_when_present_unless_told_otherwise():
 
 
 class DemoRun:
-    """``python -m camera_service.demo`` as a subprocess, its output collected line by line."""
+    """``python -m devtools.demo`` as a subprocess, its output collected line by line."""
 
     def __init__(self, state_dir):
         self.state_dir = state_dir
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "camera_service.demo", "--state-dir", str(state_dir),
+            [sys.executable, "-m", "devtools.demo", "--state-dir", str(state_dir),
              "--listen", "127.0.0.1:0", "--synthetic"],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         self.lines: list = []

@@ -1,6 +1,6 @@
 """The whole product on one machine, in one command (``make demo``).
 
-``python -m camera_service.demo [--state-dir DIR] [--listen HOST:PORT] [--synthetic]``
+``python -m devtools.demo [--state-dir DIR] [--listen HOST:PORT] [--synthetic]``
 
 1. starts the robot simulator (in this process) with its CA, users and payload credentials
    in ``DIR`` (default ``.cache/demo``);
@@ -30,20 +30,18 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, List
+from typing import IO, List
 
 import yaml
-
 from camera_service.robot.session import RobotTarget
 from camera_service.sources.discovery import VideoTree
 from camera_service.viewer.__main__ import UsageError, parse_listen, start_viewer
 from camera_service.viewer.http_api import ViewerServer
 from camera_service.viewer.login import PasswordLogin
 
-if TYPE_CHECKING:  # robot_sim is a development package, imported when the demo runs
-    from robot_sim import RobotSimulator
+from robot_sim import RobotSimulator
 
-LOG = logging.getLogger("camera_service.demo")
+LOG = logging.getLogger("devtools.demo")
 
 DEFAULT_STATE_DIR = Path(".cache") / "demo"
 DEFAULT_LISTEN = "127.0.0.1:8080"
@@ -204,8 +202,6 @@ def _install_stop_signals(stop: threading.Event) -> None:
 
 def run(state_dir: Path, listen: str, force_synthetic: bool, stop: threading.Event) -> int:
     """Run the demo until ``stop`` is set (or the service dies). Returns the exit status."""
-    from robot_sim import RobotSimulator
-
     state_dir.mkdir(parents=True, exist_ok=True)
     sim = RobotSimulator(state_dir=state_dir / "robot")
     service = CameraServiceProcess(state_dir / "camera-service.yaml",
@@ -245,7 +241,7 @@ def run(state_dir: Path, listen: str, force_synthetic: bool, stop: threading.Eve
 
 
 def main(argv: List[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m camera_service.demo",
+    parser = argparse.ArgumentParser(prog="python -m devtools.demo",
                                      description=__doc__.split("\n\n")[0], allow_abbrev=False)
     parser.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR,
                         help=f"where the demo keeps certificates, config and logs "
