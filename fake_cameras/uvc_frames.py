@@ -16,14 +16,20 @@ from an ordinary baseline JPEG:
 
 ``uvc_frame(jpeg, quirk)`` applies one quirk; ``QUIRKS`` lists them (``"none"`` = as is).
 ``SERVED_AS_IS`` are the quirks a camera service must still serve (normalized), the others
-it must drop. Pure byte manipulation: used by unit tests and by the V4L2 loopback feeder.
+it must drop. ``camera_stream`` makes a whole ``FrameSet`` for the v4l2loopback feeder
+(``fake_cameras.loopback_feeder``). Pure byte manipulation besides the encoding.
 """
 
 from __future__ import annotations
 
+from typing import Sequence
+
 import cv2
 import numpy as np
 from camera_service.imaging.jpeg import segment_spans
+from camera_service.sources.synthetic import render_test_pattern
+
+from fake_cameras.loopback_feeder import FrameSet
 
 QUIRKS = ("none", "no_dht", "avi1", "padding", "truncated", "corrupt", "no_soi",
           "wrong_size")
@@ -105,3 +111,12 @@ def uvc_frame(jpeg: bytes, quirk: str) -> bytes:
         return with_declared_size(jpeg, width * 2, height * 2)
     raise ValueError(f"unknown quirk {quirk!r}; one of {', '.join(QUIRKS)}")
 
+
+
+def camera_stream(width: int, height: int, fps: float, quirks: Sequence[str],
+                  quality: int = 85) -> FrameSet:
+    """A frame set of ``len(quirks)`` distinct test-pattern frames (frame ``i`` numbered
+    ``i``), frame ``i`` shaped by ``quirks[i]``: what a UVC camera with those habits sends."""
+    frames = tuple(uvc_frame(encode(render_test_pattern(width, height, index, 0.0), quality),
+                             quirk) for index, quirk in enumerate(quirks))
+    return FrameSet(width, height, float(fps), frames, tuple(quirks))
