@@ -41,8 +41,10 @@ from typing import Deque, Dict, List, Optional, Tuple
 
 import cv2
 import numpy as np
+from camera_service.sources.base import SourceSettings
 from camera_service.sources.discovery import VideoTree
 from camera_service.sources.synthetic import render_test_pattern
+from camera_service.sources.v4l2 import V4L2Source
 from camera_service.sources.v4l2_formats import SIXTEEN_BIT_FORMATS, format_name
 from camera_service.sources.v4l2_ioctl import (
     CAP_META_CAPTURE,
@@ -249,6 +251,15 @@ class FakeV4L2World:
 
     def control_device_factory(self, path: str) -> FakeControlDevice:
         return FakeControlDevice(self, path)
+
+    def source(self, camera: FakeCamera, name: str = "cam", fps: Optional[float] = None,
+               **options) -> V4L2Source:
+        """A ``V4L2Source`` named ``name`` on ``camera``'s capture node, with this world's
+        parts injected; ``options`` are the source's config keys (``format``, ``range``...)."""
+        settings = SourceSettings(name, fps=fps,
+                                  options={"device": f"/dev/{camera.nodes[0]}", **options})
+        return V4L2Source(settings, capture_factory=self.capture_factory, tree=self.tree(),
+                          control_device_factory=self.control_device_factory)
 
     def _acquire(self, path: str) -> int:
         with self._lock:

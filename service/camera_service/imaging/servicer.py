@@ -232,6 +232,8 @@ class ImageServicer(image_service_pb2_grpc.ImageServiceServicer):
         shot.image.format = FORMAT_OF_NAME[spec.format]
         shot.image.pixel_format = PIXEL_FORMAT_OF_LAYOUT[spec.layout]
         shot.acquisition_time.CopyFrom(self.to_robot_time(stored.frame.capture_time))
+        if encoded.value_range is not None:  # the raw range a 16-bit source's view shows
+            view_params.report_range(shot.capture_params.custom_params, encoded.value_range)
         geometry = self.geometries.get(capture.name)
         if geometry is not None and geometry.frame_name:
             shot.frame_name_image_sensor = geometry.frame_name

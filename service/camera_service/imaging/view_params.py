@@ -6,6 +6,9 @@ A 16-bit source offers, next to its camera controls:
 - ``view_colormap``: ``none`` (grey) or one of OpenCV's colour maps.
 Defaults are the source's configuration (``range``, ``colormap``).
 
+Each JPEG / 8-bit shot of such a source reports the raw range its view shows in
+``shot.capture_params.custom_params`` (``view_min``, ``view_max``; ``report_range``).
+
 Unlike camera controls these belong to the request, not to the camera: they change only the
 JPEG / 8-bit outputs of that request (the RAW 16-bit values never change), and each distinct
 setting is made once per frame through the encode-once cache like any other output.
@@ -56,6 +59,21 @@ def view_spec(profile: SixteenBitProfile, first_order: int = 0) -> sc.DictParam.
     for name in (RANGE, COLORMAP):
         spec.specs[name].spec.string_spec.editable = False
     return spec
+
+
+def report_range(params: sc.DictParam, value_range: Tuple[int, int]) -> None:
+    """Put the raw range a view shows (black, white) into a shot's
+    ``capture_params.custom_params`` as ``view_min`` / ``view_max``: with ``auto`` it is
+    the range of that frame."""
+    params.values[MINIMUM].int_value.value, params.values[MAXIMUM].int_value.value = value_range
+
+
+def read_range(params: sc.DictParam) -> Optional[Tuple[int, int]]:
+    """The range ``report_range`` put into ``params``, or None."""
+    if MINIMUM not in params.values or MAXIMUM not in params.values:
+        return None
+    return (int(params.values[MINIMUM].int_value.value),
+            int(params.values[MAXIMUM].int_value.value))
 
 
 def split(params: sc.DictParam) -> Tuple[sc.DictParam, sc.DictParam]:

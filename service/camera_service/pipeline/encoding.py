@@ -99,6 +99,8 @@ class EncodedImage:
     data: bytes
     spec: OutputSpec
     passthrough: bool  # the camera's own JPEG bytes, untouched
+    # The 8-bit view of a 16-bit frame: the raw (low, high) shown black..white.
+    value_range: Optional[Tuple[int, int]] = None
 
 
 def is_passthrough(frame: Frame, spec: OutputSpec) -> bool:

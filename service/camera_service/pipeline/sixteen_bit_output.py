@@ -3,7 +3,8 @@
 ``produce_sixteen_bit(frame, spec, view_of)`` makes one ``OutputSpec`` of a 16-bit frame:
 - layouts ``grey16`` / ``depth16`` (RAW only): the values (resized first when asked: area
   averaging for thermal, nearest neighbour for depth, so no depth is invented at edges);
-- layouts ``grey`` / ``rgb`` (RAW or JPEG): the 8-bit view for ``spec.view``, resized.
+- layouts ``grey`` / ``rgb`` (RAW or JPEG): the 8-bit view for ``spec.view``, resized; its
+  ``value_range`` is the raw range the view shows (reported to clients with the image).
 
 ``view_of(settings)`` returns the frame's full-size ``View``; ``ViewMemo`` provides it made
 once per (frame, settings), shared by every output of that frame (JPEG at any quality,
@@ -51,12 +52,15 @@ def produce_sixteen_bit(frame: Frame, spec: OutputSpec, view_of: ViewOf) -> Enco
         return EncodedImage(data, spec, passthrough=False)
     if spec.view is None:
         raise ValueError("an 8-bit output of a 16-bit frame needs view settings")
-    pixels = resize(view_of(spec.view).pixels(spec.layout), (spec.width, spec.height))
+    view = view_of(spec.view)
+    pixels = resize(view.pixels(spec.layout), (spec.width, spec.height))
     if spec.format == "jpeg":
-        return EncodedImage(encode_jpeg(pixels, spec.quality), spec, passthrough=False)
-    if spec.layout == "rgb" and pixels.ndim == 3:
-        pixels = cv2.cvtColor(pixels, cv2.COLOR_BGR2RGB)
-    return EncodedImage(np.ascontiguousarray(pixels).tobytes(), spec, passthrough=False)
+        data = encode_jpeg(pixels, spec.quality)
+    else:
+        if spec.layout == "rgb" and pixels.ndim == 3:
+            pixels = cv2.cvtColor(pixels, cv2.COLOR_BGR2RGB)
+        data = np.ascontiguousarray(pixels).tobytes()
+    return EncodedImage(data, spec, passthrough=False, value_range=(view.low, view.high))
 
 
 

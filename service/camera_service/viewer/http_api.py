@@ -4,12 +4,15 @@ Routes (all GET):
 - ``/``                    the page (``static/index.html``); ``/static/NAME`` its files.
 - ``/api/status``          ``RobotLink.status()``: robot, login, connected, error, message.
 - ``/api/sources``         ``{"services": [{name, authority, error, sources: [{name, cols,
-                           rows, formats}]}]}`` for every image service in the directory.
+                           rows, formats, pixel_formats}]}]}`` for every image service in
+                           the directory.
 - ``/api/frame?service=S&source=N[&quality=1..100][&resize=(0,1]]``
                            the JPEG, with headers ``X-Frame-Cols``/``X-Frame-Rows``,
                            ``X-Rpc-Ms`` (GetImage round trip through the robot),
                            ``X-Image-Age-Ms`` and ``X-Acquisition-Time`` (local epoch
-                           seconds; both absent while time sync is not established).
+                           seconds; both absent while time sync is not established); for a
+                           16-bit source ``X-Value-Range`` (``low..high``: the raw values
+                           the view shows black..white) and, for depth, ``X-Depth-Scale``.
 Errors are JSON ``{"error": kind, "message": one line, "status": image status}`` with
 400 (bad query), 403 (DNS name other than localhost on a loopback-bound viewer),
 404 (unknown route or service), 502 (faulted source, service not answering) or 503 (robot
@@ -131,6 +134,10 @@ def frame_headers(frame: JpegFrame, now: float) -> Dict[str, str]:
     if frame.acquisition_time is not None:
         headers["X-Acquisition-Time"] = f"{frame.acquisition_time:.6f}"
         headers["X-Image-Age-Ms"] = f"{(now - frame.acquisition_time) * 1000:.1f}"
+    if frame.value_range is not None:
+        headers["X-Value-Range"] = f"{frame.value_range[0]}..{frame.value_range[1]}"
+        if frame.depth_scale > 0:
+            headers["X-Depth-Scale"] = f"{frame.depth_scale:g}"
     return headers
 
 

@@ -22,8 +22,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass
-from typing import Callable, Dict, List, TypeVar
+from dataclasses import dataclass, field
+from typing import Callable, Dict, List, Tuple, TypeVar
 
 import bosdyn.client
 from bosdyn.api import image_pb2
@@ -42,6 +42,8 @@ from bosdyn.client.robot import Robot
 from bosdyn.client.robot_state import RobotStateClient
 from bosdyn.client.time_sync import TimeSyncError
 
+from camera_service.imaging import view_params
+from camera_service.imaging.request_resolution import enum_name
 from camera_service.robot.session import RobotTarget
 from camera_service.viewer.login import Login, describe_login_failure
 
@@ -99,6 +101,7 @@ class SourceDescription:
     cols: int
     rows: int
     formats: List[str]
+    pixel_formats: List[str] = field(default_factory=list)  # e.g. PIXEL_FORMAT_GREYSCALE_U16
 
 
 @dataclass(frozen=True)
@@ -122,6 +125,10 @@ class JpegFrame:
     rows: int
     rpc_seconds: float
     acquisition_time: float | None
+    # 16-bit sources (thermal, depth): the raw range the JPEG view shows, and the source's
+    # depth_scale (raw value of one metre; 0 for a thermal source).
+    value_range: Tuple[int, int] | None = None
+    depth_scale: float = 0.0
 
 
 def rpc_reason(err: SdkError) -> str:
@@ -379,6 +386,8 @@ class RobotLink:
                 cols=source.cols,
                 rows=source.rows,
                 formats=[image_pb2.Image.Format.Name(f) for f in source.image_formats],
+                pixel_formats=[enum_name(image_pb2.Image.PixelFormat, f)
+                               for f in source.pixel_formats],
             )
             for source in sources
         ]
@@ -402,7 +411,9 @@ class RobotLink:
         acquisition = None
         if response.shot.HasField("acquisition_time"):
             acquisition = session.robot_time_to_local(response.shot.acquisition_time)
-        return JpegFrame(image.data, image.cols, image.rows, rpc_seconds, acquisition)
+        value_range = view_params.read_range(response.shot.capture_params.custom_params)
+        return JpegFrame(image.data, image.cols, image.rows, rpc_seconds, acquisition,
+                         value_range, response.source.depth_scale)
 
     def _source_fault(
         self, session: _Session, service: str, source: str, err: ResponseError

@@ -21,10 +21,7 @@ def world(tmp_path):
 
 
 def source_for(world, camera, **options):
-    device = f"/dev/{camera.nodes[0]}"
-    return V4L2Source(SourceSettings("cam", options={"device": device, **options}),
-                      capture_factory=world.capture_factory, tree=world.tree(),
-                      control_device_factory=world.control_device_factory)
+    return world.source(camera, **options)
 
 
 def first_frame(source):

@@ -21,14 +21,10 @@ from bosdyn.client.image import (
     pixel_format_to_numpy_type,
 )
 from camera_service.app import CameraService
-from camera_service.config import from_mapping
-from camera_service.sources.base import SourceSettings
-from camera_service.sources.v4l2 import V4L2Source
-from service_test_helpers import wait_for
+from service_test_helpers import image_client, service_config, wait_for
 
 from fake_cameras.v4l2_world import FakeCamera, FakeV4L2World, depth_camera, thermal_camera
 
-NAME = "camera-image-service"
 Image = image_pb2.Image
 ImageSource = image_pb2.ImageSource
 
@@ -43,31 +39,19 @@ def cameras(tmp_path):
     options = {"thermal": {"range": {"min": 10000, "max": 50000}},
                "thermal-be": {"format": "Y16_BE", "colormap": "none"},
                "depth": {"depth_scale": 4000}, "webcam": {}}
-    sources = [V4L2Source(SourceSettings(name, fps=30, options={
-        "device": f"/dev/{camera.nodes[0]}", **options[name]}),
-        capture_factory=world.capture_factory, tree=world.tree(),
-        control_device_factory=world.control_device_factory)
-        for name, camera in plugged.items()]
+    sources = [world.source(camera, name, fps=30, **options[name])
+               for name, camera in plugged.items()]
     return plugged, sources
 
 
 @pytest.fixture
 def client(robot_sim, cameras):
-    config = from_mapping({
-        "robot": {"hostname": robot_sim.address, "port": robot_sim.port,
-                  "ca_cert": str(robot_sim.ca_cert),
-                  "payload_credentials_file": str(robot_sim.payload_credentials_file),
-                  "host_ip": "127.0.0.1", "keepalive_seconds": 0.5},
-        "service": {"port": 0, "bind": "127.0.0.1"}})
-    service = CameraService(config, sources=cameras[1])
+    service = CameraService(service_config(robot_sim, []), sources=cameras[1])
     service.start()
     try:
         for name in cameras[0]:
             wait_for(lambda name=name: service.store.latest(name))
-        robot_sim.wait_for_service(NAME, timeout=15)
-        robot = robot_sim.sdk_robot()
-        robot.sync_with_directory()
-        yield robot.ensure_client(NAME)
+        yield image_client(robot_sim)[1]
     finally:
         service.stop()
 

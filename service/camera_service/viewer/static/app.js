@@ -138,7 +138,7 @@ function renderSources() {
         syncTiles();
       });
       group.append(element("label", { class: "source" }, box, ` ${source.name} `,
-        element("small", { text: `${source.cols}×${source.rows}` })));
+        element("small", { text: `${source.cols}×${source.rows}${sixteenBitNote(source)}` })));
     }
     return group;
   });
@@ -146,6 +146,14 @@ function renderSources() {
 }
 
 // ----- live tiles ----------------------------------------------------------------------------
+
+// "16-bit thermal" / "16-bit depth" for sources that serve 16-bit values (shown as a JPEG view).
+function sixteenBitNote(source) {
+  const formats = source.pixel_formats || [];
+  if (formats.includes("PIXEL_FORMAT_DEPTH_U16")) return " · 16-bit depth";
+  if (formats.includes("PIXEL_FORMAT_GREYSCALE_U16")) return " · 16-bit thermal";
+  return "";
+}
 
 function syncTiles() {
   for (const [key, tile] of state.tiles) {

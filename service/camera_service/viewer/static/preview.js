@@ -24,6 +24,17 @@ function element(tag, attrs = {}, ...children) {
   return el;
 }
 
+// A 16-bit source (thermal, depth) sends its JPEG view with the raw range it shows
+// (X-Value-Range "low..high"); a depth source also its scale (raw value of one metre).
+function valueRangeItems(headers, item) {
+  const range = headers.get("X-Value-Range");
+  if (range === null) return [];
+  const [low, high] = range.split("..").map(Number);
+  const scale = Number(headers.get("X-Depth-Scale") || 0);
+  if (scale > 0) return [item("depth", `${(low / scale).toFixed(2)}–${(high / scale).toFixed(2)} m`)];
+  return [item("range", `${low}–${high}`)];
+}
+
 class Tile {
   constructor(service, source, frameUrl) {
     this.service = service;
@@ -118,6 +129,7 @@ class Tile {
       item("size", `${headers.get("X-Frame-Cols")}×${headers.get("X-Frame-Rows")}`),
       item("jpeg", `${(bytes / 1024).toFixed(0)} kB`),
       item("frames", String(this.frames)),
+      ...valueRangeItems(headers, item),
     );
   }
 
