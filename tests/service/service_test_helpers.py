@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 
 import grpc
-from bosdyn.api import image_service_pb2_grpc
+from bosdyn.api import image_service_pb2_grpc, service_customization_pb2
 from camera_service.app import CameraService, RetryTiming
 from camera_service.config import from_mapping
 from camera_service.sources import create_source
@@ -15,6 +15,18 @@ from camera_service.sources.base import SourceSettings
 # Failing cameras and robot calls are retried within a tenth of a second in tests.
 QUICK_RETRY = RetryTiming(camera_initial=0.02, camera_maximum=0.1, robot_initial=0.1,
                           robot_maximum=0.5)
+
+
+def dict_params(**values):
+    """A ``DictParam`` of string and int values (custom parameters of a request)."""
+    params = service_customization_pb2.DictParam()
+    for key, value in values.items():
+        entry = params.values[key]
+        if isinstance(value, str):
+            entry.string_value.value = value
+        else:
+            entry.int_value.value = value
+    return params
 
 
 def wait_for(predicate, timeout=10.0, interval=0.02):

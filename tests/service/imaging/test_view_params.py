@@ -4,25 +4,14 @@ spec validator), split from the camera controls, turned into ViewSettings or ref
 from __future__ import annotations
 
 import pytest
-from bosdyn.api import service_customization_pb2 as sc
 from bosdyn.client.service_customization_helpers import validate_dict_spec
 from camera_service.imaging.custom_params import CustomParamsError
 from camera_service.imaging.view_params import requested_view, split, view_spec
 from camera_service.pipeline.sixteen_bit import ViewSettings, profile_from_options
+from service_test_helpers import dict_params as params
 
 THERMAL = profile_from_options({"range": {"min": 100, "max": 900}}, "visual", 12)
 DEPTH = profile_from_options({}, "depth", 16)
-
-
-def params(**values):
-    dict_param = sc.DictParam()
-    for key, value in values.items():
-        entry = dict_param.values[key]
-        if isinstance(value, str):
-            entry.string_value.value = value
-        else:
-            entry.int_value.value = value
-    return dict_param
 
 
 def test_spec_is_valid_and_defaults_to_the_config():

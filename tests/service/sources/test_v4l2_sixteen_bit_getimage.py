@@ -11,7 +11,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-from bosdyn.api import image_pb2, service_customization_pb2
+from bosdyn.api import image_pb2
 from bosdyn.client.exceptions import CustomParamError
 from bosdyn.client.image import (
     UnsupportedImageFormatRequestedError,
@@ -21,6 +21,7 @@ from bosdyn.client.image import (
     pixel_format_to_numpy_type,
 )
 from camera_service.app import CameraService
+from service_test_helpers import dict_params as view_params
 from service_test_helpers import image_client, service_config, wait_for
 
 from fake_cameras.v4l2_world import FakeCamera, FakeV4L2World, depth_camera, thermal_camera
@@ -163,17 +164,6 @@ def test_impossible_requests_get_their_status(client):
         ask("depth", Image.FORMAT_RLE)
     with pytest.raises(UnsupportedResizeRatioRequestedError):
         ask("thermal", pixel_format=Image.PIXEL_FORMAT_GREYSCALE_U16, resize_ratio=1.5)
-
-
-def view_params(**values):
-    params = service_customization_pb2.DictParam()
-    for key, value in values.items():
-        entry = params.values[key]
-        if isinstance(value, str):
-            entry.string_value.value = value
-        else:
-            entry.int_value.value = value
-    return params
 
 
 def test_the_jpeg_view_follows_the_requested_range(client, cameras):
