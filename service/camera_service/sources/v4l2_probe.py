@@ -43,7 +43,8 @@ def probe(source: V4L2Source, frames: int) -> List[str]:
             frame = source.read()
             sizes.append(len(frame.jpeg) if frame.jpeg is not None else frame.pixels.nbytes)
         elapsed = max(time.monotonic() - started, 1e-6)
-        kind = "JPEG bytes" if info.native_jpeg else "decoded pixels"
+        kind = ("JPEG bytes" if info.native_jpeg else
+                "16-bit values" if info.sixteen_bit is not None else "decoded pixels")
         lines.append(f"read {frames} frames in {elapsed:.2f} s: {frames / elapsed:.1f} fps, "
                      f"{kind}, average {sum(sizes) // max(len(sizes), 1)} bytes")
         return lines
@@ -59,7 +60,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--width", type=int)
     parser.add_argument("--height", type=int)
     parser.add_argument("--fps", type=float)
-    parser.add_argument("--format", default="auto", help="FOURCC, e.g. MJPG or YUYV")
+    parser.add_argument("--format", default="auto",
+                        help="FOURCC, e.g. MJPG or YUYV, or a 16-bit format: Y16, Y16_BE, Z16")
     parser.add_argument("--frames", type=int, default=30)
     args = parser.parse_args(argv)
     try:

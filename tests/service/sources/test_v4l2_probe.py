@@ -6,7 +6,7 @@ from camera_service.sources.base import SourceSettings
 from camera_service.sources.v4l2 import V4L2Source
 from camera_service.sources.v4l2_probe import main, probe
 
-from fake_cameras.v4l2_world import FakeCamera, FakeV4L2World
+from fake_cameras.v4l2_world import FakeCamera, FakeV4L2World, thermal_camera
 
 
 def test_probe_reports_mode_controls_and_measured_rate(tmp_path):
@@ -29,3 +29,10 @@ def test_probe_without_a_camera_fails_in_one_line(capsys):
     err = capsys.readouterr().err.strip()
     assert err.startswith("probe failed: no camera at /dev/v4l/by-id/usb-none-video-index0")
     assert "\n" not in err
+
+
+def test_probe_of_a_thermal_camera_reports_16_bit_values(tmp_path):
+    world = FakeV4L2World(str(tmp_path))
+    text = "\n".join(probe(world.source(world.plug(thermal_camera()), "probe"), 3))
+    assert "granted: Y16 640x512" in text and "16-bit values served as GREYSCALE_U16" in text
+    assert f"16-bit values, average {640 * 512 * 2} bytes" in text
