@@ -191,10 +191,10 @@ class CameraService:
         self.registration = Registration(ServiceEndpoint(
             self.config.service.name, self.config.service.authority, host_ip, self.port,
             liveness_timeout=robot.keepalive_seconds * 3))
-        tasks = [self._read_payload_pose] if needs_payload_pose(self.geometries) else []
         self.link = RobotLink(session, self.registration, self.faults, self.clock,
                               keepalive_seconds=robot.keepalive_seconds,
-                              backoff=self.retry.robot(), round_tasks=tasks)
+                              backoff=self.retry.robot(),
+                              round_tasks=[self._read_payload_pose])
         self.link.start()
 
     def serve(self) -> None:
@@ -300,8 +300,16 @@ class CameraService:
             for capture in self.captures:
                 capture.check_stall(STALL_SECONDS)
 
+    def refresh_geometry(self) -> None:
+        """Rebuild the sources' camera models and mounts (after a live config change)."""
+        self.geometries = build_geometries(self.sources, self.payload_pose)
+        self.servicer.set_geometries(self.geometries)
+
     def _read_payload_pose(self, session: RobotSession) -> None:
-        """Robot-link round task: follow the payload's pose for payload-relative mounts."""
+        """Robot-link round task: follow the payload's pose while a source is mounted
+        relative to the payload."""
+        if not needs_payload_pose(self.geometries):
+            return
         self.payload_pose.refresh(session.client(PayloadClient), session.payload_guid or "",
                                   timeout=3.0)
 

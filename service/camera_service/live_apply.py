@@ -69,6 +69,7 @@ def apply_sources(service: CameraService, config: Config) -> Dict[str, Any]:
     service.sources = [source for source in wanted if source.name in (added + reopened)] + [
         source for source in service.sources if source.name in kept]
     service.servicer.captures = {capture.name: capture for capture in captures}
+    service.refresh_geometry()
     service.faults.set_cameras([capture.state for capture in captures])
     for capture in fresh:
         capture.start()

@@ -79,6 +79,13 @@ class ImageServicer(image_service_pb2_grpc.ImageServiceServicer):
         self._resized: Dict[tuple, image_pb2.ImageSource] = {}
         self.budget = budget or MemoryBudget(BudgetLimits.from_limit(resolve_limit(0)[0]))
 
+    def set_geometries(self, geometries: Mapping[str, SourceGeometry]) -> None:
+        """New camera models and mounts (live config change): source descriptions built
+        from the old ones are dropped (a reopened camera may start at the same generation)."""
+        self.geometries = geometries
+        self._described = {}
+        self._resized = {}
+
     # -- ListImageSources ----------------------------------------------------------------
     def ListImageSources(self, request, context):
         response = image_pb2.ListImageSourcesResponse()
