@@ -36,7 +36,7 @@ from typing import List, Optional
 MASK = "***"
 MIN_SECRET_LENGTH = 4  # shorter ones would mask ordinary words; URL rules still catch them
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
-_HOST = r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~%-]+)(:\d*)?"
+_HOST = r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~%-]+)(:[^/?#@\s]*)?"  # any port text: checked later
 _HOST_AFTER_AT = re.compile(_HOST + r"(?=[/?#]|$)")
 _HOST_IN_TEXT = re.compile(_HOST + r"(?=[/?#)\]'\",;.]|$)")
 # A URL in free text: scheme:// and the non-space run after it.

@@ -80,3 +80,12 @@ def resources(pid: int | None = None) -> Dict[str, float]:
     process = psutil.Process(pid or os.getpid())
     return {"rss_mib": process.memory_info().rss / (1024 * 1024),
             "threads": process.num_threads(), "fds": process.num_fds()}
+
+
+def routed_image_stub(sim, name: str):
+    """``(robot, ImageService stub)`` for the service ``name`` through the robot's routing
+    (sees every status and message, unlike the SDK's ImageClient, which raises)."""
+    robot = sim.sdk_robot()
+    entry = robot.ensure_client("directory").get_entry(name)
+    return robot, image_service_pb2_grpc.ImageServiceStub(
+        robot.ensure_secure_channel(entry.authority))

@@ -6,6 +6,11 @@ the SDK logs most, and at the default level. Paths: malformed credentials files,
 robot does not know or has not authorized, a wrong secret, an unreachable robot, bad
 configurations (file keys, flags, YAML syntax), a robot reboot that invalidates the service's
 token. The tokens the simulator issues are recorded and checked the same way.
+
+Refused logins (payload secret, user password) are asked of the robot once, not every
+second (account lockout). Camera URL passwords holding unencoded ``#/?@:`` - from
+``--device-name`` or the config file, http and rtsp - reach no log line, robot fault,
+GetImage message, ListImageSources answer, healthcheck output or viewer page.
 """
 
 from __future__ import annotations
@@ -14,15 +19,29 @@ import os
 import secrets
 import subprocess
 import sys
+import threading
+import urllib.error
+import urllib.request
 import uuid
 from pathlib import Path
-from typing import Iterable, List
+from typing import Dict, Iterable, List
 
 import pytest
+import yaml
 from bosdyn.api import image_pb2
-from reliability_support import SERVICE_NAME, config_mapping, synthetic, wait_for
+from camera_service.robot.session import RobotTarget
+from camera_service.viewer.__main__ import start_viewer
+from camera_service.viewer.login import PasswordLogin
+from reliability_support import (
+    SERVICE_NAME,
+    config_mapping,
+    routed_image_stub,
+    synthetic,
+    wait_for,
+)
 
 from bench.processes import ServiceProcess, free_port
+from fake_cameras.ip_camera import FakeIPCamera
 
 SECRET = f"s3cr3t-{secrets.token_hex(12)}"
 WAIT = 20.0
@@ -185,3 +204,163 @@ def test_bad_credential_flags_exit_cleanly(args):
     assert_clean([result.stdout, result.stderr], "output")
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
+
+
+# -- refused logins back off (account lockout) --------------------------------------------
+@pytest.fixture
+def login_attempts(robot_sim) -> List[str]:
+    """Every login the simulator is asked for from now on: the GUID or user name."""
+    attempts: List[str] = []
+    state = robot_sim.state
+    payload, check_login = state.payload, state.check_login
+
+    def recording_payload(guid, secret):
+        attempts.append(guid)
+        return payload(guid, secret)
+
+    def recording_login(username, password):
+        attempts.append(username)
+        return check_login(username, password)
+
+    state.payload, state.check_login = recording_payload, recording_login
+    yield attempts
+    state.payload, state.check_login = payload, check_login
+
+
+BACKOFF_WATCH = 4.0  # seconds watched after a refusal: the old service retried every second
+
+
+@pytest.mark.slow
+def test_refused_payload_secret_is_not_retried_quickly(robot_sim, tmp_path, login_attempts):
+    guid = robot_sim.payload_guid
+    path = _credentials(tmp_path, f"{guid}\n{SECRET}\n")
+    absent = {"name": "gone", "type": "url", "url": f"http://127.0.0.1:{free_port()}/x"}
+    mapping = config_mapping(robot_sim, [synthetic("cam"), absent],
+                             payload_credentials_file=str(path))
+    with ServiceProcess(mapping, ["-v"]) as service:  # the absent camera's fault wakes the link
+        line = service.wait_for_line("next attempt in 15 s", WAIT)
+        threading.Event().wait(BACKOFF_WATCH)
+        assert login_attempts.count(guid) == 1, login_attempts
+        assert "does not know payload" in line and "account lockout" in line
+        # fixed credentials were never refused: tried at once, not after the back-off
+        path.write_text(robot_sim.payload_credentials_file.read_text())
+        robot_sim.wait_for_service(SERVICE_NAME, timeout=5)
+    warnings = [x for x in service.lines if "WARNING" in x and "does not know payload" in x]
+    assert len(warnings) == 1
+    assert_clean([service.log], "service log")
+
+
+@pytest.mark.slow
+def test_refused_user_password_is_not_retried_quickly(robot_sim, login_attempts):
+    mapping = config_mapping(robot_sim, [synthetic("cam")], mode="external")
+    env = {"BOSDYN_CLIENT_USERNAME": robot_sim.username, "BOSDYN_CLIENT_PASSWORD": SECRET}
+    with ServiceProcess(mapping, ["-v"], env=env) as service:
+        service.wait_for_line("next attempt in 15 s", WAIT)
+        threading.Event().wait(BACKOFF_WATCH)
+        assert login_attempts.count(robot_sim.username) == 1, login_attempts
+    assert len([x for x in service.lines if "refused the login of user" in x]) == 1
+    assert_clean([service.log], "service log")
+
+
+# -- credentials inside camera URLs --------------------------------------------------------
+# Unencoded # / ? @ : in the password: every piece long enough to spot if it leaked alone.
+URL_PASSWORD = "Alpha7#Bravo7/Charlie7?Delta7@Echo7:Foxtrot7"
+URL_NEEDLES = [URL_PASSWORD, *[piece for piece in
+                               ["Alpha7", "Bravo7", "Charlie7", "Delta7", "Echo7", "Foxtrot7"]]]
+
+
+def _url_cameras(ip_camera: FakeIPCamera) -> Dict[str, str]:
+    """Source name -> URL: a working camera, a wrong password, an unreachable RTSP camera."""
+    good = ip_camera.url  # http://camuser:<URL_PASSWORD>@127.0.0.1:P/stream.mjpg, unencoded
+    wrong = good.replace(URL_PASSWORD, URL_PASSWORD[::-1]).replace("stream.mjpg", "video")
+    rtsp = f"rtsp://camuser:{URL_PASSWORD}@127.0.0.1:{free_port()}/live"
+    return {"stream.mjpg": good, "video": wrong, "live": rtsp}
+
+
+def _check_every_output(robot_sim, service: ServiceProcess, name: str, needles) -> None:
+    """Log, robot faults, GetImage messages and ListImageSources through the robot, the
+    healthcheck and the viewer: none may hold a needle."""
+    robot_sim.wait_for_service(name, timeout=WAIT)
+    wait_for(lambda: len(robot_sim.active_faults()) >= 2, timeout=WAIT)  # wrong pw, rtsp
+    faults = robot_sim.active_faults()
+    assert_clean([repr(f) for f in faults], "robot faults", needles)
+    assert any("***@" in f.error_message for f in faults)
+    _, stub = routed_image_stub(robot_sim, name)
+    listed = stub.ListImageSources(image_pb2.ListImageSourcesRequest(), timeout=10)
+    assert sorted(s.name for s in listed.image_sources) == ["live", "stream.mjpg", "video"]
+    assert_clean([repr(listed.SerializeToString())], "ListImageSources", needles)
+    for source in ("stream.mjpg", "video", "live"):
+        reply = stub.GetImage(image_pb2.GetImageRequest(image_requests=[image_pb2.ImageRequest(
+            image_source_name=source, image_format=image_pb2.Image.FORMAT_JPEG,
+            quality_percent=75)]), timeout=10)
+        assert_clean([repr(reply.SerializeToString())], f"GetImage({source})", needles)
+        status = reply.image_responses[0].status
+        assert (status == image_pb2.ImageResponse.STATUS_OK) == (source == "stream.mjpg")
+    health = subprocess.run([sys.executable, "-m", "camera_service.healthcheck", "--port",
+                             str(service.port)], capture_output=True, text=True, timeout=30)
+    assert health.returncode == 0
+    assert_clean([health.stdout, health.stderr], "healthcheck", needles)
+    viewer = start_viewer(RobotTarget(robot_sim.address, robot_sim.port,
+                                      str(robot_sim.ca_cert)),
+                          PasswordLogin(robot_sim.username, robot_sim.password),
+                          ("127.0.0.1", 0))
+    try:
+        for path in ("api/sources", f"api/frame?service={name}&source=live",
+                     f"api/frame?service={name}&source=video", "api/status"):
+            assert_clean([_viewer_get(viewer.url + path)], f"viewer {path}", needles)
+    finally:
+        viewer.stop()
+    service.stop()
+    assert_clean([service.log], "service log", needles)
+    assert "Traceback" not in service.log
+
+
+def _viewer_get(url: str) -> str:
+    try:
+        with urllib.request.urlopen(url, timeout=20) as answer:
+            body = answer.read()
+    except urllib.error.HTTPError as err:
+        body = err.read()
+    return body.decode("latin-1")
+
+
+@pytest.fixture
+def ip_camera():
+    with FakeIPCamera(width=160, height=120, fps=10, quality=75, username="camuser",
+                      password=URL_PASSWORD) as camera:
+        yield camera
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("verbose", [False, True], ids=["info", "debug"])
+def test_url_credentials_from_device_name_never_leak(robot_sim, ip_camera, verbose):
+    cameras = _url_cameras(ip_camera)
+    args = ["--device-name", *cameras.values()] + (["-v"] if verbose else [])
+    mapping = config_mapping(robot_sim, [])
+    with ServiceProcess(mapping, args) as service:
+        _check_every_output(robot_sim, service, SERVICE_NAME, URL_NEEDLES)
+
+
+@pytest.mark.slow
+def test_url_credentials_from_the_config_file_never_leak(robot_sim, ip_camera):
+    sources = [{"name": name, "type": "url", "url": url, "timeout": 1}
+               for name, url in _url_cameras(ip_camera).items()]
+    with ServiceProcess(config_mapping(robot_sim, sources), ["-v"]) as service:
+        _check_every_output(robot_sim, service, SERVICE_NAME, URL_NEEDLES)
+
+
+@pytest.mark.parametrize("entry", [
+    {"name": "cam", "type": "v4l2", "device": f"rtsp://u:{URL_PASSWORD}@cam/x"},
+    {"name": "cam", "type": "url", "url": f"rtsp://u:{URL_PASSWORD}@cam:notaport/x"},
+    {"name": "cam", "type": "url", "url": f"rtsp://u:{URL_PASSWORD}@cam/x", "colour": 1},
+], ids=["url-as-v4l2-device", "bad-port", "unknown-key"])
+def test_config_errors_about_a_url_never_show_its_password(tmp_path, entry):
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump({"sources": [entry]}))
+    result = subprocess.run(
+        [sys.executable, "-m", "camera_service", "--config", str(config), "--port",
+         str(free_port()), "--robot-port", str(free_port())],
+        capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert_clean([result.stdout, result.stderr], "output", URL_NEEDLES)
+    assert len([x for x in result.stderr.splitlines() if "ERROR" in x]) == 1

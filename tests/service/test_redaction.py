@@ -29,6 +29,7 @@ CASES = [
     ("rtsp://admin:p%40ss%3Aword@cam/x", "admin", "p@ss:word", "cam/x"),
     ("http://tok3n@cam/snap.jpg", "tok3n", None, "cam/snap.jpg"),
     ("rtsp://admin:pw@cam", "admin", "pw", "cam"),
+    ("rtsp://u:a#b@cam:notaport/x", "u", "a#b", "cam:notaport/x"),  # the port fails later
 ]
 
 

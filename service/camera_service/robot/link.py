@@ -30,6 +30,9 @@ from camera_service.robot.time_sync import RobotClock
 
 _LOG = logging.getLogger(__name__)
 TOKEN_REFRESH_SECONDS = 3600.0  # payload tokens are renewed well before they expire
+# While refused credentials are backed off, the credentials file is read again this often
+# (locally; the robot is not asked) so a fixed file is tried at once.
+CREDENTIALS_POLL_SECONDS = 1.0
 
 
 class RobotLink:
@@ -124,11 +127,11 @@ class RobotLink:
                 task(self.session)
         except LoginDeferred as err:  # refused credentials, waiting out their back-off
             self.connected = False
-            return err.retry_in
+            return min(err.retry_in, CREDENTIALS_POLL_SECONDS)
         except LoginRefused as err:
             self._failed(str(err), f"next attempt in {err.retry_in:.0f} s, then at growing "
                          "intervals (a refused login is not retried quickly: account lockout)")
-            return err.retry_in
+            return min(err.retry_in, CREDENTIALS_POLL_SECONDS)
         except AuthFailure as err:
             return self._failed(str(err))
         except UnauthenticatedError:
