@@ -2,7 +2,7 @@
 
     python -m robot_sim --state-dir DIR [--port N] [--bind ADDR] [--address ADDR] ...
     python -m robot_sim exec --state-dir DIR -- COMMAND ARGS...
-    python -m robot_sim ctl --state-dir DIR reboot|refuse|latency|dir|faults ...
+    python -m robot_sim ctl --state-dir DIR reboot|refuse|latency|dir|faults|payload-pose ...
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import threading
 from pathlib import Path
 from typing import List
 
-from robot_sim.handle import ROBOT_JSON
+from robot_sim.handle import PAYLOAD_CREDENTIALS_FILE, ROBOT_JSON
 
 SDK_REDIRECT_DIR = Path(__file__).resolve().parent / "sdk_redirect"
 
@@ -134,6 +134,12 @@ def control(argv: List[str]) -> int:
                                                                               type=float)
     sub.add_parser("dir", help="list the directory")
     sub.add_parser("faults", help="list active service faults")
+    pose = sub.add_parser("payload-pose", help="place the payload on the body (as in the "
+                          "admin console)")
+    pose.add_argument("xyz", type=float, nargs=3, metavar="M", help="x y z in metres")
+    pose.add_argument("--quaternion", type=float, nargs=4, default=[1.0, 0.0, 0.0, 0.0],
+                      metavar="Q", help="w x y z (default identity)")
+    pose.add_argument("--guid", help="payload GUID (default: the simulator's own payload)")
     args = parser.parse_args(argv)
     from robot_sim.control import ControlClient, ControlError
 
@@ -145,6 +151,10 @@ def control(argv: List[str]) -> int:
             client.call("refuse_connections", seconds=args.seconds)
         elif args.action == "latency":
             client.call("set_latency", seconds=args.seconds)
+        elif args.action == "payload-pose":
+            guid = args.guid or (args.state_dir / PAYLOAD_CREDENTIALS_FILE).read_text(
+            ).splitlines()[0].strip()
+            client.call("set_payload_pose", guid=guid, xyz=args.xyz, quaternion=args.quaternion)
         elif args.action == "dir":
             for entry in client.directory_entries():
                 print(f"{entry.name:32} {entry.type:45} {entry.authority}")

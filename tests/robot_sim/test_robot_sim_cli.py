@@ -11,6 +11,7 @@ import time
 import pytest
 from bosdyn.client.directory import DirectoryClient
 from bosdyn.client.directory_registration import DirectoryRegistrationClient
+from bosdyn.client.payload import PayloadClient
 
 from robot_sim import RobotSimulatorProcess
 from robot_sim.process import LOG_FILE
@@ -82,6 +83,16 @@ def test_ctl_lists_directory(sim_process):
     result = _run("ctl", "--state-dir", str(sim_process.state_dir), "dir")
     assert result.returncode == 0, result.stderr
     assert "directory-registration" in result.stdout
+
+
+def test_ctl_places_the_payload(sim_process):
+    result = _run("ctl", "--state-dir", str(sim_process.state_dir), "payload-pose",
+                  "0.1", "0", "0.2", "--quaternion", "0", "0", "0", "1")
+    assert result.returncode == 0, result.stderr
+    robot = sim_process.sdk_robot()
+    (listed,) = robot.ensure_client(PayloadClient.default_service_name).list_payloads()
+    pose = listed.body_tform_payload
+    assert (pose.position.x, pose.position.z, pose.rotation.z) == (0.1, 0.2, 1.0)
 
 
 def test_refuse_at_start_then_serving(tmp_path):
