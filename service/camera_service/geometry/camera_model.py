@@ -106,15 +106,16 @@ class CameraModel:
         mine = self.width / self.height
         return abs(width / height - mine) <= ASPECT_TOLERANCE * mine
 
-    def scaled_to(self, width: int, height: int) -> CameraModel:
+    def scaled_to(self, width: int, height: int, resized: bool = False) -> CameraModel:
         """This model for an image of ``width`` x ``height`` showing the same field of view.
 
-        Raises ``ModelError`` with one line when the aspect ratio differs (the camera then
-        crops, and no scaling is right).
+        Raises ``ModelError`` with one line when the aspect ratio differs (a camera granting
+        such a size crops, and no scaling is right) - unless ``resized``: the service's own
+        resize of the whole image, whose rounding may move the aspect ratio of small sizes.
         """
         if (width, height) == self.size:
             return self
-        if not self.same_aspect(width, height):
+        if not resized and not self.same_aspect(width, height):
             raise ModelError(f"calibrated at {self.width}x{self.height} but the image is "
                              f"{width}x{height}, another aspect ratio; calibrate at this "
                              "size (python -m camera_service.calibrate) or set the source's "

@@ -41,7 +41,7 @@ class SourceGeometry:
         self.frame_name = sensor_frame_name(name) if settings.mount is not None else ""
         self._payload_pose = payload_pose
         self._lock = threading.Lock()
-        self._models: Dict[Tuple[int, int], Optional[CameraModel]] = {}
+        self._models: Dict[tuple, Optional[CameraModel]] = {}
         self._snapshot: Tuple[int, geometry_pb2.FrameTreeSnapshot] | None = None
 
     @property
@@ -49,21 +49,28 @@ class SourceGeometry:
         mount = self.settings.mount
         return mount is not None and mount.parent != BODY
 
-    def model_at(self, width: int, height: int) -> CameraModel | None:
-        """The model for a ``width`` x ``height`` image, or None (no calibration, or another
-        aspect ratio - reported once)."""
+    def model_at(self, width: int, height: int,
+                 delivered: Tuple[int, int] | None = None) -> CameraModel | None:
+        """The model for a ``width`` x ``height`` image the camera delivers, or None (no
+        calibration, or another aspect ratio - reported once). ``delivered``: the image is
+        the service's resize of a delivered image of that size."""
         calibrated = self.settings.model
         if calibrated is None:
             return None
-        key = (width, height)
+        key = (width, height, delivered)
         with self._lock:
             if key in self._models:
                 return self._models[key]
-        try:
-            model: CameraModel | None = calibrated.scaled_to(width, height)
-        except ModelError as err:
-            _LOG.warning("camera %r: no intrinsics served: %s", self.name, err)
-            model = None
+        model: CameraModel | None
+        if delivered is not None:
+            base = self.model_at(*delivered)
+            model = None if base is None else base.scaled_to(width, height, resized=True)
+        else:
+            try:
+                model = calibrated.scaled_to(width, height)
+            except ModelError as err:
+                _LOG.warning("camera %r: no intrinsics served: %s", self.name, err)
+                model = None
         with self._lock:
             if len(self._models) >= MAX_SIZES:
                 self._models.clear()

@@ -133,7 +133,7 @@ class ImageServicer(image_service_pb2_grpc.ImageServiceServicer):
         resized.CopyFrom(full)
         resized.cols, resized.rows = size
         resized.ClearField(full.WhichOneof("camera_models"))
-        model = geometry.model_at(*size)
+        model = geometry.model_at(*size, delivered=(full.cols, full.rows))
         if model is not None:
             model.fill_source(resized)
         if len(self._resized) >= 64 * max(1, len(self.captures)):

@@ -88,3 +88,11 @@ def test_bad_values_refused():
         CameraModel(640, 480, 0, 500, 320, 240)
     with pytest.raises(ModelError, match="image size"):
         CameraModel(0, 480, 500, 500, 320, 240)
+
+
+def test_own_resize_may_round_the_aspect_ratio():
+    model = CameraModel(320, 240, 280, 280, 159.5, 119.5)
+    tiny = model.scaled_to(5, 4, resized=True)  # 320x240 at resize 1/64, rounded
+    assert (tiny.fx, tiny.fy) == (280 * 5 / 320, 280 * 4 / 240)
+    with pytest.raises(ModelError):
+        model.scaled_to(5, 4)  # a camera granting 5x4 would crop
