@@ -97,6 +97,15 @@ def default_controls() -> List[RawControl]:
     ]
 
 
+COMPRESSION_QUALITY_ID = 0x009D0903  # V4L2_CID_JPEG_COMPRESSION_QUALITY
+
+
+def compression_quality_control(default: int = 80) -> RawControl:
+    """The JPEG compression-quality control some MJPEG cameras (and encoders) have."""
+    return RawControl(COMPRESSION_QUALITY_ID, CTRL_TYPE_INTEGER, "Compression Quality", 1,
+                      100, 1, default, 0)
+
+
 @dataclass
 class FakeCamera:
     """One USB camera: identity, modes, controls and what it has sent."""
@@ -109,7 +118,7 @@ class FakeCamera:
         default_factory=lambda: {k: dict(v) for k, v in DEFAULT_MODES.items()})
     controls: List[RawControl] = field(default_factory=default_controls)
     values: Dict[int, int] = field(default_factory=dict)
-    jpeg_quality: int = 80
+    jpeg_quality: int = 80  # unless it has a compression-quality control, which wins
     paced: bool = False  # sleep to the granted frame rate in read(), like a real camera
     meta_name: Optional[str] = None  # sysfs name of the metadata node (vivid's differs)
     plugged: bool = False
@@ -369,8 +378,8 @@ class FakeCapture:
             grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
             return True, cv2.cvtColor(grey, cv2.COLOR_GRAY2BGR) if self.convert_rgb else grey
         if self.fourcc == "MJPG":
-            ok, encoded = cv2.imencode(".jpg", image,
-                                       [cv2.IMWRITE_JPEG_QUALITY, camera.jpeg_quality])
+            quality = camera.values.get(COMPRESSION_QUALITY_ID, camera.jpeg_quality)
+            ok, encoded = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
             assert ok
             camera.sent_jpegs.append(encoded.tobytes())
             if not self.convert_rgb:

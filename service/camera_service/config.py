@@ -39,7 +39,8 @@ Schema (every key optional; defaults fit a CORE I/O)::
         width: 1280                   # optional: requested size and rate
         height: 720
         fps: 30
-        jpeg_quality: 80              # optional
+        jpeg_quality: 80              # optional; set on a V4L2 camera's compression control
+        jpeg_passthrough: auto        # auto | thin-link | never (pipeline.passthrough)
         native_jpeg: true             # ... plus the keys of that type (see Camera sources)
         calibration: /data/front.yaml # optional geometry (see camera_service.geometry.config):
         mount: {parent: body, xyz: [0.3, 0, 0.1], rpy_deg: [-90, 0, -90]}
@@ -57,6 +58,7 @@ from typing import Any, Dict, FrozenSet, List
 from camera_service.config_file import read_yaml
 from camera_service.errors import ConfigError, excerpt
 from camera_service.geometry.config import parse_geometry
+from camera_service.pipeline.passthrough import POLICIES
 from camera_service.robot.credentials import DEFAULT_CREDENTIALS_FILE
 from camera_service.sources import create_source, known_kinds
 from camera_service.sources.base import CameraSource, SourceSettings
@@ -258,7 +260,8 @@ def check(config: Config) -> Config:
     return config
 
 
-_SOURCE_COMMON = {"width": int, "height": int, "fps": float, "jpeg_quality": int}
+_SOURCE_COMMON = {"width": int, "height": int, "fps": float, "jpeg_quality": int,
+                  "jpeg_passthrough": str}
 
 
 def source_fields() -> Dict[str, type]:
@@ -293,6 +296,12 @@ def parse_source(data: Any, key: str, default_quality: int) -> SourceConfig:
         raise ConfigError(f"{key}.fps", f"{width}x{height} at {fps:g} fps is more than a CORE "
                           f"I/O can capture ({MAX_PIXEL_RATE / 1e6:.0f} Mpixel/s at most); "
                           "lower the size or the rate")
+    policy = common.get("jpeg_passthrough")
+    if policy is not None and policy not in POLICIES:
+        raise ConfigError(f"{key}.jpeg_passthrough", f"must be {', '.join(POLICIES)}, got "
+                          f"{policy!r}")
+    if policy is None:
+        common.pop("jpeg_passthrough", None)
     quality = common.pop("jpeg_quality", None) or default_quality
     _in_range(quality, 1, 100, f"{key}.jpeg_quality")
     geometry = parse_geometry(data, key, common.get("width"), common.get("height"))

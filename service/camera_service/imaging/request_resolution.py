@@ -9,8 +9,13 @@ The rules (documented in the README's Configuration section):
   ``STATUS_UNSUPPORTED_PIXEL_FORMAT_REQUESTED``.
 - ``resize_ratio`` 0 or 1 is full size; outside [0, 1] is
   ``STATUS_UNSUPPORTED_RESIZE_RATIO_REQUESTED``.
-- ``quality_percent`` unset (0) means the camera's own JPEG quality when it delivers JPEG,
-  else the source's ``jpeg_quality``; other values are clamped to 1..100.
+- A full-size colour JPEG request of a camera delivering JPEG gets the camera's bytes when
+  the source's passthrough policy says so (``pipeline.passthrough``; by default always,
+  whatever ``quality_percent``): quality 0 in the ``OutputSpec``, one output for all such
+  requests.
+- Otherwise ``quality_percent`` unset (0) means the camera's own JPEG quality when it
+  delivers JPEG (estimated), else the source's ``jpeg_quality``; other values are clamped to
+  1..100.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from typing import List
 from bosdyn.api import image_pb2
 
 from camera_service.pipeline.encoding import OutputSpec, scaled_size
+from camera_service.pipeline.passthrough import DEFAULT_POLICY, serves_camera_bytes
 from camera_service.sources.base import Frame
 
 Image = image_pb2.Image
@@ -97,25 +103,27 @@ def check_resize_ratio(ratio: float) -> None:
 
 
 def resolve_output(request: image_pb2.ImageRequest, frame: Frame, channels: int,
-                   default_quality: int) -> OutputSpec:
+                   default_quality: int, policy: str = DEFAULT_POLICY) -> OutputSpec:
     """The full ``OutputSpec`` for ``request`` served from ``frame``; raises ``RequestRejected``.
 
     ``channels`` is what the camera delivers (1, 3 or 4), ``default_quality`` the source's
-    configured JPEG quality.
+    configured JPEG quality, ``policy`` its passthrough policy.
     """
     image_format = resolve_format(request)
     layout = resolve_layout(request, image_format, channels)
     check_resize_ratio(request.resize_ratio)
     width, height = scaled_size(frame.width, frame.height, request.resize_ratio)
     if image_format == "raw":
-        quality = 0
-    elif request.quality_percent > 0:
-        quality = round(min(100.0, max(1.0, request.quality_percent)))  # inf too
+        return OutputSpec(image_format, layout, 0, width, height)
+    requested = min(100.0, max(0.0, request.quality_percent))  # inf too; NaN is 0
+    if frame.jpeg is not None and layout == "rgb" and (width, height) == (
+            frame.width, frame.height) and serves_camera_bytes(policy, requested,
+                                                               frame.jpeg_quality):
+        return OutputSpec(image_format, layout, 0, width, height)
+    if requested > 0:
+        quality = round(max(1.0, requested))
     elif frame.jpeg is not None and frame.jpeg_quality is not None:
         quality = frame.jpeg_quality
-    elif frame.jpeg is not None and layout == "rgb" and (width, height) == (frame.width,
-                                                                           frame.height):
-        quality = 0  # the camera's own, unknown quality: its bytes are served untouched
     else:
         quality = default_quality
     return OutputSpec(image_format, layout, quality, width, height)

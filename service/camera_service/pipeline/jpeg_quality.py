@@ -15,12 +15,15 @@ per frame.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Dict, Optional
 
 import numpy as np
 
 from camera_service.imaging.jpeg import quantization_tables_bytes
+
+_LOG = logging.getLogger(__name__)
 
 # Annex K tables in natural (row-major) order.
 _LUMA = np.array([
@@ -115,9 +118,11 @@ def estimate_quality(jpeg: bytes) -> Optional[QualityEstimate]:
 
 
 class QualityEstimator:
-    """Per-camera estimate, recomputed only when the camera's tables change. One thread."""
+    """Per-camera estimate, recomputed only when the camera's tables change (the first frame
+    after an open, a changed compression setting), which is logged once. One thread."""
 
-    def __init__(self) -> None:
+    def __init__(self, camera: str = "") -> None:
+        self.camera = camera
         self._segment: Optional[bytes] = None
         self._estimate: Optional[QualityEstimate] = None
 
@@ -126,6 +131,10 @@ class QualityEstimator:
         if segment != self._segment:
             self._segment = segment
             self._estimate = estimate_from_tables(parse_tables(segment)) if segment else None
+            if self.camera:
+                _LOG.info("camera %r delivers JPEG %s", self.camera,
+                          self._estimate.describe() if self._estimate else
+                          "of unknown quality (tables unlike libjpeg's)")
         return self._estimate
 
     def quality(self, jpeg: bytes) -> Optional[int]:

@@ -36,6 +36,7 @@ import numpy as np
 
 from camera_service.errors import ConfigError, SourceError, SourceUnavailable
 from camera_service.imaging.jpeg import jpeg_size
+from camera_service.pipeline.jpeg_quality import QualityEstimator
 from camera_service.redaction import normalize_url, redact_url
 from camera_service.sources import register
 from camera_service.sources.base import CameraSource, Frame, SourceInfo, SourceSettings
@@ -118,6 +119,7 @@ class UrlSource(CameraSource):
         self._first: Optional[Frame] = None
         self._size: Optional[Tuple[int, int]] = None  # of the open MJPEG stream
         self._sequence = 0
+        self._quality = QualityEstimator(settings.name)
 
     def describe(self) -> str:
         return f"url {self.shown_url} ({self.reader})"
@@ -202,7 +204,8 @@ class UrlSource(CameraSource):
                 size = (image.shape[1], image.shape[0])
             self._size = size
         self._sequence += 1
-        return Frame(self._sequence, time.time(), self._size[0], self._size[1], jpeg=jpeg)
+        return Frame(self._sequence, time.time(), self._size[0], self._size[1], jpeg=jpeg,
+                     jpeg_quality=self._quality.quality(jpeg))
 
     def _pixel_frame(self, image: np.ndarray) -> Frame:
         self._sequence += 1

@@ -23,6 +23,10 @@ Options (``sources[].`` keys besides name/width/height/fps/jpeg_quality):
   decodes every frame to pixels.
 - ``controls``: mapping of control name to initial value (``brightness: 10``,
   ``power_line_frequency: 50 Hz``); applied at every open, after replugs too.
+- ``jpeg_quality`` (common key): for a camera delivering MJPG that has a JPEG
+  compression-quality control (``compression_quality``), set on the camera at every open
+  (unless ``controls`` sets it): the camera then encodes at that quality. The quality a camera
+  delivers is estimated from its JPEG tables and logged.
 
 A read waits at most ``OPENCV_VIDEOIO_V4L_SELECT_TIMEOUT`` seconds (set here to 2 unless the
 environment says otherwise) before it raises ``SourceError``.
@@ -44,6 +48,7 @@ import cv2  # after the environment is set: OpenCV reads it on first capture
 import numpy as np
 
 from camera_service.errors import ConfigError, SourceError, SourceUnavailable
+from camera_service.pipeline.jpeg_quality import QualityEstimator
 from camera_service.pipeline.sixteen_bit import SixteenBitProfile, profile_from_options
 from camera_service.redaction import redact_url
 from camera_service.sources import register
@@ -76,6 +81,8 @@ from camera_service.sources.v4l2_ioctl import V4L2Device
 log = logging.getLogger(__name__)
 
 JPEG_FOURCCS = ("MJPG", "JPEG")
+# The driver's name of V4L2_CID_JPEG_COMPRESSION_QUALITY, as a control name.
+COMPRESSION_QUALITY = "compression_quality"
 PREFERRED_FOURCC = "MJPG"
 _OPTIONS = ("device", "format", "codec", "native_jpeg", "controls", "image_type",
             "depth_scale", "range", "colormap")
@@ -202,6 +209,7 @@ class V4L2Source(CameraSource):
         self._granted16: Optional[SixteenBitFormat] = None  # the 16-bit format being read
         self._size = (0, 0)
         self._sequence = 0
+        self._quality = QualityEstimator(settings.name)
         # Guards the control backend and the values set at run time (re-applied on reopen).
         self._controls_lock = threading.Lock()
         self._backend: Optional[ControlBackend] = None
@@ -340,11 +348,26 @@ class V4L2Source(CameraSource):
         backend = open_controls(node, capture, self._control_device_factory)
         with self._controls_lock:
             self._backend = backend
-            wanted = {**self.initial_controls, **self._overrides}
+            wanted = {**self._camera_quality(backend), **self.initial_controls,
+                      **self._overrides}
             problems = apply_values(backend, wanted)
             self._last_controls = backend.list_controls()
         for problem in problems:
             log.warning("%s: control not applied: %s", self.name, problem)
+
+    def _camera_quality(self, backend: ControlBackend) -> Dict[str, ControlValue]:
+        """The source's ``jpeg_quality`` for the camera's own JPEG compression-quality control
+        (V4L2_CID_JPEG_COMPRESSION_QUALITY), when it delivers JPEG and has one: the camera
+        encodes at the wanted quality, so nothing is re-encoded for it."""
+        if not self._native:
+            return {}
+        for control in backend.list_controls():
+            if control.name == COMPRESSION_QUALITY and control.kind == "int":
+                low = control.minimum if control.minimum is not None else 1
+                high = control.maximum if control.maximum is not None else 100
+                return {COMPRESSION_QUALITY: int(min(high, max(low,
+                                                               self.settings.jpeg_quality)))}
+        return {}
 
     # -- read -----------------------------------------------------------------------------
     def read(self) -> Frame:
@@ -373,7 +396,9 @@ class V4L2Source(CameraSource):
         self._sequence += 1
         now = time.time()
         if self._native:  # the buffer as the camera filled it; the capture loop checks it
-            return Frame(self._sequence, now, self._size[0], self._size[1], jpeg=data.tobytes())
+            jpeg = data.tobytes()
+            return Frame(self._sequence, now, self._size[0], self._size[1], jpeg=jpeg,
+                         jpeg_quality=self._quality.quality(jpeg))
         if self._granted16 is not None:
             values = decode_buffer(data, self._granted16, *self._size)
             if values is None:

@@ -12,8 +12,10 @@ from camera_service.pipeline.encoding import (
     decode_jpeg,
     is_passthrough,
     produce,
+    reduction_for,
     scaled_size,
 )
+from camera_service.pipeline.jpeg_quality import estimate_quality
 from camera_service.sources.base import Frame
 from camera_service.sources.synthetic import render_test_pattern
 
@@ -25,15 +27,41 @@ def _jpeg_frame(quality=75, width=64, height=48):
     return Frame(1, 1.0, width, height, jpeg=data.tobytes(), jpeg_quality=quality)
 
 
-def test_passthrough_only_for_full_size_rgb_jpeg_at_camera_quality():
+def test_passthrough_only_for_full_size_rgb_jpeg_of_the_cameras_own_quality():
     frame = _jpeg_frame(quality=70)
-    assert is_passthrough(frame, OutputSpec("jpeg", "rgb", 70, 64, 48))
-    assert not is_passthrough(frame, OutputSpec("jpeg", "rgb", 71, 64, 48))
-    assert not is_passthrough(frame, OutputSpec("jpeg", "grey", 70, 64, 48))
-    assert not is_passthrough(frame, OutputSpec("jpeg", "rgb", 70, 32, 24))
+    assert is_passthrough(frame, OutputSpec("jpeg", "rgb", 0, 64, 48))
+    assert not is_passthrough(frame, OutputSpec("jpeg", "rgb", 70, 64, 48))  # a re-encode
+    assert not is_passthrough(frame, OutputSpec("jpeg", "grey", 0, 64, 48))
+    assert not is_passthrough(frame, OutputSpec("jpeg", "rgb", 0, 32, 24))
     assert not is_passthrough(frame, OutputSpec("raw", "rgb", 0, 64, 48))
-    image = produce(frame, OutputSpec("jpeg", "rgb", 70, 64, 48))
+    image = produce(frame, OutputSpec("jpeg", "rgb", 0, 64, 48))
     assert image.passthrough and image.data is frame.jpeg
+
+
+def test_the_baseline_reencodes_even_the_cameras_own_at_its_quality():
+    frame = _jpeg_frame(quality=70)
+    image = produce(frame, OutputSpec("jpeg", "rgb", 0, 64, 48), allow_passthrough=False)
+    assert not image.passthrough and estimate_quality(image.data).quality == 70
+
+
+@pytest.mark.parametrize(("size", "factor"), [((64, 48), 1), ((33, 24), 1), ((32, 24), 2),
+                                              ((16, 12), 4), ((8, 6), 8), ((5, 3), 8)])
+def test_reduction_is_the_largest_decoder_scale_covering_the_output(size, factor):
+    assert reduction_for(64, 48, size) == factor
+
+
+def test_half_size_output_takes_the_scaled_decode():
+    frame = _jpeg_frame(quality=90)
+    factors = []
+
+    def decoder(factor):
+        factors.append(factor)
+        return decode_jpeg(frame.jpeg, factor)
+
+    image = produce(frame, OutputSpec("raw", "rgb", 0, 32, 24), decoder=decoder)
+    assert factors == [2] and len(image.data) == 32 * 24 * 3
+    assert decode_jpeg(frame.jpeg, 2).shape == (24, 32, 3)
+    assert decode_jpeg(frame.jpeg, 8).shape == (6, 8, 3)
 
 
 def test_raw_rgb_is_channel_swapped_bgr():

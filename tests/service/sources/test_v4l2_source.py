@@ -13,7 +13,13 @@ from camera_service.sources import create_source
 from camera_service.sources.base import SourceSettings
 from camera_service.sources.v4l2 import V4L2Source
 
-from fake_cameras.v4l2_world import FakeCamera, FakeV4L2World
+from fake_cameras.v4l2_world import (
+    COMPRESSION_QUALITY_ID,
+    FakeCamera,
+    FakeV4L2World,
+    compression_quality_control,
+    default_controls,
+)
 
 BY_ID = "/dev/v4l/by-id/usb-Logitech_HD_Pro_Webcam_C920_A1B2C3D4-video-index0"
 
@@ -91,6 +97,25 @@ def test_native_jpeg_bytes_pass_through_untouched(world):
     assert all((f.width, f.height) == (1280, 720) for f in frames)
     decoded = cv2.imdecode(np.frombuffer(frames[0].jpeg, np.uint8), cv2.IMREAD_COLOR)
     assert decoded.shape == (720, 1280, 3)
+    source.close()
+
+
+def test_jpeg_quality_is_estimated_per_frame_and_set_on_a_compression_control(world, caplog):
+    plain = world.plug(FakeCamera(jpeg_quality=85))
+    source = make_source(world, width=640, height=480)
+    source.open()
+    assert source.read().jpeg_quality == 85  # estimated from the camera's tables
+    source.close()
+    world.unplug(plain)
+    camera = world.plug(FakeCamera(controls=[*default_controls(),
+                                             compression_quality_control(80)]))
+    source = make_source(world, width=640, height=480)
+    source.settings.jpeg_quality = 60
+    caplog.set_level("INFO")
+    source.open()
+    assert camera.values[COMPRESSION_QUALITY_ID] == 60  # the camera encodes at 60
+    assert source.read().jpeg_quality == 60
+    assert "delivers JPEG quality 60" in caplog.text
     source.close()
 
 
