@@ -3,21 +3,24 @@
 
 ``ReencodeEveryRequest`` stands in for the service's encode-once ``OutputCache``: same
 interface and counters, but every ``get`` decodes and encodes again, even a camera JPEG the
-service would pass through. ``python -m bench.baseline --config FILE`` runs the service
-with it, taking the service's own command line (the shipped service has no such mode).
+service would pass through, and every response is built and serialized anew (``served``).
+Its sources never pass the camera's bytes through (``jpeg_passthrough: never``), so a
+request is encoded at its own ``quality_percent``, as the SDK example does.
+``python -m bench.baseline --config FILE`` runs the service with it, taking the service's
+own command line (the shipped service has no such mode).
 """
 
 from __future__ import annotations
 
 import sys
-from typing import List
+from typing import Callable, Hashable, List
 
 from camera_service import cli
 from camera_service.app import CameraService
 from camera_service.config import Config
 from camera_service.pipeline.encoding import EncodedImage, OutputSpec, produce
 from camera_service.pipeline.frame_store import StoredFrame
-from camera_service.pipeline.output_cache import OutputCache
+from camera_service.pipeline.output_cache import Built, OutputCache
 from camera_service.sources.base import Frame
 
 
@@ -30,9 +33,15 @@ class ReencodeEveryRequest(OutputCache):
     def get(self, stored: StoredFrame, spec: OutputSpec) -> EncodedImage:
         return self._count(produce(stored.frame, spec, allow_passthrough=False))
 
+    def served(self, stored: StoredFrame, spec: OutputSpec, variant: Hashable,
+               build: Callable[[EncodedImage], Built]) -> Built:
+        return build(self.get(stored, spec))
+
 
 def baseline_service(config: Config) -> CameraService:
     """The camera service for ``config`` with the re-encode-every-request baseline."""
+    for source in config.sources:
+        source.settings.jpeg_passthrough = "never"
     return CameraService(config, output_cache=ReencodeEveryRequest())
 
 

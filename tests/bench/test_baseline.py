@@ -28,11 +28,12 @@ def test_baseline_re_encodes_even_a_camera_jpeg_it_could_pass_through():
     pixels = render_test_pattern(64, 48, 1, 1.0)
     jpeg = cv2.imencode(".jpg", pixels, [cv2.IMWRITE_JPEG_QUALITY, 75])[1].tobytes()
     stored = FrameStore().put("cam", Frame(1, 1.0, 64, 48, jpeg=jpeg, jpeg_quality=75))
-    assert OutputCache().get(stored, SPEC).data is jpeg  # shipped: the camera's bytes
+    own = OutputSpec("jpeg", "rgb", 0, 64, 48)  # the camera's own bytes
+    assert OutputCache().get(stored, own).data is jpeg  # shipped: the camera's bytes
     baseline = ReencodeEveryRequest()
-    assert OutputCache().passes_through(stored.frame, SPEC)
-    assert not baseline.passes_through(stored.frame, SPEC)
-    image = baseline.get(stored, SPEC)
+    assert OutputCache().passes_through(stored.frame, own)
+    assert not baseline.passes_through(stored.frame, own)
+    image = baseline.get(stored, own)
     assert not image.passthrough and image.data[:2] == b"\xff\xd8"
     assert baseline.encodes == 1 and baseline.passthroughs == 0
 
@@ -42,3 +43,12 @@ def test_baseline_service_is_the_service_with_the_baseline_cache():
     service = baseline_service(config)
     assert isinstance(service.cache, ReencodeEveryRequest)
     assert [c.name for c in service.captures] == ["cam"]
+    assert [c.jpeg_passthrough for c in service.captures] == ["never"]
+
+
+def test_baseline_builds_every_response_anew():
+    cache = ReencodeEveryRequest()
+    stored = FrameStore().put("cam", Frame(1, 1.0, 64, 48,
+                                           pixels=render_test_pattern(64, 48, 1, 1.0)))
+    built = [cache.served(stored, SPEC, "v", lambda image: image.data) for _ in range(3)]
+    assert cache.encodes == 3 and len({id(b) for b in built}) == 3

@@ -40,9 +40,11 @@ def wait_for(predicate, timeout=10.0, interval=0.02):
         time.sleep(interval)
 
 
-def synthetic(name="cam", width=64, height=48, fps=50, jpeg_quality=75, **options):
+def synthetic(name="cam", width=64, height=48, fps=50, jpeg_quality=75,
+              jpeg_passthrough="auto", **options):
     return create_source("synthetic", SourceSettings(name, width=width, height=height, fps=fps,
                                                      jpeg_quality=jpeg_quality,
+                                                     jpeg_passthrough=jpeg_passthrough,
                                                      options=options))
 
 

@@ -198,7 +198,9 @@ def test_missing_credentials_file_is_waited_for(robot_sim, run_service, caplog, 
 
 
 def test_concurrent_clients_through_the_robot_share_encodes(robot_sim, run_service):
-    service = run_service(service_config(robot_sim, [_synthetic(fps=5)]))
+    # thin-link: quality 40 is clearly below the camera's 75, so it is re-encoded
+    service = run_service(service_config(robot_sim, [_synthetic(
+        fps=5, jpeg_passthrough="thin-link")]))
     clients = [image_client(robot_sim)[1] for _ in range(4)]
     request = image_pb2.ImageRequest(image_source_name="cam", image_format=Image.FORMAT_JPEG,
                                      quality_percent=40)

@@ -127,11 +127,19 @@ def apply(source: Controllable, request_params: sc.DictParam) -> List[str]:
     Returns the names of the controls actually changed. Raises ``CustomParamsError``; a
     camera refusing a value is reported the same way.
     """
-    controls = {control.name: control for control in source.controls()}
-    values = requested_values(request_params, spec_for(list(controls.values())))
+    controls = list(source.controls())
+    values = requested_values(request_params, spec_for(controls))
+    return set_changed(source, values, {control.name: control.value for control in controls})
+
+
+def set_changed(source: Controllable, values: Dict[str, ControlValue],
+                known: Dict[str, ControlValue]) -> List[str]:
+    """Set every value of ``values`` (already validated) that differs from ``known`` (the
+    camera's current values as far as the caller knows; updated in place). Returns the names
+    changed; a camera refusing a value raises ``CustomParamsError``."""
     changed = []
     for name, value in values.items():
-        if controls[name].value == value:
+        if known.get(name) == value:
             continue
         try:
             source.set_control(name, value)
@@ -139,5 +147,6 @@ def apply(source: Controllable, request_params: sc.DictParam) -> List[str]:
             raise CustomParamsError(sc.CustomParamError(
                 status=sc.CustomParamError.STATUS_INVALID_VALUE,
                 error_messages=[f"camera refused {name}={value!r}: {err}"])) from None
+        known[name] = value
         changed.append(name)
     return changed

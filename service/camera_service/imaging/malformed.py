@@ -93,17 +93,25 @@ def _guarded(method: Callable, response_type, rpc: str, log: RateLimitedLog) -> 
     return behavior
 
 
+def _serialized(response) -> bytes:
+    """A response message serialized; bytes (GetImage's answer assembled by the servicer
+    from cached serialized parts) sent as they are."""
+    return response if isinstance(response, bytes) else response.SerializeToString()
+
+
 def add_image_service(servicer, server: grpc.Server, log: RateLimitedLog) -> None:
     """Register ``servicer``'s ListImageSources and GetImage on ``server`` (as the generated
     ``add_ImageServiceServicer_to_server`` does), with requests that do not parse answered
-    ``CODE_INVALID_REQUEST`` and noted in ``log`` instead of a traceback each."""
+    ``CODE_INVALID_REQUEST`` and noted in ``log`` instead of a traceback each. GetImage is
+    answered by ``servicer.get_image_bytes`` (pre-serialized) where the servicer has it."""
     handlers = {}
-    for rpc, request_type, response_type in (
-            ("ListImageSources", image_pb2.ListImageSourcesRequest,
+    for rpc, method, request_type, response_type in (
+            ("ListImageSources", servicer.ListImageSources, image_pb2.ListImageSourcesRequest,
              image_pb2.ListImageSourcesResponse),
-            ("GetImage", image_pb2.GetImageRequest, image_pb2.GetImageResponse)):
+            ("GetImage", getattr(servicer, "get_image_bytes", servicer.GetImage),
+             image_pb2.GetImageRequest, image_pb2.GetImageResponse)):
         handlers[rpc] = grpc.unary_unary_rpc_method_handler(
-            _guarded(getattr(servicer, rpc), response_type, rpc, log),
+            _guarded(method, response_type, rpc, log),
             request_deserializer=_lenient(request_type),
-            response_serializer=response_type.SerializeToString)
+            response_serializer=_serialized)
     server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(SERVICE, handlers),))

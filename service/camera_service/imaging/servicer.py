@@ -6,21 +6,35 @@ thread) through the encode-once ``OutputCache``. Sources with geometry (``geomet
 ``ImageSource`` and ``frame_name_image_sensor`` + ``transforms_snapshot`` in every shot.
 Every problem with a request or a camera is answered with an ``ImageResponse`` status and a
 message; the RPC itself does not fail.
+
+Per response only what must be done per response: the serialized ``ImageResponse`` of a
+(frame, output) pair - image bytes, the camera's description, the robot-time acquisition
+stamp, frame name and transforms - is made once (``OutputCache.served``) and shared by every
+request for it; a GetImage resolves each request's output once, serializes a fresh header and
+concatenates (``imaging.wire``). ``get_image_bytes`` is that path (registered by
+``imaging.malformed.add_image_service``); ``GetImage``/``answer`` give the same answers as
+messages. What is fixed per camera open (``CameraStatus.generation``: size, channels, the
+control spec read at the open) is built once into the camera's description; fields of one
+shot belong in ``_ok_response`` so they are cached with it.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
+from dataclasses import dataclass
 from typing import Callable, Dict, Mapping, Sequence, Tuple
 
-from bosdyn.api import image_pb2, image_service_pb2_grpc
+import bosdyn.util
+from bosdyn.api import header_pb2, image_pb2, image_service_pb2_grpc
+from bosdyn.api import service_customization_pb2 as sc
 from bosdyn.client.server_util import ResponseContext
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from camera_service.geometry.frames import merged
 from camera_service.geometry.source_geometry import SourceGeometry
-from camera_service.imaging import custom_params, view_params
+from camera_service.imaging import custom_params, view_params, wire
 from camera_service.imaging.budget import BudgetLimits, CallBudget, MemoryBudget, resolve_limit
 from camera_service.imaging.request_resolution import (
     FORMAT_OF_NAME,
@@ -52,6 +66,28 @@ def local_timestamp(local_secs: float) -> Timestamp:
     return stamp
 
 
+@dataclass(frozen=True)
+class ServedResponse:
+    """A serialized OK ImageResponse and the size of the image bytes in it (what the memory
+    budget counts); ``len`` is the serialized size (what the output cache counts)."""
+
+    data: bytes
+    image_bytes: int
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+
+@dataclass
+class _Controls:
+    """One camera open's control spec (fixed at the open) and the values it has, as read at
+    the open and set since through this service."""
+
+    generation: int
+    spec: sc.DictParam.Spec
+    values: Dict[str, object]
+
+
 class ImageServicer(image_service_pb2_grpc.ImageServiceServicer):
     """Serves the cameras in ``captures`` (one ``CaptureThread`` per source, by name).
 
@@ -77,6 +113,9 @@ class ImageServicer(image_service_pb2_grpc.ImageServiceServicer):
         self._described: Dict[str, Tuple[tuple, image_pb2.ImageSource]] = {}
         self.geometries: Mapping[str, SourceGeometry] = geometries or {}
         self._resized: Dict[tuple, image_pb2.ImageSource] = {}
+        self._geometry_version = 0  # part of every cached response's key
+        self._controls: Dict[str, _Controls] = {}
+        self._controls_lock = threading.Lock()
         self.budget = budget or MemoryBudget(BudgetLimits.from_limit(resolve_limit(0)[0]))
 
     def set_geometries(self, geometries: Mapping[str, SourceGeometry]) -> None:
@@ -85,6 +124,7 @@ class ImageServicer(image_service_pb2_grpc.ImageServiceServicer):
         self.geometries = geometries
         self._described = {}
         self._resized = {}
+        self._geometry_version += 1
 
     # -- ListImageSources ----------------------------------------------------------------
     def ListImageSources(self, request, context):
@@ -106,16 +146,20 @@ class ImageServicer(image_service_pb2_grpc.ImageServiceServicer):
         the granted channels and the control spec read at that open) and reused: it goes
         into every ImageResponse.
         """
-        status = capture.state.status()
+        return self._describe(capture, capture.state.status())[1]
+
+    def _describe(self, capture: CaptureThread, status: CameraStatus
+                  ) -> Tuple[tuple, image_pb2.ImageSource]:
+        """(key, ImageSource) of ``describe_source``; responses are cached under the key."""
         latest = self.store.latest(capture.name)
         size = (latest.frame.width, latest.frame.height) if latest is not None else None
-        key = (size, status.generation)
+        key = (size, status.generation, self._geometry_version)
         cached = self._described.get(capture.name)
         if cached is not None and cached[0] == key:
-            return cached[1]
-        source = self._build_source(capture, status, size)
-        self._described[capture.name] = (key, source)
-        return source
+            return cached
+        described = (key, self._build_source(capture, status, size))
+        self._described[capture.name] = described
+        return described
 
     def describe_resized(self, capture: CaptureThread, full: image_pb2.ImageSource,
                          size: Tuple[int, int]) -> image_pb2.ImageSource:
@@ -175,64 +219,93 @@ class ImageServicer(image_service_pb2_grpc.ImageServiceServicer):
 
     # -- GetImage ------------------------------------------------------------------------
     def GetImage(self, request, context):
-        """Answers every image request within the memory budget; stops working as soon as
-        the call is cancelled or past its deadline (nobody would get the answer)."""
-        response = image_pb2.GetImageResponse()
+        """The GetImage answer as a message (``get_image_bytes`` parsed)."""
+        return image_pb2.GetImageResponse.FromString(self.get_image_bytes(request, context))
+
+    def get_image_bytes(self, request: image_pb2.GetImageRequest, context) -> bytes:
+        """The serialized GetImageResponse. Answers every image request within the memory
+        budget; stops working as soon as the call is cancelled or past its deadline (nobody
+        would get the answer)."""
+        received = bosdyn.util.now_timestamp()
         call = self.budget.open_call(_time_remaining(context))
         if context is None or not context.add_callback(call.close):
             call.close()  # no RPC to wait for (direct call) or it has already ended
-        with ResponseContext(response, request):
-            for image_request in request.image_requests:
-                if not _still_wanted(context):
-                    break
-                response.image_responses.add().CopyFrom(self.answer(image_request, call))
-        return response
+        parts = []
+        for image_request in request.image_requests:
+            if not _still_wanted(context):
+                break
+            parts.append(self.answer_bytes(image_request, call))
+        header = header_pb2.ResponseHeader(request_header=request.header,
+                                           request_received_timestamp=received)
+        header.error.code = header_pb2.CommonError.CODE_OK
+        header.response_timestamp.CopyFrom(bosdyn.util.now_timestamp())
+        return wire.get_image_response(header, parts)
 
     def answer(self, request: image_pb2.ImageRequest,
                call: CallBudget | None = None) -> image_pb2.ImageResponse:
-        """One ImageResponse; never raises for bad input or a failing camera. ``call`` is the
-        GetImage call's share of the memory budget (a fresh one when None)."""
-        response = image_pb2.ImageResponse()
+        """One ImageResponse as a message (``answer_bytes`` parsed)."""
+        return image_pb2.ImageResponse.FromString(self.answer_bytes(request, call))
+
+    def answer_bytes(self, request: image_pb2.ImageRequest,
+                     call: CallBudget | None = None) -> bytes:
+        """One serialized ImageResponse; never raises for bad input or a failing camera.
+        ``call`` is the GetImage call's share of the memory budget (a fresh one when None)."""
         if call is None:
             call = self.budget.open_call()
         try:
             call.admit()
         except RequestRejected as rejected:
-            response.status = rejected.status
-            _set_message(response, str(rejected))
-            return response
+            return _failure(rejected.status, str(rejected))
         capture = self.captures.get(request.image_source_name)
         if capture is None:
-            response.status = Status.STATUS_UNKNOWN_CAMERA
-            _set_message(response, f"unknown image source {request.image_source_name!r}; "
-                         f"this service has {', '.join(self.captures) or 'none'}")
-            return response
-        response.source.CopyFrom(self.describe_source(capture))
+            return _failure(Status.STATUS_UNKNOWN_CAMERA,
+                            f"unknown image source {request.image_source_name!r}; this "
+                            f"service has {', '.join(self.captures) or 'none'}")
+        described = self._describe(capture, capture.state.status())
+        source = described[1]
         try:
-            stored = self._frame_for(capture, request)
-            spec = self._resolve(capture, request, stored.frame)
-            encoded = self._produce(call, stored, spec)
-            if (spec.width, spec.height) != (stored.frame.width, stored.frame.height):
-                response.source.CopyFrom(self.describe_resized(
-                    capture, self.describe_source(capture), (spec.width, spec.height)))
+            stored, spec = self._frame_and_output(capture, request)
+            return self._served(call, capture, described, stored, spec)
         except RequestRejected as rejected:
-            response.status = rejected.status
-            _set_message(response, str(rejected))
-            return response
+            return _failure(rejected.status, str(rejected), source)
         except custom_params.CustomParamsError as err:
-            response.status = Status.STATUS_CUSTOM_PARAMS_ERROR
+            response = image_pb2.ImageResponse(status=Status.STATUS_CUSTOM_PARAMS_ERROR,
+                                               source=source)
             response.custom_param_error.CopyFrom(err.error)
-            return response
+            return response.SerializeToString()
         except EncodingError as err:
-            response.status = Status.STATUS_IMAGE_DATA_ERROR
-            _set_message(response, f"camera {capture.name!r}: {err}")
-            return response
+            return _failure(Status.STATUS_IMAGE_DATA_ERROR, f"camera {capture.name!r}: {err}",
+                            source)
         except Exception as err:  # a bug: answer this image, keep the others and the RPC
             _LOG.exception("GetImage for %r failed unexpectedly", capture.name)
-            response.status = Status.STATUS_IMAGE_DATA_ERROR
-            _set_message(response, f"internal error serving {capture.name!r}: "
-                         f"{type(err).__name__}")
-            return response
+            return _failure(Status.STATUS_IMAGE_DATA_ERROR, f"internal error serving "
+                            f"{capture.name!r}: {type(err).__name__}", source)
+
+    def _served(self, call: CallBudget, capture: CaptureThread, described: tuple,
+                stored: StoredFrame, spec: OutputSpec) -> bytes:
+        """The serialized OK response of (frame, output), made once and shared, produced
+        inside the call's memory reservation."""
+        frame = stored.frame
+        passthrough = self.cache.passes_through(frame, spec)
+        reservation = call.reserve(spec, frame.width, frame.height, passthrough,
+                                   known_bytes=len(frame.jpeg) if passthrough else None)
+        try:
+            served = self.cache.served(stored, spec, described[0], lambda encoded: (
+                self._ok_response(capture, described[1], stored, spec, encoded)))
+        except BaseException:
+            call.settle(reservation, 0)
+            raise
+        call.settle(reservation, served.image_bytes)
+        return served.data
+
+    def _ok_response(self, capture: CaptureThread, source: image_pb2.ImageSource,
+                     stored: StoredFrame, spec: OutputSpec, encoded: EncodedImage
+                     ) -> ServedResponse:
+        """The OK response of one (frame, output), serialized (built once per pair)."""
+        response = image_pb2.ImageResponse(status=Status.STATUS_OK)
+        if (spec.width, spec.height) != (stored.frame.width, stored.frame.height):
+            source = self.describe_resized(capture, source, (spec.width, spec.height))
+        response.source.CopyFrom(source)
         shot = response.shot
         shot.image.data = encoded.data
         shot.image.cols, shot.image.rows = spec.width, spec.height
@@ -245,37 +318,19 @@ class ImageServicer(image_service_pb2_grpc.ImageServiceServicer):
         if geometry is not None and geometry.frame_name:
             shot.frame_name_image_sensor = geometry.frame_name
             shot.transforms_snapshot.CopyFrom(geometry.snapshot())
-        response.status = Status.STATUS_OK
-        return response
+        return ServedResponse(response.SerializeToString(), len(encoded.data))
 
-    def _produce(self, call: CallBudget, stored: StoredFrame, spec: OutputSpec) -> EncodedImage:
-        """The output bytes, produced inside the call's memory reservation."""
-        frame = stored.frame
-        passthrough = self.cache.passes_through(frame, spec)
-        reservation = call.reserve(spec, frame.width, frame.height, passthrough,
-                                   known_bytes=len(frame.jpeg) if passthrough else None)
-        try:
-            encoded = self.cache.get(stored, spec)
-        except BaseException:
-            call.settle(reservation, 0)
-            raise
-        call.settle(reservation, len(encoded.data))
-        return encoded
-
-    def _frame_for(self, capture: CaptureThread, request: image_pb2.ImageRequest) -> StoredFrame:
-        """The frame to serve: the latest one, or the first one captured after this request
-        changed a camera setting. Raises ``RequestRejected`` / ``CustomParamsError``."""
-        # Validate the request's formats before touching the camera's settings.
+    def _frame_and_output(self, capture: CaptureThread, request: image_pb2.ImageRequest
+                          ) -> Tuple[StoredFrame, OutputSpec]:
+        """The frame to serve - the latest one, or the first one captured after this request
+        changed a camera setting - and the output resolved for it (once, unless the frame
+        served is not the one validated). Raises ``RequestRejected`` / ``CustomParamsError``."""
         latest = self.store.latest(capture.name)
-        if latest is not None:
-            self._resolve(capture, request, latest.frame)
+        # Validate the request's formats before touching the camera's settings.
+        spec = self._resolve(capture, request, latest.frame) if latest is not None else None
         changed = []
         if request.HasField("custom_params"):
-            controls = request.custom_params
-            info = capture.state.status().info
-            if info is not None and info.sixteen_bit is not None:
-                _, controls = view_params.split(controls)  # the view's: read in _resolve
-            changed = custom_params.apply(capture, controls)
+            changed = self._apply_controls(capture, request.custom_params)
         status = capture.state.status()
         if status.failure is not None:
             raise RequestRejected(Status.STATUS_IMAGE_DATA_ERROR, status.failure)
@@ -296,7 +351,26 @@ class ImageServicer(image_service_pb2_grpc.ImageServiceServicer):
             raise RequestRejected(Status.STATUS_IMAGE_DATA_ERROR,
                                   f"camera {capture.name!r} has delivered no frame for "
                                   f"{age:.1f} s")
-        return stored
+        if spec is None or stored is not latest:
+            spec = self._resolve(capture, request, stored.frame)
+        return stored, spec
+
+    def _apply_controls(self, capture: CaptureThread, params: sc.DictParam) -> list:
+        """Validate the request's camera controls against the spec fixed at the camera's
+        open and set those that differ from what the camera has (as read at the open and set
+        since through this service): nothing rebuilt or read from the device per request.
+        The view parameters of a 16-bit source are not controls (``_resolve`` reads them)."""
+        status = capture.state.status()
+        if status.info is not None and status.info.sixteen_bit is not None:
+            _, params = view_params.split(params)
+        with self._controls_lock:
+            known = self._controls.get(capture.name)
+            if known is None or known.generation != status.generation:
+                known = _Controls(status.generation, custom_params.spec_for(status.controls),
+                                  {control.name: control.value for control in status.controls})
+                self._controls[capture.name] = known
+            values = custom_params.requested_values(params, known.spec)
+            return custom_params.set_changed(capture, values, known.values)
 
     @staticmethod
     def _resolve(capture: CaptureThread, request: image_pb2.ImageRequest,
@@ -304,7 +378,8 @@ class ImageServicer(image_service_pb2_grpc.ImageServiceServicer):
         """The output for ``request`` from ``frame``; raises ``RequestRejected``."""
         status = capture.state.status()
         if not frame.sixteen_bit:
-            return resolve_output(request, frame, status.channels, capture.jpeg_quality)
+            return resolve_output(request, frame, status.channels, capture.jpeg_quality,
+                                  capture.jpeg_passthrough)
         profile = status.info.sixteen_bit if status.info is not None else None
         if profile is None:  # a frame from before a reopen in another format
             raise RequestRejected(Status.STATUS_IMAGE_DATA_ERROR,
@@ -331,9 +406,15 @@ def _still_wanted(context) -> bool:
     return remaining is None or remaining > 0
 
 
-def _set_message(response: image_pb2.ImageResponse, message: str) -> None:
-    """ImageResponse has no message field: the reason travels as a custom-param error
-    message (which clients print) and is logged at debug. Credentials are scrubbed."""
+def _failure(status: int, message: str,
+             source: image_pb2.ImageSource | None = None) -> bytes:
+    """A serialized ImageResponse with ``status`` and ``message``. ImageResponse has no
+    message field: the reason travels as a custom-param error message (which clients print)
+    and is logged at debug. Credentials are scrubbed."""
     message = scrub(message)
+    response = image_pb2.ImageResponse(status=status)
+    if source is not None:
+        response.source.CopyFrom(source)
     response.custom_param_error.error_messages.append(message)
-    _LOG.debug("%s: %s", Status.Status.Name(response.status), message)
+    _LOG.debug("%s: %s", Status.Status.Name(status), message)
+    return response.SerializeToString()

@@ -74,6 +74,11 @@ class CaptureThread:
         return self._source.settings.jpeg_quality
 
     @property
+    def jpeg_passthrough(self) -> str:
+        """This camera's passthrough policy (``pipeline.passthrough``)."""
+        return self._source.settings.jpeg_passthrough
+
+    @property
     def frames_captured(self) -> int:
         return self.state.status().frames
 

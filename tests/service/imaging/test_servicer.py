@@ -80,7 +80,7 @@ def test_rgba_only_where_the_camera_gives_alpha(local_service):
 
 
 def test_jpeg_quality_changes_the_bytes_and_is_encoded_once(local_service):
-    service = local_service(synthetic(jpeg_quality=75, fps=1))
+    service = local_service(synthetic(jpeg_quality=75, fps=1, jpeg_passthrough="never"))
     low, again = _get(service, _req(quality_percent=10), _req(quality_percent=10))
     (high,) = _get(service, _req(quality_percent=95))
     assert len(low.shot.image.data) < len(high.shot.image.data)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
+import cv2
 import pytest
 from camera_service.pipeline import output_cache as cache_module
 from camera_service.pipeline.encoding import OutputSpec
@@ -19,15 +20,22 @@ def _stored(store, sequence=1):
                                   pixels=render_test_pattern(64, 48, sequence, 1.0)))
 
 
+def _stored_jpeg(store, sequence=1, quality=90):
+    _, data = cv2.imencode(".jpg", render_test_pattern(64, 48, sequence, 1.0),
+                            [cv2.IMWRITE_JPEG_QUALITY, quality])
+    return store.put("cam", Frame(sequence, 1.0, 64, 48, jpeg=data.tobytes(),
+                                  jpeg_quality=quality))
+
+
 SPEC = OutputSpec("jpeg", "rgb", 75, 64, 48)
 
 
 def test_concurrent_requests_share_one_encode(monkeypatch):
     real_produce = cache_module.produce
 
-    def slow_produce(frame, spec):
+    def slow_produce(frame, spec, **kwargs):
         time.sleep(0.1)  # make the requests overlap the encode
-        return real_produce(frame, spec)
+        return real_produce(frame, spec, **kwargs)
 
     monkeypatch.setattr(cache_module, "produce", slow_produce)
     cache = OutputCache()
@@ -71,7 +79,7 @@ def test_cache_is_bounded_in_entries_and_bytes():
 def test_failed_encode_is_reported_to_every_waiter_and_not_cached(monkeypatch):
     calls = []
 
-    def failing(frame, spec):
+    def failing(frame, spec, **kwargs):
         calls.append(1)
         time.sleep(0.05)
         raise RuntimeError("boom")
@@ -97,3 +105,46 @@ def test_failed_encode_is_reported_to_every_waiter_and_not_cached(monkeypatch):
         cache.get(stored, SPEC)
     assert len(calls) == 2  # the failure was not cached
     assert cache.stats()["entries"] == 0
+
+
+def test_raw_and_jpeg_outputs_of_one_frame_cost_one_decode():
+    cache = OutputCache()
+    store = FrameStore()
+    stored = _stored_jpeg(store)
+    cache.get(stored, OutputSpec("raw", "rgb", 0, 64, 48))
+    cache.get(stored, OutputSpec("jpeg", "rgb", 75, 64, 48))
+    cache.get(stored, OutputSpec("jpeg", "grey", 75, 64, 48))
+    cache.get(stored, OutputSpec("raw", "grey", 0, 64, 48))
+    assert (cache.decodes, cache.encodes) == (1, 4)
+    cache.get(stored, OutputSpec("jpeg", "rgb", 0, 64, 48))  # the camera's own: no decode
+    assert (cache.decodes, cache.passthroughs) == (1, 1)
+    cache.get(_stored_jpeg(store, 2), OutputSpec("raw", "rgb", 0, 64, 48))
+    assert cache.decodes == 2  # the next frame is decoded again
+
+
+def test_half_size_outputs_share_one_scaled_decode():
+    cache = OutputCache()
+    stored = _stored_jpeg(FrameStore())
+    raw = cache.get(stored, OutputSpec("raw", "rgb", 0, 32, 24))
+    cache.get(stored, OutputSpec("jpeg", "rgb", 75, 32, 24))
+    assert len(raw.data) == 32 * 24 * 3 and cache.decodes == 1
+    assert cache.decoded(stored, 2).shape == (24, 32, 3)  # the 1/2-scale decode, cached
+    assert cache.decodes == 1
+
+
+def test_served_values_are_built_once_per_frame_output_and_variant():
+    cache = OutputCache()
+    store = FrameStore()
+    stored = _stored_jpeg(store)
+    spec = OutputSpec("jpeg", "rgb", 0, 64, 48)
+    builds = []
+
+    def build(image):
+        builds.append(image)
+        return b"response:" + image.data[:4]
+
+    first = [cache.served(stored, spec, "v1", build) for _ in range(5)]
+    assert len(builds) == 1 and all(value is first[0] for value in first)
+    cache.served(stored, spec, "v2", build)  # e.g. the camera reopened: a new description
+    cache.served(_stored_jpeg(store, 2), spec, "v2", build)
+    assert len(builds) == 3 and cache.stats()["responses_built"] == 3

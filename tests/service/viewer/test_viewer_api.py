@@ -82,8 +82,10 @@ def test_resize_and_quality_reach_the_service(stack):
     half = stack.get(frame_path("raw", resize=0.5))
     assert half.status == 200
     assert decode(half.body).shape == (120, 160, 3)
-    low = stack.get(frame_path("front", quality=5)).body
-    high = stack.get(frame_path("front", quality=95)).body
+    # "raw" is encoded by the service (a full-size JPEG camera's bytes pass through whatever
+    # the quality: jpeg_passthrough auto)
+    low = stack.get(frame_path("raw", quality=5)).body
+    high = stack.get(frame_path("raw", quality=95)).body
     assert len(low) < len(high) / 2
 
 
