@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import IO, List
 
 import yaml
-from camera_service.robot.session import RobotTarget
+from camera_service.robot.sdk_robot import RobotTarget
 from camera_service.sources.discovery import VideoTree
 from camera_service.viewer.__main__ import UsageError, parse_listen, start_viewer
 from camera_service.viewer.http_api import ViewerServer

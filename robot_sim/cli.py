@@ -2,7 +2,8 @@
 
     python -m robot_sim --state-dir DIR [--port N] [--bind ADDR] [--address ADDR] ...
     python -m robot_sim exec --state-dir DIR -- COMMAND ARGS...
-    python -m robot_sim ctl --state-dir DIR reboot|refuse|latency|dir|faults|payload-pose ...
+    python -m robot_sim ctl --state-dir DIR reboot|refuse|latency [--service S]|dir|faults|
+        payload-pose ...
 """
 
 from __future__ import annotations
@@ -130,8 +131,10 @@ def control(argv: List[str]) -> int:
     reboot.add_argument("--down", type=float, default=1.0, help="seconds down")
     reboot.add_argument("--invalidate-tokens", action="store_true")
     sub.add_parser("refuse", help="refuse connections").add_argument("seconds", type=float)
-    sub.add_parser("latency", help="add latency to every call").add_argument("seconds",
-                                                                              type=float)
+    latency = sub.add_parser("latency", help="add latency to every call (or one service's)")
+    latency.add_argument("seconds", type=float)
+    latency.add_argument("--service", help="only this gRPC service, e.g. "
+                         "bosdyn.api.TimeSyncService")
     sub.add_parser("dir", help="list the directory")
     sub.add_parser("faults", help="list active service faults")
     pose = sub.add_parser("payload-pose", help="place the payload on the body (as in the "
@@ -150,7 +153,7 @@ def control(argv: List[str]) -> int:
         elif args.action == "refuse":
             client.call("refuse_connections", seconds=args.seconds)
         elif args.action == "latency":
-            client.call("set_latency", seconds=args.seconds)
+            client.call("set_latency", seconds=args.seconds, service=args.service)
         elif args.action == "payload-pose":
             guid = args.guid or (args.state_dir / PAYLOAD_CREDENTIALS_FILE).read_text(
             ).splitlines()[0].strip()

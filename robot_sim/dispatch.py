@@ -3,12 +3,14 @@
 In order: a call for a registered authority is routed to that service (``routing``); any
 other call goes to the robot's own servicer for its method. A call that needs a user token
 and carries no valid one is refused with UNAUTHENTICATED (the SDK raises UnauthenticatedError).
-Simulated latency is added on the worker thread before the call is handled.
+Simulated latency (for every call, and per gRPC service on top) is added on the worker thread
+before the call is handled; a call whose client gave up stops waiting.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from typing import Callable, Dict, List
 
@@ -62,7 +64,8 @@ def _kind(handler: grpc.RpcMethodHandler) -> str:
     return _KINDS[2 * bool(handler.request_streaming) + bool(handler.response_streaming)]
 
 
-def _wrapped(handler: grpc.RpcMethodHandler, before: Callable[[grpc.ServicerContext], None]):
+def _wrapped(handler: grpc.RpcMethodHandler,
+             before: Callable[[grpc.ServicerContext], None]) -> grpc.RpcMethodHandler:
     """``handler`` with ``before(context)`` run first on the worker thread."""
     kind = _kind(handler)
     inner = getattr(handler, kind)
@@ -97,10 +100,37 @@ class Dispatcher(grpc.GenericRpcHandler):
         self._handlers = handlers
         self._router = router
         self.latency_seconds = 0.0
+        # gRPC service name (e.g. "bosdyn.api.TimeSyncService") -> extra seconds per call
+        self.service_latency: Dict[str, float] = {}
+        self._delayed = 0  # calls being delayed right now
+        self._delayed_lock = threading.Lock()
 
-    def _delay(self, context: grpc.ServicerContext) -> None:
-        if self.latency_seconds > 0:
-            time.sleep(self.latency_seconds)
+    @property
+    def calls_delayed(self) -> int:
+        """How many calls are held by simulated latency at this moment."""
+        with self._delayed_lock:
+            return self._delayed
+
+    def _delay_for(self, service: str) -> Callable[[grpc.ServicerContext], None]:
+        def delay(context: grpc.ServicerContext) -> None:
+            seconds = self.latency_seconds + self.service_latency.get(service, 0.0)
+            if seconds <= 0:
+                return
+            deadline = time.monotonic() + seconds
+            with self._delayed_lock:
+                self._delayed += 1
+            try:
+                # in slices, so a stalled answer ends when its client gives up
+                while context.is_active():
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        return
+                    time.sleep(min(0.05, remaining))
+            finally:
+                with self._delayed_lock:
+                    self._delayed -= 1
+
+        return delay
 
     def _token_ok(self, details: grpc.HandlerCallDetails) -> bool:
         token = bearer_token(details.invocation_metadata)
@@ -131,4 +161,4 @@ class Dispatcher(grpc.GenericRpcHandler):
             LOG.info("refused %s: missing, invalid or expired user token", method)
             return _refusal(handler, grpc.StatusCode.UNAUTHENTICATED,
                             "401: missing, invalid or expired user token")
-        return _wrapped(handler, self._delay)
+        return _wrapped(handler, self._delay_for(method.split("/")[1]))

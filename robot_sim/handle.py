@@ -51,11 +51,9 @@ class SimulatorHandle:
 
     def sdk_robot(self, name: str = "client", authenticate: bool = True):
         """A ``bosdyn.client.Robot`` pointed at the simulator (user-authenticated by default)."""
-        import bosdyn.client
+        from camera_service.robot.sdk_robot import RobotTarget, make_sdk_robot
 
-        sdk = bosdyn.client.create_standard_sdk(name, cert_resource_glob=str(self.ca_cert))
-        robot = sdk.create_robot(self.address)
-        robot.update_secure_channel_port(self.port)
+        robot = make_sdk_robot(RobotTarget(self.address, self.port, str(self.ca_cert)), name)
         if authenticate:
             robot.authenticate(self.username, self.password)
         return robot

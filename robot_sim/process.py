@@ -86,9 +86,9 @@ class RobotSimulatorProcess(SimulatorHandle):
         """See ``RobotSimulator.refuse_connections``."""
         self._control.call("refuse_connections", seconds=seconds)
 
-    def set_latency(self, seconds: float) -> None:
+    def set_latency(self, seconds: float, service: str | None = None) -> None:
         """See ``RobotSimulator.set_latency``."""
-        self._control.call("set_latency", seconds=seconds)
+        self._control.call("set_latency", seconds=seconds, service=service)
 
     def add_payload(self, guid: str, secret: str, authorized: bool = True) -> None:
         """See ``RobotSimulator.add_payload``."""

@@ -170,10 +170,22 @@ class RobotSimulator(SimulatorHandle):
         LOG.info("refusing connections for %g s", seconds)
         self._down_for(seconds)
 
-    def set_latency(self, seconds: float) -> None:
-        """Delay every call by ``seconds`` from now on (0 to stop)."""
-        LOG.info("latency set to %g s", seconds)
-        self._dispatcher.latency_seconds = max(0.0, float(seconds))
+    def set_latency(self, seconds: float, service: str | None = None) -> None:
+        """Delay every call by ``seconds`` from now on (0 to stop); with ``service`` (a gRPC
+        service name such as ``bosdyn.api.TimeSyncService``) only that service's calls,
+        on top of the latency of every call."""
+        seconds = max(0.0, float(seconds))
+        if service is None:
+            LOG.info("latency set to %g s", seconds)
+            self._dispatcher.latency_seconds = seconds
+        else:
+            LOG.info("latency of %s set to %g s", service, seconds)
+            self._dispatcher.service_latency[service] = seconds
+
+    @property
+    def calls_delayed(self) -> int:
+        """Calls held by simulated latency right now (a test waits for a stalled call)."""
+        return self._dispatcher.calls_delayed
 
     # ----- queries and accounts -------------------------------------------------------
     def directory_entries(self) -> List[directory_pb2.ServiceEntry]:

@@ -64,6 +64,7 @@ class Registration:
     host: str
     port: int
     last_heartbeat: float  # time.monotonic()
+    longest_silence: float = 0.0  # longest gap between two heartbeats (seconds)
 
 
 @dataclass
@@ -91,6 +92,7 @@ class RobotState:
         self.serial_number = serial_number
         self.nickname = nickname
         self.tokens = TokenAuthority(serial_number)
+        self.liveness_faults_raised = 0  # every liveness fault ever raised (tests)
         self._lock = threading.RLock()
         self._users: Dict[str, str] = {username: password}
         self._payloads: Dict[str, Payload] = {}
@@ -188,6 +190,11 @@ class RobotState:
             return [Registration(_copy(r.entry), r.host, r.port, r.last_heartbeat)
                     for r in self._registrations.values() if r.entry.type == service_type]
 
+    def registration(self, name: str) -> Registration | None:
+        """The registration of service ``name`` (None when not registered)."""
+        with self._lock:
+            return self._registrations.get(name)
+
     def registration_for_authority(self, authority: str, service_type: str = ""
                                    ) -> Registration | None:
         """The registered service owning ``authority``, or None.
@@ -260,7 +267,10 @@ class RobotState:
             registration = self._registrations.get(name)
             if registration is None:
                 return
-            registration.last_heartbeat = time.monotonic()
+            now = time.monotonic()
+            registration.longest_silence = max(registration.longest_silence,
+                                               now - registration.last_heartbeat)
+            registration.last_heartbeat = now
             registration.entry.last_update.CopyFrom(self.clock.now_timestamp())
             self._clear_liveness_fault(name)
 
@@ -285,6 +295,7 @@ class RobotState:
                 fault.fault_id.payload_guid = entry.host_payload_guid
                 fault.onset_timestamp.CopyFrom(self.clock.now_timestamp())
                 self._faults[key] = fault
+                self.liveness_faults_raised += 1
                 LOG.warning("liveness fault: %s silent for more than %g s", entry.name, timeout)
 
     def _clear_liveness_fault(self, name: str) -> None:

@@ -43,7 +43,8 @@ from camera_service.robot.credentials import check_credentials, read_credentials
 from camera_service.robot.faults import FaultReporter
 from camera_service.robot.link import RobotLink
 from camera_service.robot.registration import Registration, ServiceEndpoint
-from camera_service.robot.session import RobotSession, RobotTarget
+from camera_service.robot.sdk_robot import RobotTarget
+from camera_service.robot.session import RobotSession
 from camera_service.robot.time_sync import RobotClock
 from camera_service.sources.base import CameraSource
 
@@ -51,6 +52,7 @@ _LOG = logging.getLogger(__name__)
 FALLBACK_HOST_IP = "192.168.50.5"  # the CORE I/O's address toward the robot
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 MAX_REQUEST_BYTES = 4 * 1024 * 1024  # an ImageService request is a few hundred bytes
+SERVER_GRACE = 0.5  # seconds in-flight RPCs get to finish at shutdown
 STALL_SECONDS = 2.0  # a camera silent this long (or 10 frame periods) counts as failed
 
 
@@ -259,20 +261,24 @@ class CameraService:
                              backoff=self.retry.camera())
 
     def stop(self, timeout: float = 4.5) -> None:
-        """Unregister, stop serving and capturing, all within ``timeout`` seconds."""
+        """Unregister, stop serving and capturing, all within ``timeout`` seconds.
+
+        The robot link (which unregisters on its own thread) and the cameras stop side by
+        side; the server stops last, so the robot stops routing clients here first."""
         deadline = time.monotonic() + timeout
         self._stopping.set()
         if self.watcher is not None:
             self.watcher.stop()
-        if self.link is not None:
-            self.link.stop(timeout=timeout * 0.5)
-        if self.server is not None:
-            self.server.stop(grace=min(0.5, max(0.0, deadline - time.monotonic())))
-        threads = [threading.Thread(target=c.stop, args=(max(0.1, deadline -
-                   time.monotonic() - 0.1),), daemon=True) for c in self.captures]
-        for thread in threads:
+        cameras = [threading.Thread(target=c.stop, args=(max(0.1, timeout - 0.2),),
+                                    name=f"stop-{c.name}", daemon=True)
+                   for c in self.captures]
+        for thread in cameras:
             thread.start()
-        for thread in threads:
+        if self.link is not None:
+            self.link.stop(timeout=max(0.1, deadline - time.monotonic() - SERVER_GRACE - 0.1))
+        if self.server is not None:
+            self.server.stop(grace=min(SERVER_GRACE, max(0.0, deadline - time.monotonic())))
+        for thread in cameras:
             thread.join(max(0.0, deadline - time.monotonic()))
         _LOG.info("stopped")
 

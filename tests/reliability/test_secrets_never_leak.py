@@ -29,7 +29,7 @@ from typing import Dict, Iterable, List
 import pytest
 import yaml
 from bosdyn.api import image_pb2
-from camera_service.robot.session import RobotTarget
+from camera_service.robot.sdk_robot import RobotTarget
 from camera_service.viewer.__main__ import start_viewer
 from camera_service.viewer.login import PasswordLogin
 from reliability_support import (

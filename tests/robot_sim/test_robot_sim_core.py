@@ -210,6 +210,22 @@ def test_latency_is_added(robot_sim):
     robot_sim.set_latency(0)
 
 
+def test_latency_of_one_service_leaves_the_others_alone(robot_sim):
+    robot = robot_sim.sdk_robot()
+    directory = robot.ensure_client(DirectoryClient.default_service_name)
+    time_sync = robot.ensure_client(TimeSyncClient.default_service_name)
+    robot_sim.set_latency(30, service="bosdyn.api.TimeSyncService")
+    try:
+        directory.list(timeout=5)  # answered at once, while time sync is stalled
+        start = time.monotonic()
+        with pytest.raises(RpcError):  # the client's deadline ends the stalled call
+            time_sync.get_time_sync_update(None, "", timeout=0.5)
+        assert time.monotonic() - start < 25
+    finally:
+        robot_sim.set_latency(0, service="bosdyn.api.TimeSyncService")
+    assert time_sync.get_time_sync_update(None, "", timeout=5).clock_identifier
+
+
 def test_time_sync_estimates_the_robot_clock(robot_sim):
     robot = robot_sim.sdk_robot()
     thread = TimeSyncThread(robot.ensure_client(TimeSyncClient.default_service_name))

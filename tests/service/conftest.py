@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bosdyn.client.channel
 import pytest
 from camera_service.app import CameraService
 from service_test_helpers import QUICK_RETRY, LocalImageService, wait_for
@@ -44,3 +45,18 @@ def run_service():
     yield start
     for service in started:
         service.stop()
+
+
+@pytest.fixture
+def created_channels(monkeypatch):
+    """(authority, options) of every secure channel the SDK creates during the test."""
+    created = []
+    original = bosdyn.client.channel.create_secure_channel
+
+    def spy(address, port, creds, authority, options=()):
+        created.append((authority, dict(options)))
+        return original(address, port, creds, authority, options)
+
+    monkeypatch.setattr(bosdyn.client.channel, "create_secure_channel", spy)
+    return created
+

@@ -112,3 +112,10 @@ def raw_stub(robot, name=SERVICE_NAME):
     ImageClient turns into exceptions."""
     entry = robot.ensure_client("directory").get_entry(name)
     return image_service_pb2_grpc.ImageServiceStub(robot.ensure_secure_channel(entry.authority))
+
+
+def assert_fast_reconnect(created_channels) -> None:
+    """Every robot channel in ``created_channels`` retries a lost robot within a second."""
+    assert {authority for authority, _ in created_channels} >= {"api.spot.robot"}
+    for authority, options in created_channels:
+        assert options.get("grpc.max_reconnect_backoff_ms", 120_000) <= 1000, authority

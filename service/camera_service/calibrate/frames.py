@@ -82,8 +82,9 @@ class RobotFrames:
 
     def __init__(self, hostname: str, source: str, service: str, port: int = 443,
                  ca_cert: str | None = None) -> None:
-        import bosdyn.client
         from bosdyn.client.exceptions import Error as SdkError
+
+        from camera_service.robot.sdk_robot import RobotTarget, make_sdk_robot
 
         username = os.environ.get("BOSDYN_CLIENT_USERNAME")
         password = os.environ.get("BOSDYN_CLIENT_PASSWORD")
@@ -94,11 +95,8 @@ class RobotFrames:
         self.where = f"robot {hostname}, service {service!r}, source {source!r}"
         self._sdk_error = SdkError
         try:
-            sdk = bosdyn.client.create_standard_sdk("camera-calibrate",
-                                                    cert_resource_glob=ca_cert)
-            self._robot = sdk.create_robot(hostname)
-            if port != 443:
-                self._robot.update_secure_channel_port(port)
+            self._robot = make_sdk_robot(RobotTarget(hostname, port, ca_cert),
+                                         "camera-calibrate")
             self._robot.authenticate(username, password)
             self._robot.sync_with_directory()
             self._client = self._robot.ensure_client(service)

@@ -1,7 +1,9 @@
 """The one thread that keeps the service connected to the robot.
 
-Each round: authenticate if needed, keep the directory registration alive, update time sync,
-sync camera faults; then sleep until the next keep-alive (or until a fault changes). Every
+Each round: authenticate if needed, keep the directory registration alive, sync camera
+faults, update time sync; then sleep until the next keep-alive (or until a fault changes).
+Every call has a deadline and stopping is checked between the steps; the thread unregisters
+on its way out. Every
 problem is retried with backoff and logged once when it starts and once when it ends, so a
 robot that is not up yet, a payload not authorized yet, a reboot or a refused token all heal
 by themselves while the service keeps serving images.
@@ -25,7 +27,13 @@ from bosdyn.client.time_sync import TimeSyncClient
 from camera_service.backoff import Backoff
 from camera_service.robot.faults import FaultReporter
 from camera_service.robot.registration import Registration
-from camera_service.robot.session import AuthFailure, LoginDeferred, LoginRefused, RobotSession
+from camera_service.robot.session import (
+    AUTH_TIMEOUT,
+    AuthFailure,
+    LoginDeferred,
+    LoginRefused,
+    RobotSession,
+)
 from camera_service.robot.time_sync import RobotClock
 
 _LOG = logging.getLogger(__name__)
@@ -35,11 +43,21 @@ TOKEN_REFRESH_SECONDS = 3600.0  # payload tokens are renewed well before they ex
 CREDENTIALS_POLL_SECONDS = 1.0
 
 
-class RobotLink:
-    """Runs the robot lifecycle in a daemon thread; ``stop`` unregisters within ``timeout``.
+class _Stopping(Exception):
+    """The link is stopping: the round ends here."""
 
-    ``connected`` tells whether the last round fully succeeded (healthcheck, tests).
-    ``round_tasks`` run at the end of every successful round with the session (e.g. reading
+
+class RobotLink:
+    """Runs the robot lifecycle in a daemon thread; ``stop`` ends it within ``timeout``.
+
+    Every robot call carries a deadline (``rpc_timeout``; time sync at most
+    ``time_sync_budget`` per round, so a stalled time-sync answer never delays the next
+    keep-alive past the robot's liveness timeout), and stopping is checked between steps.
+    After its last round the link thread itself unregisters and clears this service's
+    faults, within what is left of the stop's ``timeout``: nothing can register again or
+    raise a fault after ``stop`` returned. ``connected`` tells whether the last round fully
+    succeeded (healthcheck, tests). ``round_tasks`` run at the end of every successful round
+    with the session (e.g. reading
     the payload's pose); they must not raise.
     """
 
@@ -53,19 +71,27 @@ class RobotLink:
         self.clock = clock
         self.keepalive_seconds = keepalive_seconds
         self.rpc_timeout = rpc_timeout
+        self.time_sync_budget = min(rpc_timeout, keepalive_seconds)
         self.connected = False
         self.round_tasks = list(round_tasks)
         # Retrying costs one small RPC; a robot that comes up must see us within ~1 s.
         self._backoff = backoff or Backoff(initial=0.25, maximum=1.0)
         self._problem: str | None = None
+        self._time_sync_problem: str | None = None
         self._wake = threading.Event()
         self._republish = threading.Event()
         self._stopping = threading.Event()
+        self._stop_deadline = float("inf")  # time.monotonic() by which the thread must end
         self._watched_channel = None  # the robot channel whose connectivity wakes the loop
         self._thread = threading.Thread(target=self._run, name="robot-link", daemon=True)
 
     def start(self) -> None:
         self._thread.start()
+
+    @property
+    def running(self) -> bool:
+        """True until the link thread has ended (after ``stop``, nothing talks to the robot)."""
+        return self._thread.is_alive()
 
     def wake(self) -> None:
         """Run a round now (a fault changed)."""
@@ -82,49 +108,62 @@ class RobotLink:
         """The current robot problem (one line), None while connected."""
         return self._problem
 
-    def stop(self, timeout: float = 3.0) -> None:
-        """End the loop, then unregister and clear this service's faults (best effort, bounded
-        by ``timeout`` seconds in all)."""
-        deadline = time.monotonic() + timeout
+    def stop(self, timeout: float = 4.0) -> None:
+        """End the loop; the link thread then unregisters and clears this service's faults
+        (best effort). Returns within ``timeout`` seconds."""
+        self._stop_deadline = time.monotonic() + timeout
         self._stopping.set()
         self._wake.set()
         if self._thread.is_alive():
-            self._thread.join(max(0.0, deadline - time.monotonic()))
-        if not self.session.authenticated:
-            return
-        budget = max(0.2, min(self.rpc_timeout, (deadline - time.monotonic()) / 2))
-        try:
-            self.registration.unregister(self._client(DirectoryRegistrationClient), budget)
-            self.faults.clear_all(self._client(FaultClient), budget)
-        except SdkError as err:
-            _LOG.warning("could not unregister from the robot at shutdown: %s",
-                         self.session.describe_rpc_error(err))
+            self._thread.join(timeout)
+        if self._thread.is_alive():
+            _LOG.warning("robot link did not finish within %.1f s; leaving it", timeout)
 
     # -- the loop ------------------------------------------------------------------------
     def _run(self) -> None:
         while not self._stopping.is_set():
-            delay = self._round()
+            delay = self._round(time.monotonic())
             self._wake.wait(delay)
             self._wake.clear()
+        self._leave()
 
-    def _round(self) -> float:
-        """One round; returns the seconds to wait before the next."""
+    def _timeout(self, budget: float | None = None) -> float:
+        """The deadline of the next call: ``budget`` (default ``rpc_timeout``), cut to what
+        is left before the stop deadline."""
+        budget = self.rpc_timeout if budget is None else budget
+        return max(0.05, min(budget, self._stop_deadline - time.monotonic()))
+
+    def _check_stopping(self) -> None:
+        if self._stopping.is_set():
+            raise _Stopping
+
+    def _round(self, started: float) -> float:
+        """One round, begun at ``started``; returns the seconds to wait before the next."""
         try:
             self._ensure_token()
-            if not self.clock.established:
+            self._check_stopping()
+            if not self.registration.registered and not self.clock.established:
                 # Sync before registering, so no client ever sees a local-time timestamp.
-                self.clock.update(self._client(TimeSyncClient))
+                self.clock.update(self._client(TimeSyncClient), self._timeout(
+                    self.time_sync_budget), self._stopping.is_set)
+                self._check_stopping()
             if self._republish.is_set():
                 self._unregister_for_new_list()
+                self._check_stopping()
             if self.registration.keep_alive(self._client(DirectoryRegistrationClient),
-                                            self.rpc_timeout):
+                                            self._timeout()):
                 # The robot rebooted between two rounds: its faults and clock are new too.
                 self.faults.robot_forgot()
                 self.clock.reset()
-            self.clock.update(self._client(TimeSyncClient))
-            self.faults.sync(self._client(FaultClient), self.rpc_timeout)
+            self._check_stopping()
+            self.faults.sync(self._client(FaultClient), self._timeout())
+            self._check_stopping()
+            self._update_clock()
             for task in self.round_tasks:
+                self._check_stopping()
                 task(self.session)
+        except _Stopping:
+            return 0.0
         except LoginDeferred as err:  # refused credentials, waiting out their back-off
             self.connected = False
             return min(err.retry_in, CREDENTIALS_POLL_SECONDS)
@@ -155,16 +194,58 @@ class RobotLink:
             self._problem = None
         self._backoff.reset()
         self.connected = True
-        return self.keepalive_seconds
+        # The keep-alive period counts from the start of the round, so a slow round (a
+        # stalled time sync) does not stretch the gap between two keep-alives.
+        return max(0.0, started + self.keepalive_seconds - time.monotonic())
+
+    def _update_clock(self) -> None:
+        """Time sync while registered: a failure keeps the last estimate and the round goes
+        on (the keep-alive matters more); logged once when it starts and once when it ends."""
+        try:
+            self.clock.update(self._client(TimeSyncClient),
+                              self._timeout(self.time_sync_budget), self._stopping.is_set)
+        except UnauthenticatedError:
+            raise
+        except SdkError as err:
+            problem = self.session.describe_rpc_error(err)
+            if self._time_sync_problem is None:
+                _LOG.warning("time sync with the robot failing (%s); acquisition times use "
+                             "the last estimate", problem)
+            self._time_sync_problem = problem
+            return
+        if self._time_sync_problem is not None:
+            _LOG.info("time sync with the robot working again")
+            self._time_sync_problem = None
+
+    def _leave(self) -> None:
+        """After the last round, on this thread: unregister and clear this service's faults
+        within what is left before the stop deadline."""
+        self.connected = False
+        if not self.session.authenticated:
+            return
+        try:
+            budget = (self._stop_deadline - time.monotonic()) / 2
+            if budget < 0.05:
+                raise TimeoutError("no time left before the stop deadline")
+            self.registration.unregister(self._client(DirectoryRegistrationClient),
+                                         min(self.rpc_timeout, budget))
+            budget = self._stop_deadline - time.monotonic()
+            if budget < 0.05:
+                raise TimeoutError("no time left before the stop deadline")
+            self.faults.clear_all(self._client(FaultClient), min(self.rpc_timeout, budget))
+        except (SdkError, TimeoutError) as err:
+            reason = (self.session.describe_rpc_error(err) if isinstance(err, SdkError)
+                      else str(err))
+            _LOG.warning("could not unregister from the robot at shutdown: %s", reason)
 
     def _unregister_for_new_list(self) -> None:
         """First half of republishing (``republish``); the round's keep-alive then
         registers the new list. Raises the SDK's errors (the next round tries again)."""
         if self.registration.registered:
             self.registration.unregister(self._client(DirectoryRegistrationClient),
-                                         self.rpc_timeout)
+                                         self._timeout())
             if not self.registration.wait_dropped(self._client(DirectoryClient),
-                                                  timeout=5.0):
+                                                  timeout=self._timeout(5.0)):
                 _LOG.warning("the robot's directory still lists %r 5 s after unregistering;"
                              " registering the new source list anyway",
                              self.registration.endpoint.name)
@@ -194,7 +275,7 @@ class RobotLink:
                  time.monotonic() - session.authenticated_at > TOKEN_REFRESH_SECONDS)
         if session.authenticated and not stale:
             return
-        session.authenticate()
+        session.authenticate(self._timeout(AUTH_TIMEOUT))
         self.faults.payload_guid = session.payload_guid or ""
         who = f"payload {session.payload_guid}" if session.payload_guid else "user"
         _LOG.info("authenticated to robot %s as %s", session.target, who)

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
 from typing import Callable
 
-import bosdyn.client
 from bosdyn.client.auth import InvalidLoginError, TemporarilyLockedOutError
 from bosdyn.client.exceptions import (
     Error as SdkError,
@@ -30,36 +28,10 @@ from bosdyn.client.payload_registration import (
 
 from camera_service.robot.credentials import CredentialsError, PayloadCredentials
 from camera_service.robot.login_backoff import LoginBackoff
+from camera_service.robot.sdk_robot import RobotTarget, make_sdk_robot
 
 _LOG = logging.getLogger(__name__)
 AUTH_TIMEOUT = 5.0
-
-
-# Channel options: retry a lost robot connection at most a second apart. gRPC's default
-# reconnect backoff grows to two minutes, so after a long robot outage (CORE I/O booted first,
-# robot reboot) the channel would stay idle long after the robot is back.
-FAST_RECONNECT_OPTIONS = (
-    ("grpc.initial_reconnect_backoff_ms", 250),
-    ("grpc.min_reconnect_backoff_ms", 250),
-    ("grpc.max_reconnect_backoff_ms", 1000),
-)
-
-# The robot's own authorities (the bootstrap services, directory, time sync, faults).
-ROBOT_AUTHORITIES = ("api.spot.robot", "auth.spot.robot", "id.spot.robot",
-                     "payload-registration.spot.robot")
-
-
-@dataclass(frozen=True)
-class RobotTarget:
-    """Where the robot is: hostname, TLS port (443 on a real robot) and CA certificate file
-    (None = the Boston Dynamics CA shipped with the SDK)."""
-
-    hostname: str
-    port: int = 443
-    ca_cert: str | None = None
-
-    def __str__(self) -> str:
-        return self.hostname if self.port == 443 else f"{self.hostname}:{self.port}"
 
 
 class AuthFailure(RuntimeError):
@@ -102,15 +74,7 @@ class RobotSession:
         self.target = target
         self._credentials = credentials
         self._user_login = user_login
-        sdk = bosdyn.client.create_standard_sdk(client_name, cert_resource_glob=target.ca_cert)
-        self.robot = sdk.create_robot(target.hostname)
-        if target.port != 443:
-            self.robot.update_secure_channel_port(target.port)
-        for authority in ROBOT_AUTHORITIES:  # before the SDK makes them with default options
-            self.robot.ensure_secure_channel(authority, options=list(FAST_RECONNECT_OPTIONS))
-        # At debug level the SDK logs every request and response as multi-line protos,
-        # payload secret and tokens included: this robot's calls never log below INFO.
-        self.robot.logger.setLevel(logging.INFO)
+        self.robot = make_sdk_robot(target, client_name)
         self.payload_guid: str | None = None
         self.authenticated_at: float | None = None  # time.monotonic() of the last success
 
@@ -122,15 +86,16 @@ class RobotSession:
         """Forget the token (the robot refused it); the next ``authenticate`` gets a new one."""
         self.authenticated_at = None
 
-    def authenticate(self) -> None:
-        """One attempt to obtain a token. Raises ``AuthFailure`` with a secret-free message."""
+    def authenticate(self, timeout: float = AUTH_TIMEOUT) -> None:
+        """One attempt to obtain a token, each robot call within ``timeout`` seconds. Raises
+        ``AuthFailure`` with a secret-free message."""
         if self._user_login is not None:
-            self._login_as_user()
+            self._login_as_user(timeout)
         else:
-            self._login_as_payload()
+            self._login_as_payload(timeout)
         self.authenticated_at = time.monotonic()
 
-    def _login_as_payload(self) -> None:
+    def _login_as_payload(self, timeout: float) -> None:
         try:
             creds = self._credentials()
         except CredentialsError as err:
@@ -139,7 +104,7 @@ class RobotSession:
         fingerprint = self._may_try(creds.guid, creds.secret)
         client = self.client(PayloadRegistrationClient)
         try:
-            token = client.get_payload_auth_token(creds.guid, creds.secret, timeout=AUTH_TIMEOUT)
+            token = client.get_payload_auth_token(creds.guid, creds.secret, timeout=timeout)
         except PayloadNotAuthorizedError:
             # Right credentials waiting for the admin console: retried at the link's pace.
             raise AuthFailure(
@@ -157,11 +122,11 @@ class RobotSession:
         # refresher, which logs tracebacks; RobotLink re-authenticates instead.
         self.robot.user_token = token
 
-    def _login_as_user(self) -> None:
+    def _login_as_user(self, timeout: float) -> None:
         username, password = self._user_login
         fingerprint = self._may_try(username, password)
         try:
-            self.robot.authenticate(username, password, timeout=AUTH_TIMEOUT)
+            self.robot.authenticate(username, password, timeout=timeout)
         except (InvalidLoginError, TemporarilyLockedOutError) as err:
             raise LoginRefused(
                 f"robot {self.target} refused the login of user {username!r} "

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from camera_service.errors import ConfigError
-from camera_service.robot.session import RobotTarget
+from camera_service.robot.sdk_robot import RobotTarget
 from camera_service.settings.config_store import ConfigStore
 from camera_service.settings.http_api import SettingsServer
 from camera_service.settings.robot_auth import RobotAuthenticator

@@ -22,10 +22,10 @@ from typing import List, Tuple
 
 from camera_service.redaction import scrub_log_handlers
 from camera_service.robot.credentials import CredentialsError
-from camera_service.robot.session import RobotTarget
+from camera_service.robot.sdk_robot import RobotTarget
 from camera_service.viewer.http_api import ViewerServer
 from camera_service.viewer.login import Login, PasswordLogin, read_payload_login
-from camera_service.viewer.robot_link import RobotLink
+from camera_service.viewer.robot_link import ViewerConnection
 
 DEFAULT_LISTEN = "127.0.0.1:8080"
 
@@ -92,7 +92,7 @@ def start_viewer(target: RobotTarget, login: Login, listen: Tuple[str, int]) -> 
     """Start serving the viewer for the robot at ``target`` in background threads; tries to
     log in once right away (the outcome shows on the page). Raises ``UsageError`` when the
     listen address cannot be bound."""
-    link = RobotLink(target, login)
+    link = ViewerConnection(target, login)
     try:
         server = ViewerServer(listen, link)
     except OSError as err:

@@ -2,7 +2,7 @@
 
 Routes (all GET):
 - ``/``                    the page (``static/index.html``); ``/static/NAME`` its files.
-- ``/api/status``          ``RobotLink.status()``: robot, login, connected, error, message.
+- ``/api/status``          ``ViewerConnection.status()``: robot, login, connected, error, message.
 - ``/api/sources``         ``{"services": [{name, authority, error, sources: [{name, cols,
                            rows, formats, pixel_formats}]}]}`` for every image service in
                            the directory.
@@ -34,7 +34,7 @@ from typing import Dict, Tuple
 from urllib.parse import parse_qs, urlsplit
 
 from camera_service.redaction import scrub
-from camera_service.viewer.robot_link import JpegFrame, RobotLink, ViewerError
+from camera_service.viewer.robot_link import JpegFrame, ViewerConnection, ViewerError
 
 LOGGER = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ class ViewerServer(ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self, address: Tuple[str, int], link: RobotLink) -> None:
+    def __init__(self, address: Tuple[str, int], link: ViewerConnection) -> None:
         super().__init__(address, ViewerRequestHandler)
         self.link = link
         self._thread: threading.Thread | None = None

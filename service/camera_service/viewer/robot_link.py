@@ -1,6 +1,6 @@
 """The viewer's connection to a robot: login, image clients, fault messages, reconnect.
 
-``RobotLink`` is what the HTTP layer calls. It talks to the robot only through the real
+``ViewerConnection`` is what the HTTP layer calls. It talks to the robot only through the real
 ``bosdyn.client`` SDK (``Robot``, ``DirectoryClient``, ``ImageClient``, time sync, robot
 state), so it works the same against a real robot and the simulator.
 
@@ -25,7 +25,6 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Tuple, TypeVar
 
-import bosdyn.client
 from bosdyn.api import image_pb2
 from bosdyn.client.directory import DirectoryClient
 from bosdyn.client.exceptions import (
@@ -44,7 +43,7 @@ from bosdyn.client.time_sync import TimeSyncError
 
 from camera_service.imaging import view_params
 from camera_service.imaging.request_resolution import enum_name
-from camera_service.robot.session import RobotTarget
+from camera_service.robot.sdk_robot import RobotTarget, make_sdk_robot
 from camera_service.viewer.login import Login, describe_login_failure
 
 LOGGER = logging.getLogger(__name__)
@@ -183,7 +182,7 @@ class _Session:
         self.robot.shutdown()
 
 
-class RobotLink:
+class ViewerConnection:
     """A self-healing, thread-safe connection to one robot for the viewer.
 
     Every public call may raise ``ViewerError``; none raises SDK exceptions. Calls from many
@@ -297,14 +296,8 @@ class RobotLink:
             return self._session
 
     def _connect(self) -> _Session:
-        sdk = bosdyn.client.create_standard_sdk(self._client_name,
-                                                cert_resource_glob=self.target.ca_cert)
-        robot = sdk.create_robot(self.target.hostname)
-        if self.target.port != 443:
-            robot.update_secure_channel_port(self.target.port)
-        # At debug level the SDK logs every request as a proto dump, the login's password or
-        # secret included: this robot's calls never log below INFO, even with -v.
-        robot.logger.setLevel(logging.INFO)
+        # fast-reconnecting channels, SDK logger held at INFO (no password in proto dumps)
+        robot = make_sdk_robot(self.target, self._client_name)
         try:
             self.login.apply(robot, timeout=self.rpc_timeout)
         except RpcError as err:

@@ -1,4 +1,4 @@
-"""RobotLink against the robot simulator: logins (user, payload), refusals with one-line
+"""ViewerConnection against the robot simulator: logins (user, payload), refusals with one-line
 secret-free reasons, robot unreachable, and an image service that does not answer."""
 
 from __future__ import annotations
@@ -6,15 +6,16 @@ from __future__ import annotations
 import pytest
 from bosdyn.client.directory_registration import DirectoryRegistrationClient
 from camera_service.robot.credentials import CredentialsError
-from camera_service.robot.session import RobotTarget
+from camera_service.robot.sdk_robot import RobotTarget
 from camera_service.viewer.login import PasswordLogin, PayloadLogin, read_payload_login
 from camera_service.viewer.robot_link import (
     LoginRefused,
-    RobotLink,
     RobotUnreachable,
     ServiceUnreachable,
     UnknownService,
+    ViewerConnection,
 )
+from service_test_helpers import assert_fast_reconnect
 
 from devtools.demo import free_port
 from robot_sim import RobotSimulator
@@ -26,8 +27,8 @@ def sim(tmp_path):
         yield simulator
 
 
-def link_to(sim: RobotSimulator, login, **kwargs) -> RobotLink:
-    return RobotLink(RobotTarget(sim.address, sim.port, str(sim.ca_cert)), login, **kwargs)
+def link_to(sim: RobotSimulator, login, **kwargs) -> ViewerConnection:
+    return ViewerConnection(RobotTarget(sim.address, sim.port, str(sim.ca_cert)), login, **kwargs)
 
 
 def test_user_login_lists_no_image_service_on_a_bare_robot(sim):
@@ -93,7 +94,7 @@ def test_missing_credentials_file_is_one_line(tmp_path):
 
 def test_robot_unreachable_fails_fast_and_says_where():
     port = free_port()
-    link = RobotLink(RobotTarget("127.0.0.1", port), PasswordLogin("user", "pw"),
+    link = ViewerConnection(RobotTarget("127.0.0.1", port), PasswordLogin("user", "pw"),
                      retry_interval=60)
     with pytest.raises(RobotUnreachable) as first:
         link.list_sources()
@@ -122,5 +123,16 @@ def test_unknown_and_silent_image_services(sim):
             link.get_jpeg("silent-camera", "front", 75, 1.0)
         assert caught.value.message.startswith("image service not answering through the robot")
         assert link.status()["connected"] is True
+    finally:
+        link.close()
+
+
+def test_the_viewer_robot_reconnects_within_a_second(sim, created_channels):
+    """The viewer makes its robot with the service's factory (it once lacked the
+    fast-reconnect channel options and stayed blind for minutes after a robot reboot)."""
+    link = link_to(sim, PasswordLogin(sim.username, sim.password))
+    try:
+        assert link.connect()
+        assert_fast_reconnect(created_channels)
     finally:
         link.close()

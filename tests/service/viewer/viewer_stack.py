@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, Tuple
 
-from camera_service.robot.session import RobotTarget
+from camera_service.robot.sdk_robot import RobotTarget
 from camera_service.viewer.__main__ import start_viewer
 from camera_service.viewer.http_api import ViewerServer
 from camera_service.viewer.login import PasswordLogin
