@@ -39,7 +39,12 @@ CONTROLS = {"brightness": ("int", -64, 64, None), "contrast": ("int", 0, 64, Non
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory):
-    sources = [synthetic("cam"), synthetic("raw", native_jpeg=False),
+    # "cam" is calibrated and mounted: the geometry paths see every request too
+    geometry = {"intrinsics": {"fx": 140.0, "fy": 140.0, "cx": 79.5, "cy": 59.5,
+                               "model": "pinhole_brown_conrady",
+                               "coefficients": [-0.2, 0.05, 0.0, 0.0, 0.0]},
+                "mount": {"parent": "body", "xyz": [0.3, 0.0, 0.1], "rpy_deg": [-90, 0, -90]}}
+    sources = [synthetic("cam", **geometry), synthetic("raw", native_jpeg=False),
                synthetic("grey", native_jpeg=False, pixel_format="grey"),
                synthetic("alpha", native_jpeg=False, pixel_format="bgra"), synthetic("dead")]
     with RobotSimulator(state_dir=tmp_path_factory.mktemp("robot")) as sim:
@@ -164,6 +169,11 @@ def _check_ok_shot(request: image_pb2.ImageRequest, response: image_pb2.ImageRes
         assert len(image.data) == image.rows * image.cols * channels
     if request.pixel_format != Image.PIXEL_FORMAT_UNKNOWN:
         assert image.pixel_format == request.pixel_format
+    if request.image_source_name == "cam":  # calibrated and mounted
+        assert response.shot.frame_name_image_sensor == "cam_image_sensor"
+        assert (response.source.cols, response.source.rows) == (image.cols, image.rows)
+        focal = response.source.pinhole_brown_conrady.intrinsics.pinhole_intrinsics.focal_length
+        assert abs(focal.x - 140.0 * image.cols / 160) < 1e-6
 
 
 # -- the properties ---------------------------------------------------------------------
