@@ -29,6 +29,17 @@ def dict_params(**values):
     return params
 
 
+class ManualClock:
+    """A monotonic clock for policies with an injectable clock: ``now`` moves only when a
+    test sets it."""
+
+    def __init__(self, now: float = 0.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
 def wait_for(predicate, timeout=10.0, interval=0.02):
     """Poll until ``predicate()`` is truthy; fails the test on timeout. Returns its value."""
     deadline = time.monotonic() + timeout

@@ -10,17 +10,10 @@ from camera_service.backoff import Backoff, GoneBackoff
 from camera_service.pipeline.capture import CaptureThread
 from camera_service.pipeline.frame_store import FrameStore
 from camera_service.sources.base import SourceSettings
+from service_test_helpers import ManualClock as _Clock
 from service_test_helpers import wait_for
 
 from fake_cameras.failing_camera import FailingCamera
-
-
-class _Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def test_backoff_doubles_up_to_its_maximum():

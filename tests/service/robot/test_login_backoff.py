@@ -4,14 +4,7 @@ from __future__ import annotations
 
 import pytest
 from camera_service.robot.login_backoff import LoginBackoff
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+from service_test_helpers import ManualClock as Clock
 
 
 def test_refusals_wait_at_least_15_s_and_grow_to_the_cap():
