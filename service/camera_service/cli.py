@@ -113,7 +113,11 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     args = parser.parse_intermixed_args(argv)
     args.devices = list(args.devices or [])
     words = list(args.words)
-    args.mode = words.pop(0) if words and words[0] in MODES else None
+    modes = [word for word in words if word in MODES]  # first in the examples; anywhere here
+    if len(modes) > 1:
+        raise FlagError("payload|external", f"give one mode word, got {' '.join(modes)}")
+    args.mode = modes[0] if modes else None
+    words = [word for word in words if word not in MODES]
     if not words and len(args.devices) > 1 and _is_hostname(args.devices[-1]):
         # ``--device-name /dev/video0 192.168.50.3``: the example's one-value flag, then the
         # robot's address; a device list here would otherwise swallow it.

@@ -66,6 +66,7 @@ def _run(*args, timeout=20):
     (["--name", "bad name!"], "--name bad name!: must be letters"),
     (["--p", "1"], "--p: ambiguous abbreviation, could be --payload-credentials-file, --port"),
     (["10.0.0.1", "10.0.0.2"], "HOSTNAME: expected one robot address"),
+    (["payload", "external"], "payload|external: give one mode word, got payload external"),
     (["--guid", "abc"], "guid and secret go together"),
     (["--robot-ca-cert", "/nonexistent/ca.pem"], "--robot-ca-cert /nonexistent/ca.pem: "),
 ])
@@ -130,6 +131,11 @@ def test_hostname_and_options_in_any_order(argv):
     config = load_config(argv.split())
     assert config.robot.hostname == "ROBOT"
     assert (config.robot.host_ip, config.service.port) == ("localhost", 50051)
+
+
+def test_mode_word_after_the_hostname_is_taken_too():
+    config = load_config(["ROBOT", "external", "--device-name", "0"])
+    assert (config.robot.mode, config.robot.hostname) == ("external", "ROBOT")
 
 
 def test_device_list_nargs_star_and_repeats():
