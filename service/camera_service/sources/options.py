@@ -4,17 +4,25 @@ the source entry (``"fps"``, ``"device"``), with a one-line fix."""
 
 from __future__ import annotations
 
+import difflib
 from typing import Any, Iterable, Sequence
 
 from camera_service.errors import ConfigError, excerpt
 from camera_service.sources.base import SourceSettings
 
+# keys every source entry takes besides its kind's options (config.parse_source)
+COMMON_KEYS = ("name", "type", "width", "height", "fps", "jpeg_quality", "calibration",
+               "intrinsics", "mount")
+
 
 def check_known(options: dict, allowed: Sequence[str], kind: str) -> None:
-    """Refuse keys the kind does not understand (typos would otherwise be ignored)."""
+    """Refuse keys the kind does not understand (typos would otherwise be ignored); a key
+    close to a known one is named (``calibraton`` -> ``calibration``)."""
     unknown = sorted(set(options) - set(allowed))
     if unknown:
-        raise ConfigError(unknown[0], f"unknown option for a {kind} source; use "
+        close = difflib.get_close_matches(str(unknown[0]), [*allowed, *COMMON_KEYS], n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        raise ConfigError(unknown[0], f"unknown option for a {kind} source; {hint}use "
                           f"{', '.join(allowed)}")
 
 

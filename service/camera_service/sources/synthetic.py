@@ -31,6 +31,7 @@ from camera_service.sources.base import (
     SourceInfo,
     SourceSettings,
 )
+from camera_service.sources.options import check_known
 
 DEFAULT_WIDTH = 640
 DEFAULT_HEIGHT = 480
@@ -136,10 +137,7 @@ class SyntheticSource(CameraSource):
             raise ConfigError(
                 "pixel_format", f"must be one of {', '.join(PIXEL_FORMATS)}, got "
                 f"{self.pixel_format!r}")
-        unknown = set(options) - {"native_jpeg", "pixel_format"}
-        if unknown:
-            raise ConfigError(sorted(unknown)[0], "unknown option for a synthetic source; "
-                              "use native_jpeg or pixel_format")
+        check_known(options, ("native_jpeg", "pixel_format"), "synthetic")
         self.width = settings.width or DEFAULT_WIDTH
         self.height = settings.height or DEFAULT_HEIGHT
         if self.width < 16 or self.height < 16:

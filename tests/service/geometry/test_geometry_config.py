@@ -93,3 +93,11 @@ def test_intrinsics_without_any_size():
     with pytest.raises(ConfigError, match="add width and height"):
         from_mapping({"sources": [{"name": "a", "type": "synthetic",
                                    "intrinsics": {"fx": 1, "fy": 1, "cx": 0, "cy": 0}}]})
+
+
+def test_misspelt_geometry_key_is_named_with_the_likely_one():
+    config = from_mapping(_source(calibraton="front.yaml"))
+    with pytest.raises(ConfigError) as raised:
+        config.build_sources()
+    assert raised.value.key == "sources[0].calibraton"
+    assert "did you mean 'calibration'?" in raised.value.problem
