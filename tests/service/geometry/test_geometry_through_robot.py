@@ -136,6 +136,7 @@ def test_served_model_projects_like_opencv(geometry_service, name, fisheye, rati
                                                             response.shot.image.rows)
     expected = (expected + 0.5) * scale - 0.5  # pixel centres, as the image is resized
     error = np.abs(project_with_source(response.source, points) - expected).max()
+    print(f"{name} resize {ratio}: max {error:.2e} px over {len(points)} points")
     assert error < 0.1
 
 
@@ -172,6 +173,8 @@ def test_served_pixels_agree_with_the_served_model(robot_sim, run_service, calib
         # 0.0001 px at half); a scaling error shifts all of them alike (0.25 px at half size
         # for the cx * s convention)
         bias = np.abs(offsets.mean(axis=0)).max()
+        print(f"served pixels at resize {ratio}: bias {bias:.4f} px, "
+              f"max {np.abs(offsets).max():.3f} px")
         assert bias < 0.03, f"resize {ratio}: corners {bias:.3f} px off the served model"
         assert np.abs(offsets).max() < 0.25
 
