@@ -26,7 +26,8 @@ FAST_RECONNECT_OPTIONS = (
 
 # The robot's own authorities (the bootstrap services, directory, time sync, faults).
 ROBOT_AUTHORITIES = ("api.spot.robot", "auth.spot.robot", "id.spot.robot",
-                     "payload-registration.spot.robot")
+                     "payload-registration.spot.robot",
+                     "payload.spot.robot")  # the payload list (payload-relative mounts)
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ import logging
 
 from bosdyn.client.directory_registration import DirectoryRegistrationClient
 from bosdyn.client.fault import FaultClient
+from bosdyn.client.payload import PayloadClient
 from bosdyn.client.time_sync import TimeSyncClient
 from camera_service.robot.credentials import read_credentials_file
 from camera_service.robot.sdk_robot import RobotTarget, make_sdk_robot
@@ -24,9 +25,11 @@ def test_every_robot_channel_reconnects_within_a_second(robot_sim, created_chann
     session = RobotSession(_target(robot_sim), credentials=lambda: read_credentials_file(
         str(robot_sim.payload_credentials_file)))
     session.authenticate()
-    for client_class in (DirectoryRegistrationClient, TimeSyncClient, FaultClient):
+    for client_class in (DirectoryRegistrationClient, TimeSyncClient, FaultClient,
+                         PayloadClient):
         session.client(client_class)
-    assert "payload-registration.spot.robot" in {a for a, _ in created_channels}
+    created = {a for a, _ in created_channels}
+    assert {"payload-registration.spot.robot", "payload.spot.robot"} <= created
     assert_fast_reconnect(created_channels)
 
 
