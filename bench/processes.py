@@ -28,6 +28,8 @@ import psutil
 import yaml
 from bosdyn.api import image_pb2, image_service_pb2_grpc
 
+from devtools.polling import wait_for
+
 COUNTERS_MARK = "counters: "
 
 
@@ -36,18 +38,6 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-def wait_until(predicate, timeout: float, what: str, interval: float = 0.05):
-    """Poll ``predicate`` until truthy (returns its value); ``TimeoutError`` naming ``what``."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{what} not reached within {timeout:g} s")
-        time.sleep(interval)
 
 
 def terminate(process: subprocess.Popen | None, timeout: float) -> None:
@@ -111,7 +101,7 @@ class ServiceProcess(MeasuredProcess):
                                         stderr=subprocess.PIPE, text=True, env=self._env)
         threading.Thread(target=self._read_stderr, daemon=True).start()
         try:
-            wait_until(self.answers, timeout, "camera service answering")
+            wait_for(self.answers, timeout, "camera service answering")
         except TimeoutError:
             self.stop()
             raise RuntimeError("camera service did not start:\n" +
@@ -207,7 +197,7 @@ class FakeCameraProcess(MeasuredProcess):
     def __enter__(self) -> FakeCameraProcess:
         self.process = subprocess.Popen(self.command, stdout=subprocess.DEVNULL,
                                         stderr=subprocess.DEVNULL)
-        wait_until(self._listening, 20, "fake IP camera listening")
+        wait_for(self._listening, 20, "fake IP camera listening")
         return self
 
     def _listening(self) -> bool:

@@ -43,6 +43,7 @@ import cv2
 import numpy as np
 from camera_service.sources.base import SourceSettings
 from camera_service.sources.discovery import VideoTree
+from camera_service.sources.pacing import FramePacer
 from camera_service.sources.synthetic import render_test_pattern
 from camera_service.sources.v4l2 import V4L2Source
 from camera_service.sources.v4l2_formats import SIXTEEN_BIT_FORMATS, format_name
@@ -311,7 +312,7 @@ class FakeCapture:
         self.convert_rgb = True
         self._pending: Dict[int, int] = {}
         self._sequence = 0
-        self._next_due = 0.0
+        self._pacer: Optional[FramePacer] = None
         self.set_calls: List[Tuple[int, float]] = []
 
     def isOpened(self) -> bool:
@@ -369,7 +370,9 @@ class FakeCapture:
         if camera is None or not camera.plugged or self._handle is None:
             return False, None
         if camera.paced:
-            self._pace()
+            if self._pacer is None or self._pacer.fps != self.fps:
+                self._pacer = FramePacer(self.fps)
+            self._pacer.wait()
         self._sequence += 1
         if self.fourcc in SIXTEEN_BIT_FORMATS:
             return True, self._sixteen_bit_buffer(camera)
@@ -405,12 +408,6 @@ class FakeCapture:
         if fmt.name == "Z16":  # not a format OpenCV knows: the raw bytes
             return np.frombuffer(driver_bytes, np.uint8).reshape(1, -1)
         return np.frombuffer(driver_bytes, np.uint16).reshape(self.size[1], self.size[0])
-
-    def _pace(self) -> None:
-        now = time.monotonic()
-        if self._next_due > now:
-            time.sleep(self._next_due - now)
-        self._next_due = max(now, self._next_due) + 1.0 / self.fps
 
     def release(self) -> None:
         if self._handle is not None:

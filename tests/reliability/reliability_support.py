@@ -4,7 +4,6 @@ in-process service runner, polling, and process resource counts."""
 from __future__ import annotations
 
 import os
-import time
 from typing import Any, Dict, List
 
 import grpc
@@ -17,17 +16,6 @@ from fake_cameras.failing_camera import failing_cameras
 
 SERVICE_NAME = "camera-image-service"
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024
-
-
-def wait_for(predicate, timeout: float = 15.0, interval: float = 0.02):
-    """Poll until ``predicate()`` is truthy and return it; AssertionError on timeout."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        assert time.monotonic() < deadline, f"condition not reached within {timeout:g} s"
-        time.sleep(interval)
 
 
 def synthetic(name: str, width: int = 160, height: int = 120, fps: float = 30,

@@ -5,11 +5,9 @@ from __future__ import annotations
 import bosdyn.client.channel
 import pytest
 from camera_service.app import CameraService
-from service_test_helpers import QUICK_RETRY, LocalImageService, wait_for
+from service_test_helpers import QUICK_RETRY, LocalImageService
 
 from fake_cameras.failing_camera import failing_cameras
-
-__all__ = ["wait_for"]  # kept importable for tests that still do `from conftest import`
 
 
 @pytest.fixture

@@ -3,14 +3,14 @@ module name to import from, since every test folder has one)."""
 
 from __future__ import annotations
 
-import time
-
 import grpc
 from bosdyn.api import image_service_pb2_grpc, service_customization_pb2
 from camera_service.app import CameraService, RetryTiming
 from camera_service.config import from_mapping
 from camera_service.sources import create_source
 from camera_service.sources.base import SourceSettings
+
+from devtools.polling import wait_for
 
 # Failing cameras and robot calls are retried within a tenth of a second in tests.
 QUICK_RETRY = RetryTiming(camera_initial=0.02, camera_maximum=0.1, robot_initial=0.1,
@@ -38,17 +38,6 @@ class ManualClock:
 
     def __call__(self) -> float:
         return self.now
-
-
-def wait_for(predicate, timeout=10.0, interval=0.02):
-    """Poll until ``predicate()`` is truthy; fails the test on timeout. Returns its value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        assert time.monotonic() < deadline, "condition not reached in time"
-        time.sleep(interval)
 
 
 def synthetic(name="cam", width=64, height=48, fps=50, jpeg_quality=75,

@@ -27,10 +27,10 @@ from vm_support import (
     record,
     robot_section,
     share_robot_files,
-    wait_until,
     write_guest_yaml,
 )
 
+from devtools.polling import wait_for
 from vm.machine import GUEST_PYTHON, GUEST_PYTHON_ENV, Machine
 
 pytestmark = [pytest.mark.vm, pytest.mark.slow, pytest.mark.timeout(1200)]
@@ -160,14 +160,14 @@ def test_unplug_faults_the_source_and_replug_recovers_without_restart(native_ser
            ">/dev/null 2>&1 &")
     started = time.monotonic()
     vm.run("v4l2-ctl -d /dev/video0 --set-ctrl=disconnect=1")
-    wait_until(lambda: any(source in name for name in fault_names(vm_robot)), 60,
+    wait_for(lambda: any(source in name for name in fault_names(vm_robot)), 60,
                f"a robot fault for {source} after the unplug")
     record("unplug (vivid disconnect) -> robot fault raised", time.monotonic() - started)
     assert native_service.alive(), "the service exited on unplug"
 
     started = time.monotonic()
     vm.run(f"kill $(cat {HOLDER_PID})")  # last handle closed: vivid plugs the camera back
-    wait_until(lambda: not any(source in name for name in fault_names(vm_robot)), 90,
+    wait_for(lambda: not any(source in name for name in fault_names(vm_robot)), 90,
                f"the fault for {source} to clear after the replug")
     record("replug -> fault cleared", time.monotonic() - started)
     distinct, _ = jpeg_frames(client, source, 3.0)

@@ -31,10 +31,10 @@ from vm_support import (
     note,
     record,
     robot_section,
-    wait_until,
     write_guest_yaml,
 )
 
+from devtools.polling import wait_for
 from vm.machine import GUEST_PYTHON, GUEST_PYTHON_ENV, Machine
 
 pytestmark = [pytest.mark.vm, pytest.mark.docker, pytest.mark.slow, pytest.mark.timeout(1800)]
@@ -191,7 +191,7 @@ def test_reboot_brings_the_extension_back_registered(extension, vm, vm_robot):
     record("VM reboot to ssh", vm.reboot())
     extension.wait_registered(BOOT_TO_REGISTERED_TIMEOUT)
     client = image_client(vm_robot, SERVICE_NAME)
-    wait_until(lambda: _serves_frames(client), BOOT_TO_REGISTERED_TIMEOUT,
+    wait_for(lambda: _serves_frames(client), BOOT_TO_REGISTERED_TIMEOUT,
                "frames from the extension after the reboot")
     record("VM reboot -> extension registered and serving frames", time.monotonic() - started)
     state = extension.container()["State"]
@@ -227,7 +227,7 @@ def test_vivid_16_bit_grey_is_served_as_greyscale_u16_big_endian(extension, vm_r
     extension.restart()
     extension.wait_registered(BOOT_TO_REGISTERED_TIMEOUT)
     client = image_client(vm_robot, SERVICE_NAME)
-    response = wait_until(lambda: _raw_grey16(client), BOOT_TO_REGISTERED_TIMEOUT,
+    response = wait_for(lambda: _raw_grey16(client), BOOT_TO_REGISTERED_TIMEOUT,
                           f"a GREYSCALE_U16 frame from vivid in {fourcc}")
     record(f"extension restart with format {fourcc} -> first GREYSCALE_U16 frame",
            time.monotonic() - started)

@@ -13,7 +13,7 @@ import shutil
 import socket
 import time
 from pathlib import Path
-from typing import Callable, Dict, List, Tuple
+from typing import Dict, List, Tuple
 
 import cv2
 import numpy as np
@@ -52,19 +52,6 @@ def free_service_port() -> int:
                 continue
             return port
     raise RuntimeError("no free port in 21700-22000 on host loopback")
-
-
-def wait_until(condition: Callable[[], object], timeout: float, what: str,
-               interval: float = 0.5) -> object:
-    """Poll ``condition`` until it returns something truthy; AssertionError after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
-        time.sleep(interval)
 
 
 def share_robot_files(machine: Machine, robot) -> Dict[str, str]:

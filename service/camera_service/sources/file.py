@@ -23,27 +23,12 @@ from camera_service.errors import ConfigError, SourceError, SourceUnavailable
 from camera_service.sources import register
 from camera_service.sources.base import CameraSource, Frame, SourceInfo, SourceSettings
 from camera_service.sources.options import check_known, check_positive_settings, option_bool
+from camera_service.sources.pacing import FramePacer
 
 log = logging.getLogger(__name__)
 
 FALLBACK_FPS = 30.0
 _OPTIONS = ("path", "loop")
-
-
-class FramePacer:
-    """Spaces calls of ``wait`` ``1/fps`` apart on the monotonic clock, without building up
-    a backlog after a slow frame (used by sources that could go faster than real time)."""
-
-    def __init__(self, fps: float) -> None:
-        self.period = 1.0 / fps
-        self._due: Optional[float] = None
-
-    def wait(self) -> None:
-        now = time.monotonic()
-        if self._due is not None and self._due > now:
-            time.sleep(self._due - now)
-            now = self._due
-        self._due = now + self.period
 
 
 @register("file")

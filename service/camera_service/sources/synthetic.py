@@ -32,6 +32,7 @@ from camera_service.sources.base import (
     SourceSettings,
 )
 from camera_service.sources.options import check_known
+from camera_service.sources.pacing import FramePacer
 
 DEFAULT_WIDTH = 640
 DEFAULT_HEIGHT = 480
@@ -148,7 +149,7 @@ class SyntheticSource(CameraSource):
         self._lock = threading.Lock()
         self._controls = _fake_controls()
         self._sequence = 0
-        self._next_due = 0.0
+        self._pacer = FramePacer(self.fps)
         self._is_open = False
 
     # -- CameraSource ---------------------------------------------------------------------
@@ -161,7 +162,7 @@ class SyntheticSource(CameraSource):
 
     def open(self) -> SourceInfo:
         self._is_open = True
-        self._next_due = time.monotonic()
+        self._pacer = FramePacer(self.fps)  # the first frame comes at once
         channels = {"bgr": 3, "grey": 1, "bgra": 4}[self.pixel_format]
         return SourceInfo(
             width=self.width,
@@ -175,7 +176,7 @@ class SyntheticSource(CameraSource):
     def read(self) -> Frame:
         if not self._is_open:
             raise SourceError(f"synthetic camera {self.name!r} is not open")
-        self._pace()
+        self._pacer.wait()
         with self._lock:
             self._sequence += 1
             sequence = self._sequence
@@ -209,15 +210,6 @@ class SyntheticSource(CameraSource):
             self._controls[name] = replace(control, value=_checked_value(control, value))
 
     # -- helpers --------------------------------------------------------------------------
-    def _pace(self) -> None:
-        """Sleep until the next frame is due at ``fps``; never accumulate a backlog."""
-        now = time.monotonic()
-        if self._next_due > now:
-            time.sleep(self._next_due - now)
-            self._next_due += 1.0 / self.fps
-        else:
-            self._next_due = now + 1.0 / self.fps
-
     @staticmethod
     def _adjust(image: np.ndarray, values: Dict[str, ControlValue]) -> np.ndarray:
         if values["pattern"] == "black":

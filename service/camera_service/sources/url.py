@@ -40,7 +40,6 @@ from camera_service.pipeline.jpeg_quality import QualityEstimator
 from camera_service.redaction import normalize_url, redact_url
 from camera_service.sources import register
 from camera_service.sources.base import CameraSource, Frame, SourceInfo, SourceSettings
-from camera_service.sources.file import FramePacer
 from camera_service.sources.options import (
     check_known,
     check_positive_settings,
@@ -48,6 +47,7 @@ from camera_service.sources.options import (
     option_choice,
     option_positive,
 )
+from camera_service.sources.pacing import FramePacer
 from camera_service.sources.url_mjpeg import HttpJpegStream, StreamError
 
 log = logging.getLogger(__name__)

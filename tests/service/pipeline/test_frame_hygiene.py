@@ -15,6 +15,7 @@ from camera_service.pipeline.capture import CaptureThread
 from camera_service.pipeline.frame_hygiene import DropFrame, FrameHygiene, UnusableFrames
 from camera_service.pipeline.frame_store import FrameStore
 from camera_service.sources.base import CameraSource, Frame, SourceInfo, SourceSettings
+from service_test_helpers import wait_for
 
 from fake_cameras import uvc_frames
 
@@ -173,13 +174,6 @@ class _ScriptedJpegSource(CameraSource):
         self._cycle = None
 
 
-def _wait(predicate, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not reached"
-        time.sleep(0.01)
-
-
 class _RecordingStore(FrameStore):
     def __init__(self):
         super().__init__()
@@ -198,7 +192,7 @@ def test_capture_stores_only_good_frames_normalized(good):
     capture = CaptureThread(_ScriptedJpegSource(script), store)
     capture.start()
     try:
-        _wait(lambda: len(store.stored) >= 6)
+        wait_for(lambda: len(store.stored) >= 6)
     finally:
         capture.stop()
     fixed = jpeg.normalized(no_dht, jpeg.parse(no_dht))
@@ -217,12 +211,12 @@ def test_capture_fails_a_camera_sending_only_damaged_frames_then_recovers(good):
                             hygiene=FrameHygiene("cam", fault_after_seconds=0.2))
     capture.start()
     try:
-        _wait(lambda: events)
+        wait_for(lambda: events)
         assert store.latest("cam") is None
         assert "sends only unusable frames" in events[0] and "truncated" in events[0]
         assert capture.state.status().failure == events[0]
         source.script = [good]  # the camera is fixed: taken at the next reopen
-        _wait(lambda: len(events) == 2)
+        wait_for(lambda: len(events) == 2)
         assert events[1] is None and store.latest("cam").frame.jpeg == good
         assert source.opens >= 2  # the capture loop reopened the camera
     finally:

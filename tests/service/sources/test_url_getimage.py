@@ -6,7 +6,7 @@ from __future__ import annotations
 from bosdyn.api import image_pb2
 from camera_service.sources import create_source
 from camera_service.sources.base import SourceSettings
-from conftest import wait_for
+from service_test_helpers import wait_for
 
 from fake_cameras.ip_camera import FakeIPCamera
 

@@ -13,6 +13,8 @@ import pytest
 from camera_service.viewer.http_api import host_allowed
 from viewer_stack import SERVICE
 
+from devtools import polling
+
 pytestmark = pytest.mark.slow
 
 
@@ -26,14 +28,9 @@ def decode(body: bytes) -> np.ndarray:
     return image
 
 
-def wait_for(check, timeout: float = 20.0, interval: float = 0.2):
-    """Call ``check`` until it returns something truthy; its last value otherwise."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value or time.monotonic() >= deadline:
-            return value
-        time.sleep(interval)
+def wait_for(check, timeout: float = 20.0):
+    """The project's polling helper, at a pace an HTTP endpoint can take."""
+    return polling.wait_for(check, timeout=timeout, interval=0.2)
 
 
 def test_sources_lists_every_source_of_the_image_service(stack):
