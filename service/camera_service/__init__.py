@@ -15,4 +15,9 @@ The path of a frame through the package:
 
 from __future__ import annotations
 
+from camera_service import process_env
+
 __version__ = "0.1.0"
+
+# Before any module of the package loads OpenCV or gRPC (see process_env).
+process_env.apply_defaults()

@@ -25,6 +25,7 @@ import grpc
 from bosdyn.client.payload import PayloadClient
 
 from camera_service import config as config_module
+from camera_service import process_env
 from camera_service.backoff import Backoff, GoneBackoff
 from camera_service.config import Config
 from camera_service.config_watch import FileWatcher
@@ -47,6 +48,7 @@ from camera_service.robot.sdk_robot import RobotTarget
 from camera_service.robot.session import RobotSession
 from camera_service.robot.time_sync import RobotClock
 from camera_service.sources.base import CameraSource
+from camera_service.sources.url import rtsp_transport_of
 
 _LOG = logging.getLogger(__name__)
 FALLBACK_HOST_IP = "192.168.50.5"  # the CORE I/O's address toward the robot
@@ -201,6 +203,8 @@ class CameraService:
 
     def serve(self) -> None:
         """Bind the port (``StartupError`` when taken), start capturing and serving."""
+        # FFmpeg's options live in the process environment: set before any capture runs.
+        process_env.set_rtsp_transport(rtsp_transport_of(self.sources))
         service = self.config.service
         self.server = grpc.server(
             futures.ThreadPoolExecutor(max_workers=service.workers,

@@ -237,12 +237,6 @@ def main(argv: List[str] | None = None, build=None) -> int:
     """Console entry point; returns the exit status (2 = bad configuration). ``build`` makes
     the service from the config (default: ``CameraService``; the benchmark's baseline
     passes its own)."""
-    # gRPC's C core logs connection events (e.g. the robot going away) on stderr in its own
-    # format; our log already reports what matters, once. Must be set before gRPC starts.
-    os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
-    # Likewise OpenCV prints a WARN line on every failed reopen of an absent camera; the
-    # capture loop logs such a failure once. Must be set before cv2 is imported.
-    os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
     from camera_service.app import run
 
     argv = sys.argv[1:] if argv is None else argv

@@ -127,7 +127,7 @@ def _param_ok(key: str, param: sc.CustomParam) -> bool:
         return False
     value = getattr(param, which).value
     if kind in ("int", "double"):
-        return math.isnan(value) or low <= value <= high  # NaN passes the SDK validator
+        return math.isfinite(value) and low <= value <= high  # NaN and infinities refused
     return choices is None or value in choices
 
 

@@ -13,6 +13,7 @@ after the change.
 from __future__ import annotations
 
 import logging
+import math
 from typing import Dict, List, Protocol, Sequence
 
 from bosdyn.api import service_customization_pb2 as sc
@@ -99,8 +100,9 @@ def requested_values(request_params: sc.DictParam,
                      dict_spec: sc.DictParam.Spec) -> Dict[str, ControlValue]:
     """The values in ``request_params`` as plain Python values, validated against the spec.
 
-    Raises ``CustomParamsError`` (with the proto error) for unknown keys, wrong types or
-    values out of range.
+    Raises ``CustomParamsError`` (with the proto error) for unknown keys, wrong types,
+    values out of range, and NaN or infinite numbers (which the SDK's range check lets
+    through: every comparison with NaN is false).
     """
     unknown = [key for key in request_params.values if key not in dict_spec.specs]
     if unknown:
@@ -115,6 +117,15 @@ def requested_values(request_params: sc.DictParam,
         raise CustomParamsError(sc.CustomParamError(
             status=sc.CustomParamError.STATUS_INVALID_VALUE,
             error_messages=[f"parameter {key!r} has no value" for key in sorted(empty)]))
+    non_finite = [key for key, param in request_params.values.items()
+                  if param.WhichOneof("value") == "double_value"
+                  and not math.isfinite(param.double_value.value)]
+    if non_finite:
+        raise CustomParamsError(sc.CustomParamError(
+            status=sc.CustomParamError.STATUS_INVALID_VALUE,
+            error_messages=[f"parameter {key!r} must be a finite number, got "
+                            f"{request_params.values[key].double_value.value}"
+                            for key in sorted(non_finite)]))
     error = create_value_validator(dict_spec)(request_params)
     if error is not None and error.status != sc.CustomParamError.STATUS_OK:
         raise CustomParamsError(error)

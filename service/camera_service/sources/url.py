@@ -7,7 +7,9 @@ Options (``sources[].`` keys besides the common ones):
   (JPEG bytes passed through untouched: native JPEG) or ``ffmpeg`` (decoded to pixels).
 - ``timeout`` (seconds, default 5): connecting and waiting for each frame; a camera silent
   for longer is reported as failed and reconnected by the capture loop.
-- ``rtsp_transport``: ``tcp`` (default; survives packet loss) or ``udp``.
+- ``rtsp_transport``: ``tcp`` (default; survives packet loss) or ``udp``. OpenCV hands it to
+  FFmpeg through the process environment, set once at start (``process_env``): every url
+  source of one service must use the same.
 - ``verify_tls`` (bool, default true): check the HTTPS certificate (IP cameras often have
   self-signed ones: set false for those).
 
@@ -19,19 +21,12 @@ raises ``SourceError`` when the stream drops; the capture loop reconnects.
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import os
-import threading
 import time
 import urllib.parse
-from typing import Iterator, Optional, Tuple
+from typing import Optional, Sequence, Tuple
 
-# FFmpeg would print its own error on every reconnect attempt (log spam while a camera is
-# away); the source's one-line errors say the same. Set before OpenCV first uses FFmpeg.
-os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
-
-import cv2  # after the environment is set
+import cv2  # FFmpeg's log level and capture options: camera_service.process_env
 import numpy as np
 
 from camera_service.errors import ConfigError, SourceError, SourceUnavailable
@@ -55,23 +50,14 @@ log = logging.getLogger(__name__)
 _OPTIONS = ("url", "reader", "timeout", "rtsp_transport", "verify_tls")
 _READERS = ("auto", "mjpeg", "ffmpeg")
 DEFAULT_SNAPSHOT_FPS = 5.0
-# OPENCV_FFMPEG_CAPTURE_OPTIONS is process-wide: opens that set it take turns.
-_FFMPEG_ENV_LOCK = threading.Lock()
-
-
-@contextlib.contextmanager
-def _ffmpeg_options(options: str) -> Iterator[None]:
-    key = "OPENCV_FFMPEG_CAPTURE_OPTIONS"
-    with _FFMPEG_ENV_LOCK:
-        before = os.environ.get(key)
-        os.environ[key] = options
-        try:
-            yield
-        finally:
-            if before is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = before
+def rtsp_transport_of(sources: Sequence[CameraSource]) -> str:
+    """The one RTSP transport of the ``url`` sources among ``sources`` (``tcp`` when there
+    are none). Raises ``ConfigError`` when they ask for different ones."""
+    wanted = {source.rtsp_transport for source in sources if isinstance(source, UrlSource)}
+    if len(wanted) > 1:
+        raise ConfigError("rtsp_transport", "every url source must use the same (FFmpeg "
+                          "takes it per process); found " + " and ".join(sorted(wanted)))
+    return wanted.pop() if wanted else "tcp"
 
 
 def _parse_url(options: dict) -> str:
@@ -155,8 +141,7 @@ class UrlSource(CameraSource):
         timeout_ms = int(self.timeout * 1000)
         params = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, timeout_ms,
                   cv2.CAP_PROP_READ_TIMEOUT_MSEC, timeout_ms]
-        with _ffmpeg_options(f"rtsp_transport;{self.rtsp_transport}"):
-            capture = cv2.VideoCapture(self.url, cv2.CAP_FFMPEG, params)
+        capture = cv2.VideoCapture(self.url, cv2.CAP_FFMPEG, params)
         self._capture = capture
         if not capture.isOpened():
             raise SourceUnavailable(f"cannot open stream {self.shown_url}: camera unreachable, "

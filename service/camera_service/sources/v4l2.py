@@ -41,10 +41,7 @@ import threading
 import time
 from typing import Callable, Dict, List, Optional, Protocol, Sequence, Tuple
 
-# OpenCV reads this once, at the first V4L2 wait; its default (10 s) would hide an unplug.
-os.environ.setdefault("OPENCV_VIDEOIO_V4L_SELECT_TIMEOUT", "2")
-
-import cv2  # after the environment is set: OpenCV reads it on first capture
+import cv2  # OpenCV's V4L2 wait timeout is set in camera_service.process_env
 import numpy as np
 
 from camera_service.errors import ConfigError, SourceError, SourceUnavailable

@@ -10,11 +10,3 @@ Modules, one job each:
 """
 
 from __future__ import annotations
-
-import os
-
-# gRPC's own informational lines ("Got goaway" on every robot reboot ...) would drown the
-# one-line story the viewer logs. gRPC reads this when it is imported, which happens below
-# this package (robot_link imports the SDK), so the default is set here. A value already in
-# the environment wins.
-os.environ.setdefault("GRPC_VERBOSITY", "ERROR")

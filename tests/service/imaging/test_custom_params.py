@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
+from bosdyn.api import image_pb2
 from bosdyn.api import service_customization_pb2 as sc
 from camera_service.imaging.custom_params import CustomParamsError, apply, spec_for
 from camera_service.sources.base import Control
@@ -60,3 +63,25 @@ def test_invalid_requests(params, status):
         apply(source, params)
     assert err.value.error.status == status
     assert {c.name: c.value for c in source.controls()}["brightness"] == 0
+
+
+@pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf])
+def test_non_finite_numbers_are_refused_and_leave_the_camera_alone(value):
+    source = synthetic()
+    with pytest.raises(CustomParamsError) as err:
+        apply(source, _params(gain=value))
+    assert err.value.error.status == sc.CustomParamError.STATUS_INVALID_VALUE
+    assert err.value.error.error_messages == [
+        f"parameter 'gain' must be a finite number, got {value}"]
+    assert {c.name: c.value for c in source.controls()}["gain"] == 1.0
+
+
+def test_non_finite_number_through_the_servicer_is_custom_params_error(local_service):
+    service = local_service(synthetic())
+    params = sc.DictParam()
+    params.values["gain"].double_value.value = math.nan
+    reply = service.stub.GetImage(image_pb2.GetImageRequest(image_requests=[
+        image_pb2.ImageRequest(image_source_name="cam", custom_params=params)]), timeout=10)
+    (response,) = reply.image_responses
+    assert response.status == image_pb2.ImageResponse.STATUS_CUSTOM_PARAMS_ERROR
+    assert "finite" in response.custom_param_error.error_messages[0]
