@@ -22,7 +22,8 @@ from typing import List, Optional
 import grpc
 from bosdyn.api import image_pb2
 
-from bench.processes import MeasuredProcess, free_port, terminate, wait_until
+from bench.processes import MeasuredProcess, free_port, terminate
+from devtools.polling import wait_for
 
 SERVICE = "bosdyn.api.ImageService"
 
@@ -58,8 +59,8 @@ class FloorProcess(MeasuredProcess):
         self.process = subprocess.Popen(self.command, stdout=subprocess.PIPE,
                                         stderr=subprocess.DEVNULL, text=True)
         assert self.process.stdout is not None
-        wait_until(lambda: self.process.stdout.readline().startswith("floor ready")
-                   or self.process.poll() is not None, 20, "floor server ready")
+        wait_for(lambda: self.process.stdout.readline().startswith("floor ready")
+                 or self.process.poll() is not None, 20, "floor server ready")
         if self.process.poll() is not None:
             raise RuntimeError("floor server did not start")
         return self
