@@ -1,5 +1,5 @@
 """Helpers shared by the reliability tests: service configs against the robot simulator, an
-in-process service runner, polling, and process resource counts."""
+in-process service runner, and process resource counts (polling: ``devtools.polling``)."""
 
 from __future__ import annotations
 

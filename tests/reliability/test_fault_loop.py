@@ -19,8 +19,9 @@ from reliability_support import (
     RunningService,
     config_mapping,
     synthetic,
-    wait_for,
 )
+
+from devtools.polling import wait_for
 
 ROUNDS = 10
 REBOOT_DOWN_SECONDS = 0.5

@@ -19,8 +19,9 @@ from bosdyn.api import header_pb2, image_pb2
 from bosdyn.api import service_customization_pb2 as sc
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-from reliability_support import RunningService, config_mapping, synthetic, wait_for
+from reliability_support import RunningService, config_mapping, synthetic
 
+from devtools.polling import wait_for
 from robot_sim import RobotSimulator
 
 Image = image_pb2.Image

@@ -37,10 +37,10 @@ from reliability_support import (
     config_mapping,
     routed_image_stub,
     synthetic,
-    wait_for,
 )
 
 from bench.processes import ServiceProcess, free_port
+from devtools.polling import wait_for
 from fake_cameras.ip_camera import FakeIPCamera
 
 SECRET = f"s3cr3t-{secrets.token_hex(12)}"
