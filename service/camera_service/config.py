@@ -269,7 +269,8 @@ def source_fields() -> Dict[str, type]:
     return dict(_SOURCE_COMMON)
 
 
-def parse_source(data: Any, key: str, default_quality: int) -> SourceConfig:
+def parse_source(data: Any, key: str, default_quality: int,
+                 base_dir: str | None = None) -> SourceConfig:
     """One ``sources`` entry; kind-specific keys go to ``settings.options`` unchecked (the
     kind checks them when the source is built)."""
     data = dict(_mapping(data, key))
@@ -304,14 +305,16 @@ def parse_source(data: Any, key: str, default_quality: int) -> SourceConfig:
         common.pop("jpeg_passthrough", None)
     quality = common.pop("jpeg_quality", None) or default_quality
     _in_range(quality, 1, 100, f"{key}.jpeg_quality")
-    geometry = parse_geometry(data, key, common.get("width"), common.get("height"))
+    geometry = parse_geometry(data, key, common.get("width"), common.get("height"),
+                              base_dir=base_dir)
     settings = SourceSettings(name, jpeg_quality=quality, options=data, geometry=geometry,
                               **common)
     return SourceConfig(kind, settings)
 
 
-def from_mapping(data: Any) -> Config:
-    """A validated ``Config`` from parsed YAML (``None`` = all defaults)."""
+def from_mapping(data: Any, base_dir: str | None = None) -> Config:
+    """A validated ``Config`` from parsed YAML (``None`` = all defaults). ``base_dir``: the
+    config file's folder, which relative file paths in it (``calibration``) are taken from."""
     data = _mapping(data, "(top level)")
     allowed = ("robot", "service", "settings", "sources", "log_level")
     for key in data:
@@ -325,7 +328,7 @@ def from_mapping(data: Any) -> Config:
     if len(raw_sources) > MAX_SOURCES:
         raise ConfigError("sources", f"has {len(raw_sources)} entries; a CORE I/O serves at "
                           f"most {MAX_SOURCES} cameras")
-    sources = [parse_source(entry, f"sources[{i}]", service.jpeg_quality)
+    sources = [parse_source(entry, f"sources[{i}]", service.jpeg_quality, base_dir)
                for i, entry in enumerate(raw_sources)]
     log_level = _typed(data.get("log_level", "info"), str, "log_level")
     given = {f"{section}.{key}" for section in ("robot", "service")
@@ -338,6 +341,6 @@ def from_mapping(data: Any) -> Config:
 def load(path: str) -> Config:
     """Read and validate a YAML config file (bounded: see ``config_file``). Raises
     ``ConfigError``."""
-    config = from_mapping(read_yaml(path))
+    config = from_mapping(read_yaml(path), os.path.dirname(os.path.abspath(path)))
     config.path = path
     return config

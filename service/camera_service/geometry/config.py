@@ -2,7 +2,8 @@
 
 ::
 
-    calibration: /data/front.yaml        # OpenCV YAML/XML or ROS camera_info YAML
+    calibration: front.yaml              # OpenCV YAML/XML or ROS camera_info YAML;
+                                         #   relative = beside the config file
     intrinsics:                          # ... or inline (instead of calibration)
       fx: 600.0
       fy: 600.0
@@ -128,10 +129,12 @@ def parse_mount(data: Any, key: str) -> Mount:
 
 
 def parse_geometry(entry: Dict[str, Any], key: str, width: int | None = None,
-                   height: int | None = None) -> GeometrySettings | None:
+                   height: int | None = None, base_dir: str | None = None
+                   ) -> GeometrySettings | None:
     """Pop ``calibration`` / ``intrinsics`` / ``mount`` from the source ``entry`` (at config
     key ``key``) and validate them; the calibration file is read now, so a bad file stops
-    the service at start with one line."""
+    the service at start with one line. A relative calibration path is taken from
+    ``base_dir`` (the config file's folder), else from the working directory."""
     if not any(name in entry for name in GEOMETRY_KEYS):
         return None
     calibration = entry.pop("calibration", None)
@@ -145,8 +148,11 @@ def parse_geometry(entry: Dict[str, Any], key: str, width: int | None = None,
         if not isinstance(calibration, str) or not calibration.strip():
             raise ConfigError(f"{key}.calibration", "must be the path of an OpenCV or ROS "
                               "camera_info calibration file")
+        path = os.path.expanduser(calibration.strip())
+        if base_dir is not None:
+            path = os.path.join(base_dir, path)  # an absolute path stays as it is
         try:
-            model = read_calibration(os.path.expanduser(calibration.strip()))
+            model = read_calibration(path)
         except CalibrationFileError as err:
             raise ConfigError(f"{key}.calibration", str(err)) from None
         model_key = f"{key}.calibration"

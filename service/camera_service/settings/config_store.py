@@ -28,9 +28,10 @@ HEADER = ("# Operator configuration of the spot_camera_service extension, last s
 Validator = Callable[[Dict[str, Any]], Any]
 
 
-def check(data: Dict[str, Any]) -> config_module.Config:
-    """The validation the service applies at start: parse, check, build every source."""
-    config = config_module.from_mapping(data)
+def check(data: Dict[str, Any], base_dir: str | None = None) -> config_module.Config:
+    """The validation the service applies at start: parse, check, build every source.
+    ``base_dir``: the config file's folder (relative calibration paths)."""
+    config = config_module.from_mapping(data, base_dir)
     config.build_sources()
     return config
 
@@ -38,10 +39,11 @@ def check(data: Dict[str, Any]) -> config_module.Config:
 class ConfigStore:
     """``path``: the config file (it may not exist yet: defaults apply)."""
 
-    def __init__(self, path: Path, validate: Validator = check) -> None:
+    def __init__(self, path: Path, validate: Validator | None = None) -> None:
         self.path = Path(path)
         self.backup = self.path.with_name(self.path.name + ".bak")
-        self._validate = validate
+        folder = str(self.path.absolute().parent)
+        self._validate = validate or (lambda data: check(data, folder))
         self._lock = threading.Lock()
 
     def read(self) -> Dict[str, Any]:

@@ -101,3 +101,25 @@ def test_misspelt_geometry_key_is_named_with_the_likely_one():
         config.build_sources()
     assert raised.value.key == "sources[0].calibraton"
     assert "did you mean 'calibration'?" in raised.value.problem
+
+
+def test_relative_calibration_path_is_beside_the_config_file(tmp_path, monkeypatch):
+    from camera_service import config as config_module
+    from camera_service.geometry.calibration_file import write_calibration
+    from camera_service.geometry.camera_model import CameraModel
+    from camera_service.settings.config_store import ConfigStore
+
+    folder = tmp_path / "extension" / "config"
+    folder.mkdir(parents=True)
+    write_calibration(str(folder / "front.yaml"), CameraModel(640, 480, 500, 500, 319.5, 239.5))
+    path = folder / "config.yaml"
+    path.write_text("sources:\n  - name: front\n    type: synthetic\n"
+                    "    calibration: front.yaml\n")
+    monkeypatch.chdir(tmp_path)  # not the config's folder
+    model = config_module.load(str(path)).sources[0].settings.geometry.model
+    assert model.fx == 500
+    # the settings page validates what it saves the same way
+    saved = ConfigStore(path).save_sources([{"name": "front", "type": "synthetic",
+                                             "width": 320, "height": 240,
+                                             "calibration": "front.yaml"}])
+    assert saved["sources"][0]["calibration"] == "front.yaml"
