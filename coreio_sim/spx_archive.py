@@ -10,6 +10,7 @@ extracts it.
 from __future__ import annotations
 
 import json
+import os
 import tarfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -58,6 +59,7 @@ class SpxArchive:
                 target = dest / name
                 if member.isdir():
                     target.mkdir(parents=True, exist_ok=True)
+                    _keep_owner(target, member)
                     continue
                 target.parent.mkdir(parents=True, exist_ok=True)
                 source = tar.extractfile(member)
@@ -70,6 +72,14 @@ class SpxArchive:
                             break
                         out.write(chunk)
                 target.chmod(0o755 if member.mode & 0o111 else 0o644)
+                _keep_owner(target, member)
+
+
+def _keep_owner(target: Path, member: tarfile.TarInfo) -> None:
+    """Extracting as root, give ``target`` the member's owner, as ``tar`` does as root (the
+    extension's saved folders belong to its service user)."""
+    if os.geteuid() == 0 and (member.uid or member.gid):
+        os.chown(target, member.uid, member.gid)
 
 
 def _normalised(name: str) -> str:

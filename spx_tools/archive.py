@@ -18,7 +18,7 @@ import tarfile
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import IO, Iterator, Mapping
+from typing import IO, Iterator, Mapping, Sequence
 
 from spx_tools import image_archive
 from spx_tools.errors import PackagingError
@@ -56,24 +56,38 @@ def compress(source: IO[bytes], target: Path, level: int = 6) -> None:
             shutil.copyfileobj(source, zipped, CHUNK)
 
 
-def _info(name: str, size: int, epoch: int, directory: bool = False) -> tarfile.TarInfo:
+# The service's user in the image and the compose file (uid and gid 1000): it owns the
+# folders the extension writes at run time (the settings page saves config/config.yaml and
+# keeps its certificate there). Extracted as root, a tar keeps member owners.
+SERVICE_UID = 1000
+
+
+def _info(name: str, size: int, epoch: int, directory: bool = False,
+          owner: int = 0) -> tarfile.TarInfo:
     info = tarfile.TarInfo(name)
     info.size, info.mtime = size, epoch
-    info.uid = info.gid = 0
-    info.uname = info.gname = "root"
+    info.uid = info.gid = owner
+    info.uname = info.gname = "root" if owner == 0 else "camera"
     info.type = tarfile.DIRTYPE if directory else tarfile.REGTYPE
     info.mode = 0o755 if directory else 0o644
     return info
 
 
-def write_spx(target: Path, files: Mapping[str, Path], epoch: int, level: int = 1) -> None:
+def write_spx(target: Path, files: Mapping[str, Path], epoch: int, level: int = 1,
+              service_owned: Sequence[str] = ()) -> None:
     """Write `files` ({name in the .spx: source path}) as a gzip tar, deterministically:
-    sorted names, parent folders listed, owner root, mtime `epoch`, mode 0644 / 0755.
+    sorted names, parent folders listed, owner root (`SERVICE_UID` for the folders named in
+    `service_owned` and what they hold), mtime `epoch`, mode 0644 / 0755.
 
     The image archives inside are already compressed, so the outer level defaults to 1.
     """
     directories = sorted({str(p) for name in files for p in PurePosixPath(name).parents
                           if str(p) != "."})
+
+    def owner_of(name: str) -> int:
+        owned = any(name == folder or name.startswith(folder + "/") for folder in service_owned)
+        return SERVICE_UID if owned else 0
+
     read, write = os.pipe()
     with open(read, "rb") as reader, open(write, "wb") as writer:
         failure: list[BaseException] = []
@@ -82,11 +96,13 @@ def write_spx(target: Path, files: Mapping[str, Path], epoch: int, level: int = 
             try:
                 with tarfile.open(fileobj=writer, mode="w|", format=tarfile.GNU_FORMAT) as tar:
                     for name in directories:
-                        tar.addfile(_info(name + "/", 0, epoch, directory=True))
+                        tar.addfile(_info(name + "/", 0, epoch, directory=True,
+                                          owner=owner_of(name)))
                     for name in sorted(files):
                         path = files[name]
                         with open(path, "rb") as handle:
-                            tar.addfile(_info(name, path.stat().st_size, epoch), handle)
+                            tar.addfile(_info(name, path.stat().st_size, epoch,
+                                              owner=owner_of(name)), handle)
             except BaseException as exc:  # reported by the consumer thread
                 failure.append(exc)
             finally:

@@ -218,7 +218,9 @@ def _write_package(output: Path, archive_path: Path, version: str, epoch: int) -
     manifest_path.write_bytes(manifest.render(template, version=version, date=iso_date(epoch),
                                               images=[archive_path.name]))
     output.parent.mkdir(parents=True, exist_ok=True)
-    archive.write_spx(output, _spx_files(archive_path, manifest_path), epoch)
+    # The operator's saved folders are the service's to write (settings page, certificate).
+    archive.write_spx(output, _spx_files(archive_path, manifest_path), epoch,
+                      service_owned=template.get("directories_to_save", []))
 
 
 @contextlib.contextmanager

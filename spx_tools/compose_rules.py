@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import shlex
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 from typing import Any, Callable
 
 import yaml
@@ -240,6 +241,29 @@ def _privileges(service: dict[str, Any], where: str, _images: ImageFacts) -> lis
     return findings
 
 
+def _saved_config(service: dict[str, Any], where: str, _images: ImageFacts) -> list[Finding]:
+    """The folder of the service's ``--config`` file must be mounted read-write: the
+    settings page saves the file there (atomically, so the folder, not the file, is
+    mounted) and keeps its TLS certificate next to it."""
+    words = _words(service.get("command"))
+    config = next((words[i + 1] for i, w in enumerate(words[:-1]) if w == "--config"), None)
+    if config is None:
+        return []
+    folder = str(PurePosixPath(config).parent)
+    for source, target, read_only in (_volume_parts(v) for v in service.get("volumes") or []):
+        if target.rstrip("/") == folder:
+            if read_only:
+                return [warning("compose-settings", where, f"{source} is mounted read-only at "
+                                f"{target}: the settings page cannot save {config} or keep "
+                                "its certificate; mount the folder read-write")]
+            return []
+        if target.rstrip("/") == config:
+            return [warning("compose-settings", where, f"{config} is mounted as a file: a "
+                            "save replaces it, which a file mount does not see; mount its "
+                            f"folder {folder} instead")]
+    return []
+
+
 def _healthcheck(service: dict[str, Any], where: str, _images: ImageFacts) -> list[Finding]:
     check = service.get("healthcheck") or {}
     if check.get("test") and not check.get("disable"):
@@ -250,4 +274,4 @@ def _healthcheck(service: dict[str, Any], where: str, _images: ImageFacts) -> li
 
 SERVICE_RULES: tuple[Callable[[dict[str, Any], str, ImageFacts], list[Finding]], ...] = (
     _image, _devices, _ports, _credentials, _memory, _restart, _logging, _user,
-    _privileges, _healthcheck)
+    _privileges, _saved_config, _healthcheck)

@@ -54,6 +54,16 @@ def test_members_are_sorted_with_fixed_owner_and_time(inputs, tmp_path):
     assert {m.mode for m in members if m.isfile()} == {0o644}
 
 
+def test_saved_folders_belong_to_the_service_user(inputs, tmp_path):
+    target = tmp_path / "x.spx"
+    archive.write_spx(target, inputs, epoch=0, service_owned=["config"])
+    with tarfile.open(target) as tar:
+        owners = {m.name: (m.uid, m.gid) for m in tar.getmembers()}
+    uid = archive.SERVICE_UID
+    assert owners.pop("config") == owners.pop("config/config.yaml") == (uid, uid)
+    assert set(owners.values()) == {(0, 0)}
+
+
 def test_read_spx_inspects_image_archives(inputs, tmp_path):
     target = tmp_path / "x.spx"
     archive.write_spx(target, inputs, epoch=0)

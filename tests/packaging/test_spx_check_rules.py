@@ -51,7 +51,7 @@ def _replace(name: str, data: bytes | None) -> Callable[[Files], None]:
 
 
 def _volumes(*volumes: str) -> Callable[[Files], None]:
-    return _service(volumes=["/dev:/dev:ro", "./config:/config:ro", *volumes])
+    return _service(volumes=["/dev:/dev:ro", "./config:/config", *volumes])
 
 
 RULES = "70-spot-camera-service.rules"
@@ -125,6 +125,12 @@ CASES = {
     "compose-hardening": ("compose-hardening", _service(cap_drop=None), WARNING, "cap_drop"),
     "compose-healthcheck": ("compose-healthcheck", _service(healthcheck=None), WARNING,
                             "healthcheck"),
+    "compose-settings": ("compose-settings", _service(volumes=[
+        "/dev:/dev:ro", "/opt/payload_credentials:/opt/payload_credentials:ro",
+        "./config:/config:ro"]), WARNING, "cannot save /config/config.yaml"),
+    "compose-settings-file": ("compose-settings", _service(volumes=[
+        "/dev:/dev:ro", "/opt/payload_credentials:/opt/payload_credentials:ro",
+        "./config/config.yaml:/config/config.yaml"]), WARNING, "mount its folder"),
     "udev-syntax": ("udev-syntax", _replace(RULES, b'KERNEL="video*" GROUP\n'), ERROR,
                     "line 1"),
     "udev-permissions": ("udev-permissions",

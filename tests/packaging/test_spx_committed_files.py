@@ -48,7 +48,8 @@ def test_compose_maps_cameras_without_blocking_devices():
 
 def test_compose_points_the_service_at_the_operator_config():
     service = _service()
-    assert "./config:/config:ro" in service["volumes"]
+    assert "./config:/config" in service["volumes"]  # read-write: the settings page saves
+    assert service["read_only"] is True
     assert service["command"] == ["--config", "/config/config.yaml"]
     default = yaml.safe_load((paths.EXTENSION_DIR / "config" / "config.yaml").read_text())
     healthcheck_port = service["healthcheck"]["test"][-1]

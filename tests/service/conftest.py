@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+from pathlib import Path
+
 import bosdyn.client.channel
 import pytest
 from camera_service.app import CameraService
 from service_test_helpers import QUICK_RETRY, LocalImageService
 
 from fake_cameras.failing_camera import failing_cameras
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
 
 
 @pytest.fixture
@@ -58,3 +65,29 @@ def created_channels(monkeypatch):
     monkeypatch.setattr(bosdyn.client.channel, "create_secure_channel", spy)
     return created
 
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium, headless, driven by selenium through chromedriver (the viewer's
+    and the settings page's tests; the settings page's self-signed certificate is
+    accepted)."""
+    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
+        pytest.skip("needs Debian's chromium and chromium-driver (apt-get install chromium "
+                    "chromium-driver, or run tools/provision.sh)")
+    from selenium import webdriver
+
+    profile = tempfile.mkdtemp(prefix="viewer-chromium-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--window-size=1400,900",
+                 "--ignore-certificate-errors", f"--user-data-dir={profile}"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(options=options,
+                              service=webdriver.ChromeService(executable_path=str(CHROMEDRIVER)))
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)

@@ -1,5 +1,5 @@
-"""Fixtures of the viewer tests: the whole stack (see ``viewer_stack``) and a headless
-Chromium driven by selenium."""
+"""Fixtures of the viewer tests: the whole stack (see ``viewer_stack``); the headless
+Chromium (``browser``) is tests/service/conftest.py's."""
 
 from __future__ import annotations
 
@@ -10,9 +10,6 @@ from typing import Iterator
 
 import pytest
 from viewer_stack import ViewerStack, start_stack
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
 
 
 @pytest.fixture(scope="module")
@@ -28,28 +25,3 @@ def stack() -> Iterator[ViewerStack]:
         service.stop()
         sim.stop()
         shutil.rmtree(state_dir, ignore_errors=True)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """Debian's Chromium, headless, driven by selenium through chromedriver."""
-    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
-        pytest.skip("needs Debian's chromium and chromium-driver (apt-get install chromium "
-                    "chromium-driver, or run tools/provision.sh)")
-    from selenium import webdriver
-
-    profile = tempfile.mkdtemp(prefix="viewer-chromium-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--window-size=1400,900",
-                 f"--user-data-dir={profile}"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(options=options,
-                              service=webdriver.ChromeService(executable_path=str(CHROMEDRIVER)))
-    try:
-        yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)

@@ -7,9 +7,9 @@ from __future__ import annotations
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from browser_page import PIXELS_JS, frames, save_screenshot, tile, toggle, wait
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
-from viewer_page import PIXELS_JS, frames, save_screenshot, tile, toggle, wait
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

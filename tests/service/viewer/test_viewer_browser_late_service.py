@@ -4,8 +4,8 @@ booting), or before the robot is up, catches up by itself, without a reload."""
 from __future__ import annotations
 
 import pytest
+from browser_page import frames, wait
 from selenium.webdriver.common.by import By
-from viewer_page import frames, wait
 from viewer_stack import service_for, viewer_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
