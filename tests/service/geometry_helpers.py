@@ -104,8 +104,11 @@ def render_view(width: int, height: int, matrix: np.ndarray, coefficients: Seque
         rays = cv2.fisheye.undistortPoints(pixels, matrix, coeffs).reshape(-1, 2)
     else:
         criteria = (cv2.TERM_CRITERIA_COUNT | cv2.TERM_CRITERIA_EPS, 40, 1e-9)
-        rays = cv2.undistortPoints(pixels, matrix, coeffs, None, None, None,
-                                   criteria).reshape(-1, 2)
+        if hasattr(cv2, "undistortPointsIter"):  # OpenCV 4 (the image's)
+            rays = cv2.undistortPointsIter(pixels, matrix, coeffs, None, None, criteria)
+        else:  # OpenCV 5 folded the criteria into undistortPoints
+            rays = cv2.undistortPoints(pixels, matrix, coeffs, None, None, None, criteria)
+        rays = rays.reshape(-1, 2)
     rotation, _ = cv2.Rodrigues(rvec)
     # ray d = (x, y, 1); board plane: points p = t + R @ (bx, by, 0)
     normal = rotation[:, 2]
