@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import threading
-import time
 
 import cv2
 import pytest
+from camera_service.pipeline import once_cache
 from camera_service.pipeline import output_cache as cache_module
 from camera_service.pipeline.encoding import OutputSpec
 from camera_service.pipeline.frame_store import FrameStore
@@ -30,11 +30,47 @@ def _stored_jpeg(store, sequence=1, quality=90):
 SPEC = OutputSpec("jpeg", "rgb", 75, 64, 48)
 
 
+class _Waiters:
+    """Counts the callers blocked on a computation in flight, so a test can hold the one
+    computation until every other caller is waiting on it (no sleeping for an overlap)."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self.count = 0
+
+    def arrived(self) -> None:
+        with self._cond:
+            self.count += 1
+            self._cond.notify_all()
+
+    def until(self, count: int, timeout: float = 30.0) -> bool:
+        with self._cond:
+            return self._cond.wait_for(lambda: self.count >= count, timeout)
+
+
+def _count_waiters(monkeypatch) -> _Waiters:
+    waiters = _Waiters()
+
+    class CountedEvent(threading.Event):
+        def wait(self, timeout=None):
+            waiters.arrived()
+            return super().wait(timeout)
+
+    class InFlight(once_cache._InFlight):
+        def __init__(self) -> None:
+            super().__init__()
+            self.done = CountedEvent()
+
+    monkeypatch.setattr(once_cache, "_InFlight", InFlight)
+    return waiters
+
+
 def test_concurrent_requests_share_one_encode(monkeypatch):
     real_produce = cache_module.produce
+    waiters = _count_waiters(monkeypatch)
 
     def slow_produce(frame, spec, **kwargs):
-        time.sleep(0.1)  # make the requests overlap the encode
+        assert waiters.until(7)  # the other 7 requests wait on this encode
         return real_produce(frame, spec, **kwargs)
 
     monkeypatch.setattr(cache_module, "produce", slow_produce)
@@ -78,10 +114,12 @@ def test_cache_is_bounded_in_entries_and_bytes():
 
 def test_failed_encode_is_reported_to_every_waiter_and_not_cached(monkeypatch):
     calls = []
+    waiters = _count_waiters(monkeypatch)
 
     def failing(frame, spec, **kwargs):
         calls.append(1)
-        time.sleep(0.05)
+        if len(calls) == 1:
+            assert waiters.until(2)  # both other requests wait on this one
         raise RuntimeError("boom")
 
     monkeypatch.setattr(cache_module, "produce", failing)
