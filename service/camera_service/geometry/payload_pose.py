@@ -74,8 +74,10 @@ class PayloadPose:
         try:
             payloads = client.list_payloads(timeout=timeout)
         except SdkError as err:
+            # once per kind of failure: a payload token the robot does not let list payloads
+            # must be visible, a robot outage is already reported by the robot link
             self._report(f"cannot read the robot's payload list ({type(err).__name__}); "
-                         "keeping the last known payload pose", level=logging.DEBUG)
+                         "keeping the last known payload pose")
             return
         mine = next((p for p in payloads if guid == p.GUID), None)
         if mine is None:
@@ -91,7 +93,7 @@ class PayloadPose:
         if not problem:
             self._problem = None
 
-    def _report(self, problem: str, level: int = logging.WARNING) -> None:
+    def _report(self, problem: str) -> None:
         if problem != self._problem:
-            _LOG.log(level, "%s", problem)
+            _LOG.warning("%s", problem)
             self._problem = problem
