@@ -142,7 +142,8 @@ def thermal_camera(big_endian: bool = False, **fields) -> FakeCamera:
     wide = "Y16_BE" if big_endian else "Y16"
     defaults = dict(model="Boson_640", vendor="FLIR", serial="T16" + ("BE" if big_endian
                                                                         else "LE"),
-                    modes={wide: {(640, 512): 30.0}, "GREY": {(640, 512): 30.0}}, controls=[])
+                    # the 8-bit preview is the node's default format, as on a Boson
+                    modes={"GREY": {(640, 512): 30.0}, wide: {(640, 512): 30.0}}, controls=[])
     return FakeCamera(**{**defaults, **fields})
 
 
@@ -291,6 +292,16 @@ class FakeV4L2World:
 _PROPERTY_CONTROLS = {cv2.CAP_PROP_BRIGHTNESS: 0x00980900, cv2.CAP_PROP_CONTRAST: 0x00980901}
 
 
+def _as_opencv_int(value: float) -> int:
+    """What OpenCV's V4L2 backend makes of a property value: ``cvRound`` to a signed
+    ``int`` (a value past ``INT_MAX`` becomes ``INT_MIN`` on x86), then the FOURCC's
+    ``__u32``."""
+    number = round(value)
+    if not -(1 << 31) <= number < (1 << 31):
+        number = -(1 << 31)
+    return number & 0xFFFFFFFF
+
+
 def _nearest(options: List[Tuple[int, int]], width: int, height: int) -> Tuple[int, int]:
     return min(options, key=lambda size: abs(size[0] - width) + abs(size[1] - height))
 
@@ -327,7 +338,7 @@ class FakeCapture:
         if self._camera is None:
             return False
         if prop == cv2.CAP_PROP_FOURCC:
-            text = format_name(int(value))
+            text = format_name(_as_opencv_int(value))
             if text not in self._camera.modes:
                 return False
             self.fourcc = text

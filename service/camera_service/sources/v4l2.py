@@ -71,6 +71,7 @@ from camera_service.sources.v4l2_formats import (
     auto_choice,
     decode_buffer,
     format_name,
+    opencv_fourcc_value,
     sixteen_bit_format,
 )
 from camera_service.sources.v4l2_ioctl import V4L2Device
@@ -319,7 +320,7 @@ class V4L2Source(CameraSource):
                                fmt: SixteenBitFormat) -> SourceInfo:
         """Open ``fmt`` as raw 16-bit buffers, or refuse: never fall back to 8 bits."""
         capture.set(cv2.CAP_PROP_CONVERT_RGB, 0)  # before the format: OpenCV keeps the bytes
-        capture.set(cv2.CAP_PROP_FOURCC, float(fmt.code))
+        capture.set(cv2.CAP_PROP_FOURCC, opencv_fourcc_value(fmt.code))
         granted = int(self._set_size_and_rate(capture)) & 0xFFFFFFFF
         if granted != fmt.code:
             offered = ", ".join(format_name(code) for code in self._offered_formats(node))

@@ -69,6 +69,16 @@ GREY_8_BIT = frozenset({fourcc("GREY"), fourcc("Y8  "), fourcc("Y800")})
 AUTO_ORDER = ("Y16", "Y16_BE", "Z16", "Y12", "Y10")
 
 
+def opencv_fourcc_value(code: int) -> float:
+    """``code`` as the value to give ``VideoCapture.set(CAP_PROP_FOURCC, ...)``.
+
+    OpenCV's V4L2 backend rounds the value to a signed ``int`` before it casts it to the
+    FOURCC's ``__u32``: a code with bit 31 set (``Y16_BE``) overflows and is lost, so it is
+    passed as the negative ``int`` with the same bits."""
+    code = int(code) & 0xFFFFFFFF
+    return float(code - (1 << 32) if code & BIG_ENDIAN_FLAG else code)
+
+
 def sixteen_bit_format(name: str) -> Optional[SixteenBitFormat]:
     """The format named ``name`` in a config (``Y16``, ``y16``, ``Y16_BE``, ``Y16 BE``,
     ``Z16 ``...), or None when it is not a 16-bit format."""

@@ -12,6 +12,7 @@ from camera_service.sources.v4l2_formats import (
     format_name,
     format_of_code,
     fourcc,
+    opencv_fourcc_value,
     sixteen_bit_format,
 )
 
@@ -26,6 +27,14 @@ def test_codes_follow_videodev2():
     assert format_of_code(float(Y16_BE.code)) is Y16_BE  # as OpenCV's get() reports it
     assert (format_name(Y16_BE.code), format_name(fourcc("MJPG"))) == ("Y16_BE", "MJPG")
     assert format_name(fourcc("ABCD") | 0x80000000) == "ABCD_BE"
+
+
+def test_opencv_gets_big_endian_codes_as_a_negative_int():
+    # OpenCV's setProperty does int(cvRound(value)) before the __u32 cast: a value past
+    # INT_MAX would overflow, the same bits as a negative int survive.
+    value = opencv_fourcc_value(Y16_BE.code)
+    assert -(1 << 31) <= value < 0 and int(value) & 0xFFFFFFFF == Y16_BE.code
+    assert opencv_fourcc_value(Y16.code) == float(Y16.code)
 
 
 @pytest.mark.parametrize("text, name", [("Y16", "Y16"), ("y16 ", "Y16"), ("Y16_BE", "Y16_BE"),
