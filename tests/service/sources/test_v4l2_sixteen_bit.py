@@ -89,3 +89,13 @@ def test_16_bit_options_need_a_16_bit_format():
         V4L2Source(SourceSettings("cam", options={"format": "Z16", "depth_scale": -1}))
     assert err.value.key == "depth_scale"
     V4L2Source(SourceSettings("cam", options={"format": "auto", "colormap": "jet"}))
+
+
+@pytest.mark.parametrize("name, bits", [("Y12", 12), ("Y10", 10)])
+def test_unpacked_10_and_12_bit_grey(world, name, bits):
+    camera = world.plug(thermal_camera(modes={name: {(320, 256): 9.0}}, serial=name))
+    info, frame = first_frame(source_for(world, camera, format=name))
+    assert np.array_equal(frame.pixels, camera.sent_values[-1])
+    assert int(frame.pixels.max()) < (1 << bits) and info.sixteen_bit.bits == bits
+    with pytest.raises(ConfigError):  # a fixed range past the camera's values
+        source_for(world, camera, format=name, range={"min": 0, "max": 1 << bits})
