@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 SDK5 = "custom_parameter_image_server_sdk5.txt"
 SDK2 = "web_cam_image_service_sdk2.1.txt"
 TUTORIAL = "daq_tutorial_part2_image_service.md"
