@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import math
-from typing import Dict, List, Protocol, Sequence
+from typing import Callable, Dict, List, Protocol, Sequence
 
 from bosdyn.api import service_customization_pb2 as sc
 from bosdyn.client.service_customization_helpers import (
@@ -96,6 +96,14 @@ def spec_for(controls: Sequence[Control]) -> sc.DictParam.Spec:
     return dict_spec
 
 
+def _refuse_invalid(keys: List[str], problem: Callable[[str], str]) -> None:
+    """Raise ``CustomParamsError`` (invalid value) naming each of ``keys``, if any."""
+    if keys:
+        raise CustomParamsError(sc.CustomParamError(
+            status=sc.CustomParamError.STATUS_INVALID_VALUE,
+            error_messages=[f"parameter {key!r} {problem(key)}" for key in sorted(keys)]))
+
+
 def requested_values(request_params: sc.DictParam,
                      dict_spec: sc.DictParam.Spec) -> Dict[str, ControlValue]:
     """The values in ``request_params`` as plain Python values, validated against the spec.
@@ -111,21 +119,13 @@ def requested_values(request_params: sc.DictParam,
             error_messages=[f"unknown parameter {key!r}; this source supports "
                             f"{', '.join(sorted(dict_spec.specs)) or 'none'}"
                             for key in sorted(unknown)]))
-    empty = [key for key, param in request_params.values.items()
-             if param.WhichOneof("value") is None]  # the SDK's validator raises on these
-    if empty:
-        raise CustomParamsError(sc.CustomParamError(
-            status=sc.CustomParamError.STATUS_INVALID_VALUE,
-            error_messages=[f"parameter {key!r} has no value" for key in sorted(empty)]))
-    non_finite = [key for key, param in request_params.values.items()
-                  if param.WhichOneof("value") == "double_value"
-                  and not math.isfinite(param.double_value.value)]
-    if non_finite:
-        raise CustomParamsError(sc.CustomParamError(
-            status=sc.CustomParamError.STATUS_INVALID_VALUE,
-            error_messages=[f"parameter {key!r} must be a finite number, got "
-                            f"{request_params.values[key].double_value.value}"
-                            for key in sorted(non_finite)]))
+    values = request_params.values
+    _refuse_invalid([key for key, param in values.items()  # the SDK's validator raises
+                     if param.WhichOneof("value") is None], lambda key: "has no value")
+    _refuse_invalid([key for key, param in values.items()
+                     if param.WhichOneof("value") == "double_value"
+                     and not math.isfinite(param.double_value.value)],
+                    lambda key: f"must be a finite number, got {values[key].double_value.value}")
     error = create_value_validator(dict_spec)(request_params)
     if error is not None and error.status != sc.CustomParamError.STATUS_OK:
         raise CustomParamsError(error)
