@@ -161,15 +161,19 @@ class ImageServicer(image_service_pb2_grpc.ImageServiceServicer):
         self._described[capture.name] = described
         return described
 
-    def describe_resized(self, capture: CaptureThread, full: image_pb2.ImageSource,
+    def describe_resized(self, capture: CaptureThread,
+                         described: Tuple[tuple, image_pb2.ImageSource],
                          size: Tuple[int, int]) -> image_pb2.ImageSource:
-        """``full`` for a ``resize_ratio`` response of ``size``: rows/cols and the camera model
-        at that size, so the model matches the image it comes with. Sources without a
-        camera model are described as at full size (as before). Built once per size."""
+        """The full-size description ``described`` (``(key, ImageSource)`` of
+        ``_describe``) for a ``resize_ratio`` response of ``size``: rows/cols and the camera
+        model at that size, so the model matches the image it comes with. Sources without a
+        camera model are described as at full size (as before). Built once per description
+        key and size."""
+        full = described[1]
         geometry = self.geometries.get(capture.name)
         if geometry is None or full.WhichOneof("camera_models") is None:
             return full
-        key = (capture.name, id(full), size)
+        key = (capture.name, described[0], size)
         cached = self._resized.get(key)
         if cached is not None:
             return cached
@@ -291,20 +295,21 @@ class ImageServicer(image_service_pb2_grpc.ImageServiceServicer):
                                    known_bytes=len(frame.jpeg) if passthrough else None)
         try:
             served = self.cache.served(stored, spec, described[0], lambda encoded: (
-                self._ok_response(capture, described[1], stored, spec, encoded)))
+                self._ok_response(capture, described, stored, spec, encoded)))
         except BaseException:
             call.settle(reservation, 0)
             raise
         call.settle(reservation, served.image_bytes)
         return served.data
 
-    def _ok_response(self, capture: CaptureThread, source: image_pb2.ImageSource,
-                     stored: StoredFrame, spec: OutputSpec, encoded: EncodedImage
-                     ) -> ServedResponse:
+    def _ok_response(self, capture: CaptureThread,
+                     described: Tuple[tuple, image_pb2.ImageSource], stored: StoredFrame,
+                     spec: OutputSpec, encoded: EncodedImage) -> ServedResponse:
         """The OK response of one (frame, output), serialized (built once per pair)."""
         response = image_pb2.ImageResponse(status=Status.STATUS_OK)
+        source = described[1]
         if (spec.width, spec.height) != (stored.frame.width, stored.frame.height):
-            source = self.describe_resized(capture, source, (spec.width, spec.height))
+            source = self.describe_resized(capture, described, (spec.width, spec.height))
         response.source.CopyFrom(source)
         shot = response.shot
         shot.image.data = encoded.data
