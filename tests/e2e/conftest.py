@@ -69,12 +69,14 @@ def deployment(camera_spx, tmp_path_factory) -> Iterator[Deployment]:
     installed = install(camera_spx, root, credentials=robot.payload_credentials_file, start=False)
     record("install the .spx (unpack, docker load, override)", time.monotonic() - start)
     service_port = free_port(21230, *SERVICE_PORT_RANGE)
+    settings_port = free_port(21231, service_port + 1, SERVICE_PORT_RANGE[1])
     deployment = Deployment(
         installed=installed,
         robot=robot,
         camera=camera,
         credentials=root / "opt" / "payload_credentials" / "payload_guid_and_secret",
         service_port=service_port,
+        settings_port=settings_port,
     )
     deployment.write_config()
     deployment.compose_up()

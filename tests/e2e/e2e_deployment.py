@@ -12,11 +12,14 @@ import json
 import os
 import shutil
 import socket
+import ssl
 import subprocess
 import time
+import urllib.error
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict, List, Tuple
 
 import yaml
 
@@ -58,7 +61,8 @@ def free_port(preferred: int = 0, low: int = 0, high: int = 0) -> int:
         return probe.getsockname()[1]
 
 
-def operator_config(robot_port: int, service_port: int, camera_url: str) -> Dict:
+def operator_config(robot_port: int, service_port: int, camera_url: str,
+                    settings_port: int = 21231) -> Dict:
     """The operator's config.yaml for this stand-in: robot and IP camera on loopback."""
     return {
         "robot": {
@@ -68,6 +72,7 @@ def operator_config(robot_port: int, service_port: int, camera_url: str) -> Dict
             "host_ip": "127.0.0.1",
         },
         "service": {"port": service_port, "bind": "127.0.0.1", "name": SERVICE_NAME},
+        "settings": {"port": settings_port, "bind": "127.0.0.1"},
         "log_level": "info",
         "sources": [{"name": SOURCE_NAME, "type": "url", "url": camera_url}],
     }
@@ -82,6 +87,7 @@ class Deployment:
     camera: object  # fake_cameras.ip_camera.FakeIPCamera (in-process)
     credentials: Path  # the stand-in tree's credentials file
     service_port: int = 21230
+    settings_port: int = 21231
     robot_down: bool = True
     started_at: float = 0.0  # monotonic time of the first ``compose up``
 
@@ -148,8 +154,39 @@ class Deployment:
         config_dir.mkdir(exist_ok=True)
         shutil.copyfile(self.robot.ca_cert, config_dir / Path(CONTAINER_CA).name)
         (config_dir / Path(CONTAINER_CA).name).chmod(0o644)
-        config = operator_config(self.robot.port, self.service_port, self.camera.url)
+        config = operator_config(self.robot.port, self.service_port, self.camera.url,
+                                 self.settings_port)
         (config_dir / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+
+
+class SettingsClient:
+    """The extension's settings page over HTTPS, as a browser uses it: the session cookie
+    and CSRF token kept after ``login`` (the self-signed certificate is pinned by file)."""
+
+    def __init__(self, port: int, cert_file: Path) -> None:
+        self.url = f"https://127.0.0.1:{port}"
+        self._context = ssl.create_default_context(cafile=str(cert_file))
+        self._context.check_hostname = False
+        self._headers: Dict[str, str] = {"Content-Type": "application/json"}
+
+    def call(self, method: str, path: str, body: Dict | None = None) -> Tuple[int, Dict]:
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(self.url + path, data=data, method=method,
+                                         headers=self._headers)
+        try:
+            with urllib.request.urlopen(request, timeout=20, context=self._context) as answer:
+                return answer.status, json.loads(answer.read())
+        except urllib.error.HTTPError as err:
+            return err.code, json.loads(err.read())
+
+    def login(self, username: str, password: str) -> int:
+        request = urllib.request.Request(
+            self.url + "/api/login", method="POST", headers=self._headers,
+            data=json.dumps({"username": username, "password": password}).encode())
+        with urllib.request.urlopen(request, timeout=20, context=self._context) as answer:
+            self._headers["Cookie"] = answer.headers["Set-Cookie"].split(";")[0]
+            self._headers["X-CSRF-Token"] = json.loads(answer.read())["csrf"]
+            return answer.status
 
 
 def now_rfc3339() -> str:

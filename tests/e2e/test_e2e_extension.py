@@ -295,6 +295,53 @@ def test_docker_engine_restart_brings_the_extension_back(deployment):
     assert state["StartedAt"] != before
 
 
+SETTINGS_LINE = re.compile(r"settings page on https://\S+ \(certificate SHA-256 ([0-9A-F:]{95})")
+
+
+def test_settings_page_saves_a_source_the_robot_then_serves(deployment):
+    """The page inside the container (read-only root, uid 1000): its certificate made in
+    the saved folder, a robot user's login, a source added and served through the robot."""
+    import hashlib
+    import ssl
+
+    from e2e_deployment import SettingsClient
+
+    deployment.ensure_registered()
+    line = _wait_for_log(deployment, SETTINGS_LINE, EMULATED_BOOT_TIMEOUT)
+    config_dir = deployment.installed.extension_dir / "config"
+    cert = config_dir / "settings-cert.pem"
+    assert cert.stat().st_uid == 1000 and (config_dir / "settings-key.pem").stat().st_uid == 1000
+    digest = hashlib.sha256(ssl.PEM_cert_to_DER_cert(cert.read_text())).hexdigest().upper()
+    assert SETTINGS_LINE.search(line).group(1).replace(":", "") == digest
+    page = SettingsClient(deployment.settings_port, cert)
+    status, answer = page.call("POST", "/api/login", {"username": deployment.robot.username,
+                                                      "password": "wrong"})
+    assert status == 401
+    assert page.login(deployment.robot.username, deployment.robot.password) == 200
+    status, current = page.call("GET", "/api/config")
+    assert status == 200 and [s["name"] for s in current["sources"]] == [SOURCE_NAME]
+    added = {"name": "e2e-added", "type": "synthetic", "width": "320", "height": "240",
+             "fps": "5"}
+    start = time.monotonic()
+    status, answer = page.call("POST", "/api/config",
+                               {"sources": current["sources"] + [added]})
+    assert status == 200, answer
+    assert answer["applied"]["added"] == ["e2e-added"]
+    assert answer["applied"]["kept"] == [SOURCE_NAME]
+    assert (config_dir / "config.yaml.bak").is_file()
+    assert "e2e-added" in (config_dir / "config.yaml").read_text()
+    client = _image_client(deployment, "e2e-settings")
+    deadline = time.monotonic() + 60
+    while "e2e-added" not in {source.name for source in client.list_image_sources()}:
+        assert time.monotonic() < deadline, "the added source never reached the robot"
+        time.sleep(0.2)
+    [shot] = client.get_image([build_image_request("e2e-added")])
+    assert (shot.shot.image.cols, shot.shot.image.rows) == (320, 240)
+    record("settings page save -> new source served through the robot",
+           time.monotonic() - start)
+    assert deployment.robot.password not in deployment.logs()
+
+
 def test_upgrade_keeps_the_operator_config(deployment, camera_spx, tmp_path):
     from e2e_upgrade import newer_spx
 
@@ -311,10 +358,19 @@ def test_upgrade_keeps_the_operator_config(deployment, camera_spx, tmp_path):
     assert upgraded.manifest.version == newer.version
     assert config.read_text() == operator_config
     assert (config.parent / "robot-ca.pem").is_file()
+    # The settings page's saves and certificate are kept, so its fingerprint stays the same.
+    cert = config.parent / "settings-cert.pem"
+    kept_cert = cert.read_bytes() if cert.exists() else None
     deployment.installed = upgraded
     record(
         "upgrade -> registered with the kept config",
         _time_to_register(deployment, start, EMULATED_BOOT_TIMEOUT),
     )
     client = _image_client(deployment, "e2e-after-upgrade")
-    assert SOURCE_NAME in {source.name for source in client.list_image_sources()}
+    listed = {source.name for source in client.list_image_sources()}
+    assert SOURCE_NAME in listed
+    if kept_cert is not None:  # the settings test ran before: its saved source is back too
+        assert "e2e-added" in listed
+        assert cert.read_bytes() == kept_cert
+        _wait_for_log(deployment, SETTINGS_LINE, EMULATED_BOOT_TIMEOUT)
+        assert "generated now" not in deployment.logs()
