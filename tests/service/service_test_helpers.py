@@ -3,7 +3,10 @@ module name to import from, since every test folder has one)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import grpc
+import yaml
 from bosdyn.api import image_service_pb2_grpc, service_customization_pb2
 from camera_service.app import CameraService, RetryTiming
 from camera_service.config import from_mapping
@@ -86,8 +89,9 @@ class LocalImageService:
 SERVICE_NAME = "camera-image-service"
 
 
-def service_config(sim, sources, credentials_file=None, **robot):
-    """A validated ``Config`` for the service on loopback, registering with ``sim``."""
+def service_config(sim, sources, credentials_file=None, path=None, **robot):
+    """A validated ``Config`` for the service on loopback, registering with ``sim``; with
+    ``path``, also written there as the config file it was loaded from."""
     data = {
         "robot": {"hostname": sim.address, "port": sim.port, "ca_cert": str(sim.ca_cert),
                   "payload_credentials_file": str(credentials_file or
@@ -96,7 +100,11 @@ def service_config(sim, sources, credentials_file=None, **robot):
         "service": {"port": 0, "bind": "127.0.0.1"},
         "sources": sources,
     }
-    return from_mapping(data)
+    config = from_mapping(data)
+    if path is not None:
+        Path(path).write_text(yaml.safe_dump(data, sort_keys=False))
+        config.path = str(path)
+    return config
 
 
 def image_client(sim, name=SERVICE_NAME):

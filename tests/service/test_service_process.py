@@ -108,3 +108,37 @@ def test_sigterm_while_the_robot_is_unreachable(tmp_path):
         stderr = _terminate(process)
     assert len([line for line in stderr.splitlines() if "unreachable" in line]) == 1
     assert "Traceback" not in stderr
+
+
+def test_sighup_applies_the_config_file_again(robot_sim, tmp_path):
+    """A hand edit applied at SIGHUP, without a restart (the file watcher, which needs two
+    1-s checks to see a settled edit, would apply it too: either way exactly once)."""
+    import yaml
+    from service_test_helpers import service_config
+
+    path = tmp_path / "config.yaml"
+    service_config(robot_sim, [{"name": "front", "type": "synthetic", "fps": 5}], path=path)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "camera_service", "--config", str(path), "--port",
+         str(_free_port())],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        robot_sim.wait_for_service("camera-image-service", timeout=20)
+        data = yaml.safe_load(path.read_text())
+        data["sources"].append({"name": "rear", "type": "synthetic", "fps": 5})
+        path.write_text(yaml.safe_dump(data))
+        process.send_signal(signal.SIGHUP)
+        robot = robot_sim.sdk_robot()
+        deadline = time.monotonic() + 20
+        while True:
+            robot.sync_with_directory()
+            names = {s.name for s in robot.ensure_client("camera-image-service")
+                     .list_image_sources()}
+            if names == {"front", "rear"}:
+                break
+            assert time.monotonic() < deadline, names
+            time.sleep(0.2)
+    finally:
+        stderr = _terminate(process)
+    assert "SIGHUP: applying the config file again" in stderr
+    assert stderr.count("added rear") == 1

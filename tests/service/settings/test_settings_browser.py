@@ -39,8 +39,15 @@ def stack() -> Iterator[SettingsStack]:
 
 @pytest.fixture(scope="module")
 def page(stack, browser):
+    browser.set_window_size(1400, 1300)  # status, preview and editor in one screenshot
     browser.get(stack.url)
     return browser
+
+
+def shot(driver, tmp_path, name: str, top: bool = True) -> None:
+    if top:
+        driver.execute_script("window.scrollTo(0, 0)")
+    save_screenshot(driver, tmp_path, name)
 
 
 def text(driver, element_id: str) -> str:
@@ -83,7 +90,7 @@ def test_wrong_password_refused_right_accepted(page, stack, tmp_path):
     wait(page, lambda d: "rejected the username or password" in text(d, "login-message"),
          "the refusal was not shown")
     assert not page.find_element(By.ID, "app").is_displayed()
-    save_screenshot(page, tmp_path, "settings-login-refused.png")
+    shot(page, tmp_path, "settings-login-refused.png")
     log_in(page, stack, stack.sim.password)
     wait(page, lambda d: d.find_element(By.ID, "app").is_displayed(), "not logged in")
     assert text(page, "who") == f"logged in as {stack.sim.username}"
@@ -99,7 +106,7 @@ def test_wrong_password_refused_right_accepted(page, stack, tmp_path):
         "naturalWidth") == "160"  # half size, served by the service itself
     assert stack.sim.password not in page.page_source
     assert stack.sim.password not in stack.log()
-    save_screenshot(page, tmp_path, "settings-status.png")
+    shot(page, tmp_path, "settings-status.png")
 
 
 def test_invalid_value_shows_its_message_and_writes_nothing(page, stack, tmp_path):
@@ -114,7 +121,8 @@ def test_invalid_value_shows_its_message_and_writes_nothing(page, stack, tmp_pat
     assert message.text.startswith("sources[0].fps: ")
     assert "invalid" in field(page, 0, "fps").get_attribute("class")
     assert "Not saved" in text(page, "save-message")
-    save_screenshot(page, tmp_path, "settings-invalid-value.png")
+    page.execute_script("arguments[0].scrollIntoView({block: 'center'})", message)
+    shot(page, tmp_path, "settings-invalid-value.png", top=False)
     assert stack.config_file.read_bytes() == before
     assert not stack.config_file.with_name("config.yaml.bak").exists()
     set_field(page, 0, "fps", "10")
@@ -197,7 +205,9 @@ def test_added_source_is_served_through_the_robot_while_the_other_streams(page, 
     assert gap < 2.0
     assert "camera 'front' open" in stack.log()
     assert stack.log().count("camera 'front' open") == 1  # never reopened
-    save_screenshot(page, tmp_path, "settings-source-added.png")
+    wait(page, lambda d: len(d.find_elements(
+        By.CSS_SELECTOR, '#source-status tr[data-state="streaming"]')) == 3, "no status row")
+    shot(page, tmp_path, "settings-source-added.png")
 
 
 ATTACK = """<!DOCTYPE html><html><body>
@@ -254,10 +264,10 @@ def test_logout_then_session_expiry(page, stack, tmp_path):
     page.get(stack.url + "api/status")
     assert "not_logged_in" in page.page_source
     page.get(stack.url)
-    save_screenshot(page, tmp_path, "settings-logged-out.png")
+    shot(page, tmp_path, "settings-logged-out.png")
     log_in(page, stack, stack.sim.password)
     wait(page, lambda d: d.find_element(By.ID, "app").is_displayed(), "not logged in")
     wait(page, lambda d: d.find_element(By.ID, "login").is_displayed(),
          "the expired session kept the page open", timeout=SESSION_MINUTES * 60 + 10)
     assert "expired" in text(page, "login-message")
-    save_screenshot(page, tmp_path, "settings-session-expired.png")
+    shot(page, tmp_path, "settings-session-expired.png")
