@@ -3,6 +3,7 @@
 Options (``sources[].`` keys besides the common ones):
 - ``url`` (required): ``http://[user:pass@]host[:port]/path`` for MJPEG or JPEG snapshots,
   ``rtsp://[user:pass@]host[:port]/path`` for RTSP (H.264/H.265/MJPEG via FFmpeg).
+  Any other URL FFmpeg opens works through FFmpeg too (``udp://``, ``file:///...``).
 - ``reader``: ``auto`` (default: ``mjpeg`` for http/https, ``ffmpeg`` otherwise), ``mjpeg``
   (JPEG bytes passed through untouched: native JPEG) or ``ffmpeg`` (decoded to pixels).
 - ``timeout`` (seconds, default 5): connecting and waiting for each frame; a camera silent
@@ -71,7 +72,7 @@ def _parse_url(options: dict) -> str:
         parts.port  # noqa: B018  (raises ValueError for a bad port)
     except ValueError as err:
         raise ConfigError("url", f"{redact_url(url)} is not a valid URL ({err})") from None
-    if not parts.scheme or not parts.hostname:
+    if not parts.scheme or not (parts.hostname or parts.scheme.lower() == "file"):
         raise ConfigError("url", f"{redact_url(url)} needs a scheme and a host, e.g. "
                           "http://192.168.50.20/video.mjpg")
     return url
