@@ -3,7 +3,10 @@ module name to import from, since every test folder has one)."""
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Dict
 
 import grpc
 import yaml
@@ -127,3 +130,15 @@ def assert_fast_reconnect(created_channels) -> None:
     assert {authority for authority, _ in created_channels} >= {"api.spot.robot"}
     for authority, options in created_channels:
         assert options.get("grpc.max_reconnect_backoff_ms", 120_000) <= 1000, authority
+
+
+@dataclass
+class Reply:
+    """One HTTP answer (the viewer's and the settings page's test clients)."""
+
+    status: int
+    headers: Dict[str, str]
+    body: bytes
+
+    def json(self) -> dict:
+        return json.loads(self.body)

@@ -29,11 +29,9 @@ from __future__ import annotations
 import json
 import logging
 import re
-import threading
 import time
 from http import HTTPStatus
 from http.cookies import SimpleCookie
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Dict, List, Protocol, Tuple
 from urllib.parse import parse_qs, urlsplit
@@ -47,6 +45,7 @@ from camera_service.viewer.http_api import (
     STATIC_DIR as VIEWER_STATIC_DIR,
 )
 from camera_service.viewer.http_api import (
+    BackgroundServer,
     BadRequest,
     ViewerRequestHandler,
     frame_headers,
@@ -89,10 +88,10 @@ class TooManyAttempts(ViewerError, kind="rate_limited", http_status=429):
     """Too many failed logins from this client."""
 
 
-class SettingsServer(ThreadingHTTPServer):
+class SettingsServer(BackgroundServer):
     """HTTPS server on ``address`` (TLS from ``context``) serving the page for ``backend``."""
 
-    daemon_threads = True
+    thread_name = "settings-https"
 
     def __init__(self, address: Tuple[str, int], context, backend: SettingsBackend,
                  store: ConfigStore, authenticator: RobotAuthenticator,
@@ -107,24 +106,10 @@ class SettingsServer(ThreadingHTTPServer):
         self.authenticator = authenticator
         self.sessions = SessionStore(session_seconds)
         self.limiter = limiter or LoginLimiter()
-        self._thread: threading.Thread | None = None
 
     @property
     def port(self) -> int:
         return self.server_address[1]
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self.serve_forever, name="settings-https",
-                                        daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Stop serving and close the socket. Idempotent."""
-        if self._thread is not None:
-            self.shutdown()
-            self._thread.join()
-            self._thread = None
-        self.server_close()
 
 
 def error_location(key: str) -> Tuple[int | None, str | None]:

@@ -50,15 +50,37 @@ class Forbidden(ViewerError, kind="forbidden", http_status=403):
     """A request under a host name the viewer does not serve (see ``host_allowed``)."""
 
 
-class ViewerServer(ThreadingHTTPServer):
-    """HTTP server bound to ``address`` serving the viewer for ``link``."""
+class BackgroundServer(ThreadingHTTPServer):
+    """A threading HTTP server that serves in a background thread (``start``) until
+    ``stop``; shared by the viewer and the extension's settings page."""
 
     daemon_threads = True
+    thread_name = "http"
+    _thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Serve in a background thread until ``stop``."""
+        self._thread = threading.Thread(target=self.serve_forever, name=self.thread_name,
+                                        daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop serving and close the socket. Idempotent."""
+        if self._thread is not None:
+            self.shutdown()
+            self._thread.join()
+            self._thread = None
+        self.server_close()
+
+
+class ViewerServer(BackgroundServer):
+    """HTTP server bound to ``address`` serving the viewer for ``link``."""
+
+    thread_name = "viewer-http"
 
     def __init__(self, address: Tuple[str, int], link: ViewerConnection) -> None:
         super().__init__(address, ViewerRequestHandler)
         self.link = link
-        self._thread: threading.Thread | None = None
 
     @property
     def url(self) -> str:
@@ -68,18 +90,9 @@ class ViewerServer(ThreadingHTTPServer):
             host = "127.0.0.1"
         return f"http://{host}:{port}/"
 
-    def start(self) -> None:
-        """Serve in a background thread until ``stop``."""
-        self._thread = threading.Thread(target=self.serve_forever, name="viewer-http", daemon=True)
-        self._thread.start()
-
     def stop(self) -> None:
         """Stop serving, close the socket and the robot link. Idempotent."""
-        if self._thread is not None:
-            self.shutdown()
-            self._thread.join()
-            self._thread = None
-        self.server_close()
+        super().stop()
         self.link.close()
 
 

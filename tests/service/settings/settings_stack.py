@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Dict, Optional
 
 import yaml
+from service_test_helpers import Reply
 
 from devtools.demo import CameraServiceProcess, free_port
 from robot_sim import RobotSimulator
@@ -26,16 +27,6 @@ SOURCES = [
     {"name": "back", "type": "synthetic", "width": 320, "height": 240, "fps": 10,
      "native_jpeg": False},
 ]
-
-
-@dataclass
-class Reply:
-    status: int
-    headers: Dict[str, str]
-    body: bytes
-
-    def json(self) -> dict:
-        return json.loads(self.body)
 
 
 @dataclass

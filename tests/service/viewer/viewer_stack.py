@@ -4,18 +4,18 @@ logged in as the simulator's user."""
 
 from __future__ import annotations
 
-import json
 import threading
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Tuple
+from typing import Tuple
 
 from camera_service.robot.sdk_robot import RobotTarget
 from camera_service.viewer.__main__ import start_viewer
 from camera_service.viewer.http_api import ViewerServer
 from camera_service.viewer.login import PasswordLogin
+from service_test_helpers import Reply
 
 from devtools.demo import CameraServiceProcess, free_port, write_service_config
 from robot_sim import RobotSimulator
@@ -30,16 +30,6 @@ TEST_SOURCES = [
     {"name": "broken", "type": "file", "width": 320, "height": 240, "fps": 10,
      "path": "/nonexistent/broken-camera.avi"},
 ]
-
-
-@dataclass
-class Reply:
-    status: int
-    headers: Dict[str, str]
-    body: bytes
-
-    def json(self) -> dict:
-        return json.loads(self.body)
 
 
 @dataclass
