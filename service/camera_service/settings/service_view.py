@@ -8,14 +8,17 @@ the service's ``reload``.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
-from typing import TYPE_CHECKING, Any, Dict, List
+from typing import TYPE_CHECKING, Any, Callable, Dict, List
 
 from bosdyn.api import image_pb2
 from bosdyn.client.image import build_image_request
 
 from camera_service.sources.discovery import VideoTree, preferred_path, stable_name
+from camera_service.sources.v4l2 import fourcc_text
+from camera_service.sources.v4l2_ioctl import V4L2Device
 from camera_service.viewer.robot_link import JpegFrame, SourceFault, UnknownService
 
 if TYPE_CHECKING:
@@ -25,9 +28,11 @@ if TYPE_CHECKING:
 class ServiceView:
     """Adapter from ``CameraService`` to what the page shows; thread-safe."""
 
-    def __init__(self, service: CameraService, tree: VideoTree | None = None) -> None:
+    def __init__(self, service: CameraService, tree: VideoTree | None = None,
+                 device_factory: Callable[[str], Any] = V4L2Device) -> None:
         self._service = service
         self._tree = tree or VideoTree()
+        self._device_factory = device_factory  # opens a node for queries (VIDIOC_ENUM_FMT)
         self._lock = threading.Lock()
         self._rate_samples: Dict[str, tuple] = {}  # name -> (monotonic, frames, fps)
 
@@ -94,21 +99,22 @@ class ServiceView:
 
     # -- cameras present ---------------------------------------------------------------------
     def cameras(self) -> Dict[str, Any]:
-        """Every video node present (capture and metadata-only), the stable name to use, and
-        which configured source uses it; plus the configured sources' controls."""
-        used = {}
+        """Every video node present (capture and metadata-only), the stable name to use, its
+        capture formats, and which configured source uses it; plus the configured sources'
+        controls."""
+        used = {}  # real path of a configured device -> source name
         for capture in self._service.captures:
             device = capture.settings.options.get("device") if capture.kind == "v4l2" else None
             if isinstance(device, str):
-                used[device] = capture.name
+                used[os.path.realpath(device)] = capture.name
         present: List[Dict[str, Any]] = []
         for node in self._tree.nodes():
             device = preferred_path(node)
-            configured = next((used[path] for path in (device, node.path, *node.stable_paths)
-                               if path in used), None)
+            configured = used.get(os.path.realpath(node.path))
             present.append({"node": node.path, "card": node.card, "captures": node.can_capture,
                             "device": device, "suggested_name": stable_name(node),
-                            "stable_paths": list(node.stable_paths), "source": configured})
+                            "stable_paths": list(node.stable_paths), "source": configured,
+                            "formats": self._formats(node.path) if node.can_capture else []})
         controls = {}
         for capture in self._service.captures:
             try:
@@ -120,6 +126,20 @@ class ServiceView:
                  "min": c.minimum, "max": c.maximum, "choices": list(c.choices)}
                 for c in listed]
         return {"dev_root": self._tree.dev_root, "present": present, "controls": controls}
+
+    def _formats(self, node: str) -> List[str]:
+        """The capture formats a node offers (FOURCCs); empty when it cannot be asked. A
+        query, not a capture: it works while the camera streams to the service."""
+        try:
+            device = self._device_factory(node)
+        except OSError:
+            return []
+        try:
+            return [fourcc_text(code) for code in device.formats()]
+        except OSError:
+            return []
+        finally:
+            device.close()
 
     # -- preview -----------------------------------------------------------------------------
     def frame(self, source: str, quality: int, resize: float) -> JpegFrame:

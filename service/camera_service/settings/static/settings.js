@@ -265,9 +265,10 @@ async function loadCameras() {
     const use = element("button", { type: "button", text: "Add as source" });
     use.disabled = !camera.captures || Boolean(camera.source);
     use.addEventListener("click", () => addSource({ name: camera.suggested_name, type: "v4l2", device: camera.device }));
+    const formats = camera.formats.length ? ` · ${camera.formats.join(", ")}` : "";
     return element("tr", { "data-node": camera.node },
       element("td", { text: camera.node }),
-      element("td", { text: `${camera.card}${camera.captures ? "" : " (metadata only)"}` }),
+      element("td", { text: `${camera.card}${camera.captures ? formats : " (metadata only)"}` }),
       element("td", { text: camera.device }),
       element("td", { text: camera.source || "not configured" }), element("td", {}, use));
   });
