@@ -8,11 +8,14 @@ import queue
 import re
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import cv2
@@ -23,6 +26,7 @@ import pytest
 from devtools.demo import SYNTHETIC_SOURCES, demo_sources
 
 READY = re.compile(r"^demo: ready - open (http://\S+) ")
+SETTINGS = re.compile(r"^demo: the service's settings page: (https://\S+) .*password in (\S+)\)")
 
 
 class FakeVideoTree:
@@ -66,7 +70,7 @@ class DemoRun:
             self._queue.put(line.rstrip("\n"))
         self._queue.put(None)
 
-    def wait_for_url(self, timeout: float = 90) -> str:
+    def wait_for_url(self, timeout: float = 90, pattern: re.Pattern = READY) -> re.Match:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
@@ -75,9 +79,9 @@ class DemoRun:
                 continue
             assert line is not None, "demo ended early:\n" + "\n".join(self.lines)
             self.lines.append(line)
-            match = READY.match(line)
+            match = pattern.match(line)
             if match:
-                return match.group(1)
+                return match
         raise AssertionError("no URL line:\n" + "\n".join(self.lines))
 
     def finish(self, timeout: float = 30) -> int:
@@ -108,8 +112,14 @@ def _port_open(port: int) -> bool:
 def test_demo_serves_frames_and_ctrl_c_stops_everything(tmp_path):
     demo = DemoRun(tmp_path / "demo")
     try:
-        url = demo.wait_for_url()
+        url = demo.wait_for_url().group(1)
         assert sum("http://" in line for line in demo.lines) == 1, "print the URL once"
+        settings_url, login_file = demo.wait_for_url(pattern=SETTINGS).groups()
+        assert Path(login_file).read_text().count("\n") == 2  # user, password
+        insecure = ssl._create_unverified_context()  # the page's self-signed certificate
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(settings_url + "api/status", timeout=15, context=insecure)
+        assert refused.value.code == 401  # the page answers, behind its login
 
         with urllib.request.urlopen(url + "api/sources", timeout=15) as answer:
             services = json.load(answer)["services"]
@@ -140,7 +150,7 @@ def test_demo_serves_frames_and_ctrl_c_stops_everything(tmp_path):
 def test_demo_says_when_the_camera_service_dies_and_stops(tmp_path):
     demo = DemoRun(tmp_path / "demo")
     try:
-        url = demo.wait_for_url()
+        url = demo.wait_for_url().group(1)
         (service,) = psutil.Process(demo.process.pid).children(recursive=True)
         service.kill()
         assert demo.finish() == 1
