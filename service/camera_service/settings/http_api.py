@@ -88,6 +88,10 @@ class TooManyAttempts(ViewerError, kind="rate_limited", http_status=429):
     """Too many failed logins from this client."""
 
 
+class AuthUnavailable(ViewerError, kind="robot_unreachable", http_status=503):
+    """The robot's auth service could not be asked."""
+
+
 class SettingsServer(BackgroundServer):
     """HTTPS server on ``address`` (TLS from ``context``) serving the page for ``backend``."""
 
@@ -110,6 +114,12 @@ class SettingsServer(BackgroundServer):
     @property
     def port(self) -> int:
         return self.server_address[1]
+
+    def handle_error(self, request, client_address) -> None:
+        """A client that fails the TLS handshake (plain http://, a scanner) or drops the
+        connection is one debug line, not a traceback in the service log."""
+        LOGGER.debug("settings page: connection from %s failed", client_address[0],
+                     exc_info=True)
 
 
 def error_location(key: str) -> Tuple[int | None, str | None]:
@@ -280,7 +290,7 @@ class SettingsRequestHandler(ViewerRequestHandler):
                            username[:64], client, err)
             raise NotLoggedIn(str(err)) from None
         except RobotUnavailable as err:
-            raise ViewerError(str(err)) from None
+            raise AuthUnavailable(str(err)) from None
         limiter.succeeded(client)
         session = self.server.sessions.create(username)
         LOGGER.info("settings page: user %r logged in from %s", username, client)

@@ -119,6 +119,18 @@ def test_login_refused_then_accepted_with_strict_cookie(parts, caplog):
     assert page.csrf not in caplog.text and page.cookie.split("=")[1] not in caplog.text
 
 
+def test_plain_http_is_refused_quietly(parts, capsys):
+    import socket
+
+    server = parts[0]
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as plain:
+        plain.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        plain.recv(100)  # the TLS layer answers with an alert or closes
+    time.sleep(0.2)
+    assert "Traceback" not in capsys.readouterr().err
+    assert Page(server).request("GET", "/")[0] == 200  # still serving
+
+
 def test_security_headers(parts):
     server = parts[0]
     _, headers, _ = Page(server).request("GET", "/")
