@@ -43,6 +43,7 @@ from bench.processes import FakeCameraProcess, MeasuredProcess, ServiceProcess
 SIZE, FPS, CAMERA_QUALITY = (1280, 720), 30, 90
 TABLET_CLIENTS, TABLET_RATE = 2, 30.0
 SATURATION_CLIENTS = 4
+IDLE_SECONDS = 6.0  # the idle window (at least): its figure enters the floor bound
 TARGETS = ("service", "baseline", "floor")
 SOURCE_NAME = "cam"
 # The "done when" bounds.
@@ -177,7 +178,7 @@ def run_tablet(sim, seconds: float, repeats: int) -> TabletResults:
         targets: Dict[str, MeasuredProcess] = {**servers, "floor": floor}
         ports = {name: target.port for name, target in targets.items()}
         time.sleep(1.0)
-        idle = idle_cpu(targets, seconds)
+        idle = idle_cpu(targets, max(seconds, IDLE_SECONDS))
         print("  idle CPU ms/s: " + ", ".join(f"{n} {v:.0f}" for n, v in idle.items()),
               flush=True)
         tablet: Dict[str, List[LoadRun]] = {name: [] for name in TARGETS}
