@@ -61,6 +61,8 @@ sources:
     ("sources: [{name: 'bad name', type: synthetic}]", "sources[0].name"),
     ("sources: [{name: a, type: synthetic, fps: 0}]", "sources[0].fps"),
     ("sources: [{name: a, type: synthetic, width: 5}]", "sources[0].width"),
+    ("sources: [{name: a, type: synthetic, jpeg_passthrough: sometimes}]",
+     "sources[0].jpeg_passthrough"),
     ("log_level: loud", "log_level"),
 ])
 def test_errors_name_the_key(tmp_path, text, key):
@@ -75,6 +77,13 @@ def test_kind_option_errors_are_prefixed_with_the_entry(tmp_path):
     with pytest.raises(ConfigError) as err:
         config.build_sources()
     assert err.value.key == "sources[0].pixel_format"
+
+
+def test_jpeg_passthrough_is_per_source_with_auto_by_default():
+    config = cfg.from_mapping({"sources": [
+        {"name": "a", "type": "synthetic"},
+        {"name": "b", "type": "synthetic", "jpeg_passthrough": "thin-link"}]})
+    assert [s.settings.jpeg_passthrough for s in config.sources] == ["auto", "thin-link"]
 
 
 def test_duplicate_source_names(tmp_path):
