@@ -73,16 +73,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def source_entry(kind: str, size, camera: FakeCameraProcess | None) -> Dict:
-    """The service's ``sources`` entry: ``ipcam`` reads ``camera``; ``synthetic`` delivers
-    JPEG at CAMERA_QUALITY (re-encoded for the clients), ``passthrough`` at REQUEST_QUALITY
-    (its bytes are what the clients ask for)."""
+    """The service's ``sources`` entry: ``ipcam`` reads ``camera`` (its bytes pass through,
+    the default policy); ``synthetic`` delivers JPEG at CAMERA_QUALITY with
+    ``jpeg_passthrough: never`` (re-encoded for the clients, once per frame: what encode-once
+    saves), ``passthrough`` at REQUEST_QUALITY (its bytes are what the clients ask for)."""
     if kind == "ipcam":
         assert camera is not None
         return {"name": SOURCE_NAME, "type": "url", "url": camera.url}
     width, height = size
-    quality = REQUEST_QUALITY if kind == "passthrough" else CAMERA_QUALITY
-    return {"name": SOURCE_NAME, "type": "synthetic", "width": width, "height": height,
-            "fps": FPS, "jpeg_quality": quality, "native_jpeg": True}
+    entry = {"name": SOURCE_NAME, "type": "synthetic", "width": width, "height": height,
+             "fps": FPS, "native_jpeg": True}
+    if kind == "passthrough":
+        return {**entry, "jpeg_quality": REQUEST_QUALITY}
+    return {**entry, "jpeg_quality": CAMERA_QUALITY, "jpeg_passthrough": "never"}
 
 
 def client_factory(sim, mode: str, service: ServiceProcess, path: str):

@@ -22,12 +22,13 @@ METHOD = """\
   `custom_parameter_image_server` example does. Same process, same capture, same gRPC server:
   the ratio isolates the per-request work.
 - **Sources**: 1280x720 and 1920x1080 at 30 frames/s. *synthetic*: the synthetic camera in
-  native-JPEG mode delivering JPEG quality 90, so every client's quality-75 image is a
-  re-encode (once per frame in the service, once per request in the baseline); *ipcam*: the
-  fake IP camera (`python -m fake_cameras.ip_camera`, its own process, quality 90) read
-  through the `url` source (HTTP multipart MJPEG); *passthrough*: the synthetic camera
-  delivering quality 75, what the clients ask for: the service sends the camera's own bytes,
-  the baseline still decodes and re-encodes them.
+  native-JPEG mode delivering JPEG quality 90 with `jpeg_passthrough: never`, so every
+  client's quality-75 image is a re-encode (once per frame in the service, once per request
+  in the baseline); *ipcam*: the fake IP camera (`python -m fake_cameras.ip_camera`, its own
+  process, quality 90) read through the `url` source (HTTP multipart MJPEG), policy `auto`:
+  the service sends the camera's bytes; *passthrough*: the synthetic camera delivering
+  quality 75, what the clients ask for: the service sends the camera's own bytes. The
+  baseline decodes and re-encodes every one of them.
 - **Clients**: 1 or 4 concurrent clients in the benchmark process, each on its own channel,
   asking for JPEG quality 75 (as the tablet does) in a closed loop (next request as soon as
   the answer arrives). *direct*: raw `ImageServiceStub` to the service's port; *routed*: the
