@@ -119,12 +119,20 @@ def estimate_quality(jpeg: bytes) -> Optional[QualityEstimate]:
 
 class QualityEstimator:
     """Per-camera estimate, recomputed only when the camera's tables change (the first frame
-    after an open, a changed compression setting), which is logged once. One thread."""
+    after an open, a changed compression setting), which is logged once with what the camera
+    granted at its open (``opened``). One thread (the capture thread)."""
 
     def __init__(self, camera: str = "") -> None:
         self.camera = camera
+        self._granted = ""
         self._segment: Optional[bytes] = None
         self._estimate: Optional[QualityEstimate] = None
+
+    def opened(self, granted: str) -> None:
+        """The camera (re)opened delivering ``granted`` (e.g. ``MJPG 1280x720 @30 fps on
+        /dev/video0``): its next frame's quality is logged with it."""
+        self._granted = granted
+        self._segment = self._estimate = None
 
     def estimate(self, jpeg: bytes) -> Optional[QualityEstimate]:
         segment = quantization_segment(jpeg)
@@ -132,9 +140,10 @@ class QualityEstimator:
             self._segment = segment
             self._estimate = estimate_from_tables(parse_tables(segment)) if segment else None
             if self.camera:
-                _LOG.info("camera %r delivers JPEG %s", self.camera,
+                _LOG.info("camera %r delivers JPEG %s%s", self.camera,
                           self._estimate.describe() if self._estimate else
-                          "of unknown quality (tables unlike libjpeg's)")
+                          "of unknown quality (tables unlike libjpeg's)",
+                          f" ({self._granted})" if self._granted else "")
         return self._estimate
 
     def quality(self, jpeg: bytes) -> Optional[int]:

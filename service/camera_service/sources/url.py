@@ -125,6 +125,8 @@ class UrlSource(CameraSource):
     def _open_mjpeg(self) -> SourceInfo:
         try:
             self._stream = HttpJpegStream(self.url, self.timeout, self.verify_tls)
+            kind = "JPEG snapshots" if self._stream.is_snapshot else "MJPEG stream"
+            self._quality.opened(f"{kind} from {self.shown_url}")
             first = self._jpeg_frame(self._stream.next_jpeg())
         except StreamError as err:
             raise SourceUnavailable(str(err)) from None
@@ -133,7 +135,6 @@ class UrlSource(CameraSource):
         if self._stream.is_snapshot:
             fps = float(self.settings.fps or DEFAULT_SNAPSHOT_FPS)
             self._pacer = FramePacer(fps)
-        kind = "JPEG snapshots" if self._stream.is_snapshot else "MJPEG stream"
         return SourceInfo(width=first.width, height=first.height, fps=fps, native_jpeg=True,
                           detail=f"{kind} {first.width}x{first.height} from {self.shown_url}, "
                                  "native JPEG")

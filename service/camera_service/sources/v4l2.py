@@ -241,6 +241,7 @@ class V4L2Source(CameraSource):
             raise SourceUnavailable(f"{node} ({self.device}) went away while opening: "
                                     f"{err.strerror or err}") from None
         log.info("%s: %s", self.name, info.detail)
+        self._quality.opened(info.detail)
         return info
 
     def _open_failure(self, node: str) -> str:

@@ -115,7 +115,7 @@ def test_jpeg_quality_is_estimated_per_frame_and_set_on_a_compression_control(wo
     source.open()
     assert camera.values[COMPRESSION_QUALITY_ID] == 60  # the camera encodes at 60
     assert source.read().jpeg_quality == 60
-    assert "delivers JPEG quality 60" in caplog.text
+    assert "delivers JPEG quality 60 (MJPG 640x480" in caplog.text  # with the granted format
     source.close()
 
 
