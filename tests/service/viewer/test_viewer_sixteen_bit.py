@@ -58,8 +58,8 @@ def test_viewer_lists_and_shows_16_bit_sources_with_their_range(stack):
 @pytest.mark.browser
 @pytest.mark.slow
 def test_page_shows_16_bit_sources_and_their_range(stack, browser, tmp_path):
+    from browser_page import frames, save_screenshot, tile, toggle, wait
     from selenium.webdriver.common.by import By
-    from viewer_page import frames, save_screenshot, tile, toggle, wait
 
     browser.get(stack.url)
     wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, 'input[data-source="depth"]'),
