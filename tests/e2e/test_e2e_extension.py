@@ -330,10 +330,10 @@ def test_settings_page_saves_a_source_the_robot_then_serves(deployment):
     assert answer["applied"]["kept"] == [SOURCE_NAME]
     assert (config_dir / "config.yaml.bak").is_file()
     assert "e2e-added" in (config_dir / "config.yaml").read_text()
-    client = _image_client(deployment, "e2e-settings")
     deadline = time.monotonic() + 60
     while True:
         try:  # the service is out of the directory for a moment while its list is republished
+            client = _image_client(deployment, "e2e-settings")
             if "e2e-added" in {source.name for source in client.list_image_sources()}:
                 break
         except Exception as err:

@@ -44,7 +44,7 @@ def page(stack, browser):
     return browser
 
 
-def shot(driver, tmp_path, name: str, top: bool = True) -> None:
+def screenshot(driver, tmp_path, name: str, top: bool = True) -> None:
     if top:
         driver.execute_script("window.scrollTo(0, 0)")
     save_screenshot(driver, tmp_path, name)
@@ -90,7 +90,7 @@ def test_wrong_password_refused_right_accepted(page, stack, tmp_path):
     wait(page, lambda d: "rejected the username or password" in text(d, "login-message"),
          "the refusal was not shown")
     assert not page.find_element(By.ID, "app").is_displayed()
-    shot(page, tmp_path, "settings-login-refused.png")
+    screenshot(page, tmp_path, "settings-login-refused.png")
     log_in(page, stack, stack.sim.password)
     wait(page, lambda d: d.find_element(By.ID, "app").is_displayed(), "not logged in")
     assert text(page, "who") == f"logged in as {stack.sim.username}"
@@ -106,7 +106,7 @@ def test_wrong_password_refused_right_accepted(page, stack, tmp_path):
         "naturalWidth") == "160"  # half size, served by the service itself
     assert stack.sim.password not in page.page_source
     assert stack.sim.password not in stack.log()
-    shot(page, tmp_path, "settings-status.png")
+    screenshot(page, tmp_path, "settings-status.png")
 
 
 def test_invalid_value_shows_its_message_and_writes_nothing(page, stack, tmp_path):
@@ -122,7 +122,7 @@ def test_invalid_value_shows_its_message_and_writes_nothing(page, stack, tmp_pat
     assert "invalid" in field(page, 0, "fps").get_attribute("class")
     assert "Not saved" in text(page, "save-message")
     page.execute_script("arguments[0].scrollIntoView({block: 'center'})", message)
-    shot(page, tmp_path, "settings-invalid-value.png", top=False)
+    screenshot(page, tmp_path, "settings-invalid-value.png", top=False)
     assert stack.config_file.read_bytes() == before
     assert not stack.config_file.with_name("config.yaml.bak").exists()
     set_field(page, 0, "fps", "10")
@@ -192,9 +192,10 @@ def test_added_source_is_served_through_the_robot_while_the_other_streams(page, 
                 return False
 
         wait(page, lambda d: listed(), "the new source is not listed through the robot")
-        [shot] = robot.ensure_client(SERVICE).get_image_from_sources(["added-cam"], timeout=5)
-        assert (shot.shot.image.cols, shot.shot.image.rows) == (200, 150)
-        assert shot.shot.image.data[:2] == b"\xff\xd8"
+        [added] = robot.ensure_client(SERVICE).get_image_from_sources(["added-cam"],
+                                                                      timeout=5)
+        assert (added.shot.image.cols, added.shot.image.rows) == (200, 150)
+        assert added.shot.image.data[:2] == b"\xff\xd8"
         wait(page, lambda d: frames(d, "added-cam") >= 2, "no preview of the new source")
         time.sleep(1.0)
     assert frames(page, "front") > count + 10  # the page's preview never stopped
@@ -210,7 +211,7 @@ def test_added_source_is_served_through_the_robot_while_the_other_streams(page, 
     assert stack.log().count("camera 'front' open") == 1  # never reopened
     wait(page, lambda d: len(d.find_elements(
         By.CSS_SELECTOR, '#source-status tr[data-state="streaming"]')) == 3, "no status row")
-    shot(page, tmp_path, "settings-source-added.png")
+    screenshot(page, tmp_path, "settings-source-added.png")
 
 
 ATTACK = """<!DOCTYPE html><html><body>
@@ -267,10 +268,10 @@ def test_logout_then_session_expiry(page, stack, tmp_path):
     page.get(stack.url + "api/status")
     assert "not_logged_in" in page.page_source
     page.get(stack.url)
-    shot(page, tmp_path, "settings-logged-out.png")
+    screenshot(page, tmp_path, "settings-logged-out.png")
     log_in(page, stack, stack.sim.password)
     wait(page, lambda d: d.find_element(By.ID, "app").is_displayed(), "not logged in")
     wait(page, lambda d: d.find_element(By.ID, "login").is_displayed(),
          "the expired session kept the page open", timeout=SESSION_MINUTES * 60 + 10)
     assert "expired" in text(page, "login-message")
-    shot(page, tmp_path, "settings-session-expired.png")
+    screenshot(page, tmp_path, "settings-session-expired.png")
