@@ -27,7 +27,7 @@ import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Deque, Dict, Optional, Set, Tuple
+from typing import Callable, Deque, Dict, Optional, Set, Tuple
 
 import cv2
 from camera_service.sources.synthetic import render_test_pattern
@@ -42,13 +42,21 @@ class FakeIPCamera:
 
     ``port=0`` picks a free port at the first ``start``; later starts reuse it. Use as a
     context manager or call ``start``/``stop``. Thread-safe.
+
+    ``shape`` turns each encoded frame into what a misbehaving camera sends (see
+    ``fake_cameras.hostile_cameras``); ``still=True`` renders the picture once and encodes
+    that for every frame (for very large frames, where rendering each one would be slow).
     """
 
     def __init__(self, width: int = 640, height: int = 480, fps: float = 15.0,
                  quality: int = 80, port: int = 0, host: str = "127.0.0.1",
                  username: Optional[str] = None, password: Optional[str] = None,
-                 history: int = 1000) -> None:
+                 history: int = 1000, shape: Optional[Callable[[bytes], bytes]] = None,
+                 still: bool = False) -> None:
         self.width, self.height, self.fps, self.quality = width, height, fps, quality
+        self._shape = shape
+        self._still = still
+        self._picture = None
         self.host, self.port = host, port
         self.credentials = (username, password) if username is not None else None
         self._cond = threading.Condition()
@@ -175,11 +183,16 @@ class FakeIPCamera:
 
     def _encode(self) -> bytes:
         sequence = self._sequence + 1
-        image = render_test_pattern(self.width, self.height, sequence, time.time())
+        image = self._picture
+        if image is None:
+            image = render_test_pattern(self.width, self.height, sequence, time.time())
+            if self._still:
+                self._picture = image
         ok, encoded = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, self.quality])
         if not ok:
             raise RuntimeError("JPEG encoding failed")
-        return encoded.tobytes()
+        data = encoded.tobytes()
+        return self._shape(data) if self._shape is not None else data
 
     def _publish(self, jpeg: bytes) -> None:
         with self._cond:

@@ -38,6 +38,8 @@ from camera_service.imaging.servicer import ImageServicer
 from camera_service.live_apply import apply_sources
 from camera_service.pipeline.camera_state import CameraStatus
 from camera_service.pipeline.capture import CaptureThread
+from camera_service.pipeline.frame_budget import FrameBudget
+from camera_service.pipeline.frame_hygiene import FrameHygiene
 from camera_service.pipeline.frame_store import FrameStore
 from camera_service.pipeline.output_cache import OutputCache
 from camera_service.robot.credentials import check_credentials, read_credentials_file
@@ -167,9 +169,9 @@ class CameraService:
         self.store = FrameStore()
         self.cache = output_cache if output_cache is not None else OutputCache()
         self.clock = RobotClock()
+        self.budget = budget or make_budget(config)
         self.captures = [self.new_capture(source) for source in self.sources]
         self.faults = FaultReporter(config.service.name, [c.state for c in self.captures])
-        self.budget = budget or make_budget(config)
         self.payload_pose = PayloadPose()
         self.geometries = build_geometries(self.sources, self.payload_pose)
         self.servicer = ImageServicer(self.captures, self.store, self.cache,
@@ -261,8 +263,11 @@ class CameraService:
 
     def new_capture(self, source: CameraSource) -> CaptureThread:
         """A capture thread for ``source`` wired like the ones built at start."""
+        frame_budget = FrameBudget(self.budget.limits, source.name)
         return CaptureThread(source, self.store, self._camera_changed,
-                             backoff=self.retry.camera())
+                             backoff=self.retry.camera(),
+                             hygiene=FrameHygiene(source.name, checks=[frame_budget.check],
+                                                  open_checks=[frame_budget.check_open]))
 
     def stop(self, timeout: float = 4.5) -> None:
         """Unregister, stop serving and capturing, all within ``timeout`` seconds.

@@ -118,6 +118,7 @@ class CaptureThread:
         try:
             info = self._source.open()
             controls = tuple(self._source.controls())
+            self.hygiene.start(info)  # may refuse the source (e.g. frames over the budget)
         except Exception as err:  # SourceUnavailable, or an unexpected library error
             self._safe_close()
             what = ("unavailable" if isinstance(err, SourceUnavailable)
@@ -127,7 +128,6 @@ class CaptureThread:
             return False
         failing = self.state.status().failure is not None
         self.state.opened(info, controls)
-        self.hygiene.start(info)
         # While failing, reopening is part of the quiet retries; recovery is logged on the
         # first frame.
         _LOG.log(logging.DEBUG if failing else logging.INFO, "camera %r open: %s", self.name,

@@ -12,13 +12,15 @@ take from that header) or the pixel array - and by its bytes:
 
 raises ``FrameTooLarge`` (a ``SourceError``: the camera is reported failed, faulted on the
 robot, and retried) with a line naming the limit and the setting that raises it.
+``check_open(info)`` (a frame-hygiene open check) refuses a source whose opened size is
+already over the budget, so that size is never listed either.
 """
 
 from __future__ import annotations
 
 from typing import Any, Optional
 
-from camera_service.errors import SourceError
+from camera_service.errors import SourceError, SourceUnavailable
 from camera_service.imaging.budget import MIB, BudgetLimits, mib_text
 from camera_service.sources.base import Frame, SourceInfo
 
@@ -27,6 +29,11 @@ SETTING = "service.memory_limit_mib"
 
 class FrameTooLarge(SourceError):
     """A frame over the frame budget; the message names the limit and the setting."""
+
+
+class SizeTooLarge(SourceUnavailable):
+    """An opened source whose frames would be over the frame budget (refused at open, so
+    its size is never listed)."""
 
 
 class FrameBudget:
@@ -39,19 +46,30 @@ class FrameBudget:
         self.frame_bytes = limits.frame_bytes
         self.jpeg_bytes = max(MIB, limits.frame_bytes // 4)
 
+    def check_open(self, info: SourceInfo) -> None:
+        """Raise ``SizeTooLarge`` when the size the source opened with is over budget."""
+        problem = self._size_problem(info.width, info.height)
+        if problem:
+            raise SizeTooLarge(problem)
+
+    def _size_problem(self, width: int, height: int) -> str:
+        decoded = width * height * 3
+        if decoded <= self.frame_bytes:
+            return ""
+        return (f"frames of {width}x{height} ({mib_text(decoded)} MiB decoded) are over the "
+                f"frame budget of {mib_text(self.frame_bytes)} MiB (memory limit "
+                f"{mib_text(self.memory_limit)} MiB); set a smaller camera size, or raise "
+                f"{SETTING} and the container's memory limit")
+
     def check(self, frame: Frame, layout: Optional[Any] = None,
               info: Optional[SourceInfo] = None) -> None:
         """Raise ``FrameTooLarge`` when ``frame`` is over budget. ``layout`` is the parsed
         JPEG header (anything with ``width``/``height``) when there is one."""
         width, height = (layout.width, layout.height) if layout is not None else (
             frame.width, frame.height)
-        decoded = width * height * 3
-        if decoded > self.frame_bytes:
-            raise FrameTooLarge(
-                f"camera {self.camera!r}: frames of {width}x{height} ({mib_text(decoded)} MiB "
-                f"decoded) are over the frame budget of {mib_text(self.frame_bytes)} MiB "
-                f"(memory limit {mib_text(self.memory_limit)} MiB); set a smaller camera size, "
-                f"or raise {SETTING} and the container's memory limit")
+        problem = self._size_problem(width, height)
+        if problem:
+            raise FrameTooLarge(f"camera {self.camera!r}: {problem}")
         if frame.jpeg is not None and len(frame.jpeg) > self.jpeg_bytes:
             raise FrameTooLarge(
                 f"camera {self.camera!r}: a {mib_text(len(frame.jpeg))} MiB JPEG frame is over the "

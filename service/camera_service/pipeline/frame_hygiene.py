@@ -12,7 +12,9 @@ the frame to store (possibly normalized) or ``None`` when the frame is dropped:
 - a well-formed JPEG passes as the very same bytes (passthrough stays byte-identical);
 - extra ``checks`` (e.g. a size budget) see every frame that parsed, with its JPEG layout
   (``None`` for pixel frames) and the opened ``SourceInfo``, before the size comparison; they
-  raise ``DropFrame`` to drop one frame, or ``SourceError`` to fail the camera at once.
+  raise ``DropFrame`` to drop one frame, or ``SourceError`` to fail the camera at once;
+  ``open_checks`` see the ``SourceInfo`` of every open and may refuse it
+  (``SourceUnavailable``: the open counts as failed, its size is never published).
 
 A camera that sends nothing but dropped frames - ``fault_after_frames`` in a row spanning at
 least ``fault_after_seconds`` - makes ``admit`` raise ``UnusableFrames`` (a ``SourceError``)
@@ -34,6 +36,8 @@ from camera_service.sources.base import Frame, SourceInfo
 _LOG = logging.getLogger(__name__)
 
 # check(frame, layout or None, info): raise DropFrame to drop the frame, SourceError to fail.
+# open_check(info): raise SourceUnavailable to refuse what an opened source delivers.
+OpenCheck = Callable[[SourceInfo], None]
 FrameCheck = Callable[[Frame, Optional[jpeg.JpegLayout], SourceInfo], None]
 
 _HINTS = {
@@ -71,10 +75,12 @@ class FrameHygiene:
     for every frame, both from the capture thread; ``counts`` from any thread."""
 
     def __init__(self, source_name: str, checks: Sequence[FrameCheck] = (),
+                 open_checks: Sequence[OpenCheck] = (),
                  fault_after_frames: int = 5, fault_after_seconds: float = 1.0,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.source_name = source_name
         self.checks = (*checks, check_jpeg_size)  # budget-like checks fail the camera first
+        self.open_checks = tuple(open_checks)
         self.fault_after_frames = fault_after_frames
         self.fault_after_seconds = fault_after_seconds
         self._clock = clock
@@ -87,7 +93,10 @@ class FrameHygiene:
         self._logged_drop = False
 
     def start(self, info: SourceInfo) -> None:
-        """The source (re)opened delivering ``info``: frames are checked against it."""
+        """The source (re)opened delivering ``info``: frames are checked against it. An
+        ``open_checks`` entry may refuse ``info`` itself (raises ``SourceUnavailable``)."""
+        for check in self.open_checks:
+            check(info)
         self._info = info
         self._bad_run = 0
         self._logged_drop = False
