@@ -12,6 +12,7 @@ Peak memory and statuses per case are printed (``pytest -s``) for docs/BENCHMARK
 from __future__ import annotations
 
 import collections
+import contextlib
 import os
 import threading
 import time
@@ -25,6 +26,7 @@ from memory_cgroup import MemoryCgroup, RssSampler
 from reliability_support import MAX_MESSAGE_BYTES, config_mapping, synthetic, wait_for
 
 from bench.processes import ServiceProcess
+from fake_cameras.hostile_cameras import huge_camera, jpeg_bomb_camera, truncated_camera
 from robot_sim import RobotSimulator
 
 MIB = 1024 * 1024
@@ -38,11 +40,17 @@ SOURCES = [synthetic("hd", 1920, 1080, fps=10, native_jpeg=False),
 RESULTS: List[Dict[str, object]] = []
 
 
-class Harness:
-    """The service process in its cgroup, a direct stub and a routed SDK ImageClient."""
+def _url_source(name: str, camera) -> Dict[str, object]:
+    return {"name": name, "type": "url", "url": camera.url}
 
-    def __init__(self, sim: RobotSimulator, use_cgroup: bool) -> None:
-        mapping = config_mapping(sim, SOURCES)
+
+class Harness:
+    """The service process in its cgroup, a direct stub and a routed SDK ImageClient; the
+    hostile cameras are ``cameras`` (name -> started FakeIPCamera)."""
+
+    def __init__(self, sim: RobotSimulator, use_cgroup: bool, cameras: Dict) -> None:
+        mapping = config_mapping(sim, SOURCES + [_url_source(name, camera)
+                                                 for name, camera in cameras.items()])
         if not use_cgroup:
             mapping["service"] = {"memory_limit_mib": LIMIT // MIB}
         self.process = ServiceProcess(mapping)
@@ -51,6 +59,14 @@ class Harness:
             procs = self.cgroup.path / "cgroup.procs"
             self.process.command = ["sh", "-c", f'echo $$ > {procs} && exec "$@"', "sh",
                                     *self.process.command]
+        try:
+            self._start(sim)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self, sim: RobotSimulator) -> None:
+        self.channel = None
         self.process.start(timeout=60)
         self.sampler = RssSampler(self.process.process.pid)
         self.channel = grpc.insecure_channel(
@@ -62,7 +78,7 @@ class Harness:
         robot.sync_with_directory()
         self.routed = robot.ensure_client("camera-image-service")
         for name in ("hd", "hd720", "huge"):
-            wait_for(lambda name=name: self._ok(name), timeout=30, interval=0.2)
+            wait_for(lambda name=name: self._ok(name), timeout=60, interval=0.2)
 
     def _ok(self, name: str) -> bool:
         reply = self.stub.GetImage(image_pb2.GetImageRequest(
@@ -89,8 +105,10 @@ class Harness:
             assert self._ok(name), f"{name} not served normally after {case}"
 
     def stop(self) -> None:
-        self.channel.close()
-        self.sampler.stop()
+        if getattr(self, "channel", None) is not None:
+            self.channel.close()
+        if getattr(self, "sampler", None) is not None:
+            self.sampler.stop()
         self.process.stop()
         if self.cgroup is not None:
             self.cgroup.remove()
@@ -106,8 +124,13 @@ def _names(responses) -> collections.Counter:
 
 @pytest.fixture(scope="module")
 def harness(tmp_path_factory):
-    with RobotSimulator(state_dir=tmp_path_factory.mktemp("robot")) as sim:
-        running = Harness(sim, use_cgroup=MemoryCgroup.available())
+    cameras = {"bomb": jpeg_bomb_camera(), "truncated": truncated_camera(),
+               "huge8k": huge_camera(8000, fps=1.0)}
+    with contextlib.ExitStack() as stack:
+        for camera in cameras.values():
+            stack.enter_context(camera)
+        sim = stack.enter_context(RobotSimulator(state_dir=tmp_path_factory.mktemp("robot")))
+        running = Harness(sim, MemoryCgroup.available(), cameras)
         yield running
         running.stop()
     print("\nmemory budget cases (limit 512 MiB):")
@@ -229,3 +252,30 @@ def test_garbage_requests_are_answered_and_logged_once(harness):
     assert new_lines <= 2, harness.process.lines[lines_before:][:5]
     harness.finish_case("8000 garbage GetImage requests", answered, log_lines=new_lines,
                         seconds=round(seconds, 1))
+
+
+@pytest.mark.parametrize(("case", "camera", "count", "ratio", "needle"), [
+    ("JPEG bomb (header 30000x30000), resize 0.5", "bomb", 1, 0.5, "30000x30000"),
+    ("8000x8000 camera, one request", "huge8k", 1, 0.0, "8000x8000"),
+    ("8000x8000 camera, eight at once", "huge8k", 8, 0.5, "8000x8000"),
+    ("truncated frames", "truncated", 4, 0.0, "unusable frames"),
+])
+def test_hostile_cameras_are_faulted_never_served(harness, case, camera, count, ratio,
+                                                  needle):
+    harness.start_case()
+    request = image_pb2.GetImageRequest(image_requests=[
+        build_image_request(camera, quality_percent=75, resize_ratio=ratio)] * count)
+
+    def refused_with_reason():
+        reply = harness.stub.GetImage(request, timeout=10)
+        errors = [r.custom_param_error.error_messages for r in reply.image_responses]
+        return all(r.status == Resp.STATUS_IMAGE_DATA_ERROR for r in reply.image_responses) \
+            and all(needle in " ".join(e) for e in errors) and reply
+
+    reply = wait_for(refused_with_reason, timeout=20, interval=0.2)
+    listed = {s.name: s for s in harness.stub.ListImageSources(
+        image_pb2.ListImageSourcesRequest(), timeout=10).image_sources}
+    assert (listed[camera].cols, listed[camera].rows) not in ((30000, 30000), (8000, 8000))
+    assert any(needle in line and "service.memory_limit_mib" in line
+               for line in harness.process.lines) or camera == "truncated"
+    harness.finish_case(case, _names(reply.image_responses))

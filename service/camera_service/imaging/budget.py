@@ -145,11 +145,17 @@ def output_bytes(spec: OutputSpec) -> int:
 
 
 def working_bytes(frame_width: int, frame_height: int, spec: OutputSpec,
-                  passthrough: bool) -> int:
-    """Transient memory for producing ``spec``: the decoded frame plus the resized copy."""
+                  passthrough: bool, decode: bool = True) -> int:
+    """Transient memory for producing ``spec``: the decoded frame (when the frame is a JPEG,
+    ``decode``), the resized copy, and the JPEG encoder's buffer."""
     if passthrough:
         return 0
-    return frame_width * frame_height * 4 + spec.width * spec.height * 4
+    work = frame_width * frame_height * 3 if decode else 0
+    if (spec.width, spec.height) != (frame_width, frame_height):
+        work += spec.width * spec.height * 3
+    if spec.format == "jpeg":
+        work += spec.width * spec.height * 3 // 2
+    return work
 
 
 class MemoryBudget:
@@ -224,14 +230,16 @@ class CallBudget:
                          "the rest in another request")
 
     def reserve(self, spec: OutputSpec, frame_width: int, frame_height: int,
-                passthrough: bool, known_bytes: Optional[int] = None) -> int:
-        """Reserve memory for producing ``spec``; returns the reservation to ``settle``."""
+                passthrough: bool, known_bytes: Optional[int] = None,
+                decode: bool = True) -> int:
+        """Reserve memory for producing ``spec`` from a ``frame_width`` x ``frame_height``
+        frame (a JPEG to decode when ``decode``); returns the reservation to ``settle``."""
         limits = self._budget.limits
         out = known_bytes if known_bytes is not None else output_bytes(spec)
         if spec.format == "raw" or known_bytes is not None:
             self._check_response(out)
         need = out * RESPONSE_COPIES + working_bytes(frame_width, frame_height, spec,
-                                                     passthrough)
+                                                     passthrough, decode)
         if need > limits.in_flight_bytes:
             self._refuse(f"a {spec.width}x{spec.height} {spec.format.upper()} image needs "
                          f"{mib_text(need)} MiB, more than the "

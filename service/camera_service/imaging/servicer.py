@@ -292,7 +292,8 @@ class ImageServicer(image_service_pb2_grpc.ImageServiceServicer):
         frame = stored.frame
         passthrough = self.cache.passes_through(frame, spec)
         reservation = call.reserve(spec, frame.width, frame.height, passthrough,
-                                   known_bytes=len(frame.jpeg) if passthrough else None)
+                                   known_bytes=len(frame.jpeg) if passthrough else None,
+                                   decode=frame.jpeg is not None)
         try:
             served = self.cache.served(stored, spec, described[0], lambda encoded: (
                 self._ok_response(capture, described, stored, spec, encoded)))
