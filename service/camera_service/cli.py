@@ -30,7 +30,7 @@ import re
 import sys
 from typing import Dict, List, Optional, Sequence
 
-from camera_service import abbreviations, migration
+from camera_service import abbreviations, allocator, migration
 from camera_service import config as config_module
 from camera_service.config import Config
 from camera_service.device_names import device_sources, looks_like_camera
@@ -237,6 +237,7 @@ def main(argv: List[str] | None = None, build=None) -> int:
     """Console entry point; returns the exit status (2 = bad configuration). ``build`` makes
     the service from the config (default: ``CameraService``; the benchmark's baseline
     passes its own)."""
+    allocator.tune()  # before any thread or image buffer exists
     from camera_service.app import run
 
     argv = sys.argv[1:] if argv is None else argv
