@@ -222,6 +222,7 @@ async function save() {
     if (answer.ok) {
       showMessage(`Saved and applied: ${describeApply(answer.body.applied)}`, true);
       refreshStatus();
+      loadCameras(); // the new sources' controls, the cameras now in use
       return;
     }
     const error = answer.body;
@@ -231,7 +232,7 @@ async function save() {
       target.textContent = `${error.key}: ${error.message}`;
       const input = document.querySelector(`[data-index="${error.index}"][data-field="${error.field || state.schema.more}"]`);
       if (input) input.classList.add("invalid");
-      showMessage("Not saved: fix the field marked below.", false);
+      showMessage("Not saved: fix the field marked in red.", false);
     } else {
       showMessage(`Not saved: ${error.key ? `${error.key}: ` : ""}${error.message}`, false);
     }
