@@ -85,17 +85,20 @@ class ServiceView:
             "passthrough": _passthrough(native, capture.jpeg_quality),
         }
 
-    def _measured_fps(self, capture) -> float:
-        """Frames per second since this source's previous status sample (the page polls)."""
+    def _measured_fps(self, capture) -> float | None:
+        """Frames per second since this source's previous status sample (the page polls
+        every 2 s); None at the first sample."""
         now, frames = time.monotonic(), capture.frames_captured
         with self._lock:
             before = self._rate_samples.get(capture.name)
-            fps = before[2] if before else 0.0
-            if before is not None and now - before[0] >= 0.5:
-                fps = (frames - before[1]) / (now - before[0])
-            if before is None or now - before[0] >= 0.5:
-                self._rate_samples[capture.name] = (now, frames, fps)
-        return round(fps, 1)
+            if before is None:
+                self._rate_samples[capture.name] = (now, frames, None)
+                return None
+            if now - before[0] < 0.5:  # two pages polling: keep the last figure
+                return before[2]
+            fps = round((frames - before[1]) / (now - before[0]), 1)
+            self._rate_samples[capture.name] = (now, frames, fps)
+            return fps
 
     # -- cameras present ---------------------------------------------------------------------
     def cameras(self) -> Dict[str, Any]:

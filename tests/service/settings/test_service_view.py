@@ -4,6 +4,8 @@ in-process."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from camera_service.app import CameraService
 from camera_service.settings.service_view import ServiceView
@@ -16,7 +18,7 @@ from fake_cameras.v4l2_world import FakeCamera, FakeV4L2World
 @pytest.fixture
 def view(robot_sim, tmp_path):
     world = FakeV4L2World(str(tmp_path))
-    used = world.plug(FakeCamera(serial="USED1", usb_port="1"))
+    used = world.plug(FakeCamera(serial="USED1", usb_port="1", paced=True))
     world.plug(FakeCamera(model="Brio", serial="FREE2", usb_port="2"))
     # configured by its by-id name, as the README advises
     by_id = next(p for p in world.tree().nodes()[0].stable_paths if "/by-id/" in p)
@@ -52,6 +54,9 @@ def test_status_and_preview(view):
     [front] = status["sources"]
     assert front["state"] == "streaming" and front["fault"] is None
     assert front["granted"]["fps"] > 0 and front["granted"]["format"] == "JPEG from the camera"
+    assert front["fps"] is None  # the first sample
+    time.sleep(1.0)
+    assert 15 < view.status()["sources"][0]["fps"] < 45  # the fake camera runs at 30
     frame = view.frame("front", 75, 0.5)
     assert frame.jpeg[:2] == b"\xff\xd8"
     assert (frame.cols, frame.rows) == (front["granted"]["width"] // 2,

@@ -112,7 +112,8 @@ async function refreshStatus() {
     if (source.fault) stateCell.append(element("br"), element("small", { text: source.fault }));
     return element("tr", { "data-source": source.name, "data-state": source.state },
       element("td", { text: source.name }), stateCell,
-      element("td", { text: String(source.fps) }), element("td", { text: granted }),
+      element("td", { text: source.fps === null ? "—" : String(source.fps) }),
+      element("td", { text: granted }),
       element("td", { text: source.passthrough }));
   });
   $("source-status").querySelector("tbody").replaceChildren(...rows);
