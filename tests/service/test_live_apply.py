@@ -83,5 +83,6 @@ def test_watcher_applies_a_hand_edit(robot_sim, run_service, tmp_path):
     service = run_service(service_config(robot_sim, [_cam("a")], path=path))
     service.watch_config_file(interval=0.05)
     _edit(path, lambda d: d["sources"].append(_cam("new")))
-    wait_for(lambda: "new" in service.servicer.captures)
-    assert service.last_apply["added"] == ["new"]
+    applied = wait_for(lambda: service.last_apply)  # set once the apply is complete
+    assert applied["added"] == ["new"]
+    assert "new" in service.servicer.captures
