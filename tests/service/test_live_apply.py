@@ -43,6 +43,7 @@ def test_reload_keeps_reopens_adds_and_republishes(robot_sim, run_service, tmp_p
     wait_for(lambda: {s.name for s in client.list_image_sources()} == {"a", "b", "c"})
     [shot] = client.get_image_from_sources(["c"])
     assert (shot.shot.image.cols, shot.shot.image.rows) == (200, 150)
+    wait_for(lambda: service.status("b").info is not None)  # reopened with the new rate
     assert service.status("b").info.fps == 5
 
 
