@@ -13,8 +13,11 @@ AVI1, padding, truncated, ...) and stored with ``write_frame_set`` as one file: 
 uses the standard library only, so it starts fast in the emulated test VM.
 
 Signals: SIGUSR2 pauses writing (a camera that stalls: the node stays open, no frames come)
-and, sent again, resumes; every pause and SIGTERM/SIGINT first writes the statistics file
-(``--stats``: frames written in total and per quirk), which is also refreshed every second.
+and, sent again, resumes (the counts at every pause are kept: a consistent point to compare
+a reader's counts with); SIGHUP reads the frame set file again and continues with it (the
+camera changes its habits without a gap); every pause and SIGTERM/SIGINT first writes the
+statistics file (``--stats``: frames written in total and per quirk), which is also
+refreshed every second.
 
 CLI (in the VM)::
 
@@ -128,12 +131,15 @@ class LoopbackFeeder:
     moment it resumes (no burst to catch up, like a camera).
     """
 
-    def __init__(self, device: str, frame_set: FrameSet, stats_path: Optional[str] = None
-                 ) -> None:
+    def __init__(self, device: str, frame_set: FrameSet, stats_path: Optional[str] = None,
+                 frames_path: Optional[str] = None) -> None:
         self.device = device
         self.frame_set = frame_set
         self.stats_path = stats_path
+        self.frames_path = frames_path  # read again on ``reload``
+        self._reload = threading.Event()
         self.written: Counter = Counter()
+        self.at_pauses: List[Dict[str, object]] = []  # the counts at each pause
         self._fd: Optional[int] = None
         self._stop = threading.Event()
         self._running = threading.Event()
@@ -165,7 +171,12 @@ class LoopbackFeeder:
         frames, quirks = self.frame_set.frames, self.frame_set.quirks
         index, due, saved = 0, time.monotonic(), time.monotonic()
         while not self._stop.is_set():
+            if self._reload.is_set() and self.frames_path is not None:
+                self._reload.clear()
+                self.frame_set = read_frame_set(self.frames_path)
+                frames, quirks, index = self.frame_set.frames, self.frame_set.quirks, 0
             if not self._running.is_set():
+                self.at_pauses.append(self._counts())
                 self.save_stats()
                 while not self._running.wait(0.2) and not self._stop.is_set():
                     pass
@@ -182,6 +193,10 @@ class LoopbackFeeder:
             if due > now:
                 self._stop.wait(due - now)
         self.save_stats()
+
+    def reload(self) -> None:
+        """Continue with the frame set in ``frames_path`` from the next frame on."""
+        self._reload.set()
 
     def pause(self) -> None:
         self._running.clear()
@@ -201,9 +216,15 @@ class LoopbackFeeder:
         if fd is not None:
             os.close(fd)
 
-    def stats(self) -> Dict[str, object]:
+    def _counts(self) -> Dict[str, object]:
         return {"written": sum(self.written.values()), "by_quirk": dict(self.written),
-                "paused": not self._running.is_set()}
+                "at": time.time()}
+
+    def stats(self) -> Dict[str, object]:
+        """Frames written (total, ``by_quirk``) as of ``at`` (wall clock), whether paused,
+        and the same counts as they were at each pause (``at_pauses``)."""
+        return {**self._counts(), "paused": not self._running.is_set(),
+                "at_pauses": list(self.at_pauses)}
 
     def save_stats(self) -> None:
         if self.stats_path is None:
@@ -223,7 +244,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--stats", help="statistics file (JSON), refreshed every second")
     args = parser.parse_args(argv)
     try:
-        feeder = LoopbackFeeder(args.device, read_frame_set(args.frames), args.stats)
+        feeder = LoopbackFeeder(args.device, read_frame_set(args.frames), args.stats,
+                                args.frames)
         feeder.open()
     except (OSError, ValueError) as err:
         print(f"loopback_feeder: cannot feed {args.device}: {err}", file=sys.stderr)
@@ -231,6 +253,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: feeder.stop())
     signal.signal(signal.SIGUSR2, lambda *_: feeder.toggle())
+    signal.signal(signal.SIGHUP, lambda *_: feeder.reload())
     frame_set = feeder.frame_set
     print(f"loopback_feeder: {args.device}: MJPG {frame_set.width}x{frame_set.height} "
           f"@{frame_set.fps:g} fps, {len(frame_set.frames)} frames", flush=True)
@@ -239,12 +262,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     finally:
         feeder.close()
     return 0
-
-
-def quirk_counts(stats: Dict[str, object], quirks: List[str]) -> int:
-    """Frames of any of ``quirks`` the feeder wrote, from its statistics."""
-    by_quirk = stats.get("by_quirk", {})
-    return sum(int(by_quirk.get(quirk, 0)) for quirk in quirks)  # type: ignore[union-attr]
 
 
 if __name__ == "__main__":

@@ -1,8 +1,9 @@
 """Build and cache the test VM's disk image: a small Debian bookworm shaped like a CORE I/O.
 
 The image holds what matters here of a CORE I/O: a stock Debian kernel with V4L2 (``vivid``
-loaded at boot as a capture node plus a metadata node), udev, systemd, a Docker engine with
-restart policies honoured at boot, the CORE I/O paths (``/opt/payload_credentials``,
+loaded at boot as a capture node plus a metadata node; ``v4l2loopback`` built for that
+kernel, loaded by the tests that feed it MJPEG like a UVC camera), udev, systemd, a Docker
+engine with restart policies honoured at boot, the CORE I/O paths (``/opt/payload_credentials``,
 ``/data/.extensions``), an ssh server the harness logs into with a generated key, and a Python
 venv (``/opt/venv``) with the camera service's runtime dependencies.
 
@@ -52,7 +53,11 @@ PACKAGES = (
     "openssh-server", "iproute2", "ca-certificates", "python3", "python3-venv", "v4l-utils",
     "docker.io", "docker-compose",
     "pigz",  # dockerd decompresses `docker load` archives with unpigz when present
+    # An MJPEG camera through the kernel: v4l2loopback, compiled by dkms at build time (in
+    # the chroot, natively) against the image kernel's headers; the guest only loads it.
+    "linux-headers-amd64", "v4l2loopback-dkms", "v4l2loopback-utils",
 )
+LOOPBACK_MODULE = "v4l2loopback"
 GUEST_VENV = "/opt/venv"
 CORE_IO_DIRS = ("/opt/payload_credentials", "/data/.extensions", "/mnt/repo", "/mnt/xfer")
 
@@ -167,6 +172,28 @@ class _Builder:
         shutil.copyfile(key.with_suffix(".pub"), ssh_dir / "authorized_keys")
         return key
 
+    def build_loopback_module(self) -> str:
+        """Compile v4l2loopback for the image's kernel (dkms in the chroot, so natively on
+        the host, never in the emulated guest); returns the kernel version it was built for.
+        The package's own install hook may have built it already; this makes sure and fails
+        the build with the reason when the module is missing."""
+        versions = sorted(p.name for p in (self.root / "lib" / "modules").iterdir()
+                          if (p / "kernel").is_dir())
+        if not versions:
+            raise ImageBuildError(f"no kernel modules in the image; see {self.log_path}")
+        kernel = versions[-1]
+        # dkms needs /proc and /dev/fd; the proc mount is undone whatever dkms answers.
+        self.chroot("dkms v4l2loopback", "sh", "-c",
+                    "mount -t proc proc /proc && ln -sfn /proc/self/fd /dev/fd && "
+                    f"dkms autoinstall --kernelver {kernel}; status=$?; umount /proc; "
+                    "exit $status")
+        built = list((self.root / "lib" / "modules" / kernel).rglob(f"{LOOPBACK_MODULE}.ko*"))
+        if not built:
+            raise ImageBuildError(f"dkms did not build {LOOPBACK_MODULE} for kernel {kernel}; "
+                                  f"see {self.log_path}")
+        self.chroot("depmod", "depmod", kernel)
+        return kernel
+
     def enable_services(self) -> None:
         self.chroot("enable services", "systemctl", "enable", "systemd-networkd", "ssh", "docker")
         # Nothing in the VM waits for "network online"; skip the 2-minute wait for it.
@@ -233,6 +260,7 @@ def build_image(target: Path, mirror: str | None = None) -> None:
     builder = _Builder(work, work / "build.log", mirror or apt_mirror())
     try:
         builder.debootstrap(PACKAGES)
+        builder.build_loopback_module()
         builder.copy_guest_files()
         builder.install_ssh_key()
         builder.enable_services()

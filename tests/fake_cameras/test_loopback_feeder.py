@@ -74,7 +74,7 @@ def test_one_write_per_frame_at_the_set_rate_cycling_the_set(wired_feeder):
     assert 4 <= len(frames) <= 30  # 50 fps for 0.5 s: never faster
     stats = json.loads(stats_path.read_text())
     assert stats["written"] == len(frames)
-    assert loopback_feeder.quirk_counts(stats, ["truncated"]) == frames.count(b"\xff\xd8bad")
+    assert stats["by_quirk"]["truncated"] == frames.count(b"\xff\xd8bad")
 
 
 def test_pause_stalls_the_stream_and_resume_continues_without_a_burst(wired_feeder):
@@ -87,7 +87,23 @@ def test_pause_stalls_the_stream_and_resume_continues_without_a_burst(wired_feed
     count = len(received)
     time.sleep(0.5)
     assert len(received) == count and paused["paused"] and paused["written"] == count
+    assert paused["at_pauses"][-1]["written"] == count
     feeder.resume()
     time.sleep(0.2)
     # about 10 frames in 0.2 s at 50 fps; a feeder catching up would send the ~40 missed
     assert 1 <= len(received) - count <= 14
+
+
+def test_reload_switches_to_the_frame_set_file_without_a_gap(wired_feeder, tmp_path):
+    feeder, runner, received, _ = wired_feeder
+    feeder.frames_path = str(tmp_path / "next.frames")
+    loopback_feeder.write_frame_set(feeder.frames_path, FrameSet(
+        64, 48, 50.0, (b"\xff\xd8new\xff\xd9",), ("none",)))
+    runner.start()
+    time.sleep(0.2)
+    feeder.reload()
+    time.sleep(0.2)
+    frames = [data for _, data in received]
+    switched = frames.index(b"\xff\xd8new\xff\xd9")
+    assert switched > 0 and set(frames[switched:]) == {b"\xff\xd8new\xff\xd9"}
+    assert feeder.written["none"] >= len(frames) - switched

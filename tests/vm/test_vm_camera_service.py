@@ -17,7 +17,7 @@ from typing import Iterator
 
 import pytest
 from vm_support import (
-    copy_guest_log,
+    NativeService,
     fault_names,
     free_service_port,
     image_client,
@@ -25,13 +25,9 @@ from vm_support import (
     negotiated_formats,
     note,
     record,
-    robot_section,
-    share_robot_files,
-    write_guest_yaml,
 )
 
 from devtools.polling import wait_for
-from vm.machine import GUEST_PYTHON, GUEST_PYTHON_ENV, Machine
 
 pytestmark = [pytest.mark.vm, pytest.mark.slow, pytest.mark.timeout(1200)]
 
@@ -39,58 +35,15 @@ SERVICE_NAME = "camera-image-service-vm"
 SOURCE_PREFIX = "vivid"
 WANTED_SIZE = (640, 480)
 WANTED_FPS = 10
-GUEST_LOG = "/run/camera-service.log"
-GUEST_PID = "/run/camera-service.pid"
 HOLDER_PID = "/run/video-holder.pid"
-#: Under software emulation the service's imports (OpenCV, bosdyn) take a while.
-START_TIMEOUT = 240.0
-
-
-class NativeService:
-    """The service process in the guest, started detached, with its log in the guest."""
-
-    def __init__(self, machine: Machine, robot, port: int) -> None:
-        self.machine = machine
-        self.robot = robot
-        self.port = port
-
-    def start(self) -> float:
-        files = share_robot_files(self.machine, self.robot)
-        config = {
-            "robot": robot_section(self.robot, files["ca"], files["credentials"]),
-            "service": {"port": self.port, "name": SERVICE_NAME, "authority": SERVICE_NAME},
-            "log_level": "info",
-            "sources": [{"name": SOURCE_PREFIX, "type": "v4l2", "device": "all",
-                         "width": WANTED_SIZE[0], "height": WANTED_SIZE[1],
-                         "fps": WANTED_FPS}],
-        }
-        guest_config = write_guest_yaml(self.machine, "native-service.yaml", config)
-        env = " ".join(f"{key}={value}" for key, value in GUEST_PYTHON_ENV.items())
-        started = time.monotonic()
-        self.machine.run(
-            f"nohup sh -c 'echo $$ > {GUEST_PID}; exec env {env} {GUEST_PYTHON} -m "
-            f"camera_service --config {guest_config}' > {GUEST_LOG} 2>&1 &")
-        self.robot.wait_for_service(SERVICE_NAME, timeout=START_TIMEOUT)
-        return time.monotonic() - started
-
-    def pid(self) -> str:
-        return self.machine.run(f"cat {GUEST_PID}").stdout.strip()
-
-    def alive(self) -> bool:
-        return self.machine.run(f"kill -0 $(cat {GUEST_PID})", check=False).returncode == 0
-
-    def log(self) -> str:
-        return copy_guest_log(self.machine, GUEST_LOG, "native-service.log")
-
-    def stop(self) -> None:
-        self.machine.run(f"kill $(cat {GUEST_PID}) 2>/dev/null; sleep 2; "
-                         f"kill -9 $(cat {GUEST_PID}) 2>/dev/null; true", check=False)
 
 
 @pytest.fixture(scope="module")
 def native_service(vm, vm_robot) -> Iterator[NativeService]:
     port = vm.forward(free_service_port())
-    service = NativeService(vm, vm_robot, port)
+    service = NativeService(vm, vm_robot, port, SERVICE_NAME, [
+        {"name": SOURCE_PREFIX, "type": "v4l2", "device": "all", "width": WANTED_SIZE[0],
+         "height": WANTED_SIZE[1], "fps": WANTED_FPS}])
     try:
         record("native service in the VM: start -> registered", service.start())
         yield service

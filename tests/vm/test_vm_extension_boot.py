@@ -6,9 +6,12 @@ where a CORE I/O does (``/data/.extensions/<name>/``, udev rules in ``/etc/udev/
 images loaded into the VM's Docker engine); the harness then triggers udev as the portal does.
 The operator config names the camera by the stable name the extension's udev rules create.
 After the VM reboots, the container must be running and registered again with no manual step.
-Last, the operator config switches vivid to its 16-bit greyscale formats (``Y16`` and
+Then the operator config switches vivid to its 16-bit greyscale formats (``Y16`` and
 ``Y16_BE``): the container must serve them as ``PIXEL_FORMAT_GREYSCALE_U16`` in the Spot
-API's byte order (big-endian), whatever the camera's own order.
+API's byte order (big-endian), whatever the camera's own order. Last, an MJPEG camera through
+the kernel (a v4l2loopback node fed like a UVC camera, see ``loopback_support``): served
+byte-identical by the container, then its device deleted and created again under another
+node number: faulted, then reopened through its stable name without a container restart.
 
 Tests run in file order against one installation (module fixture).
 """
@@ -18,23 +21,36 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Iterator, List, Optional
 
 import numpy as np
 import pytest
 from bosdyn.api import image_pb2
 from bosdyn.client.image import build_image_request, pixel_format_to_numpy_type
+from loopback_support import (
+    SERVED_MIX,
+    LoopbackCameras,
+    collect,
+    expected_served,
+    frame_rates,
+    stable_name,
+)
 from vm_support import (
+    COUNTERS_LINE,
+    fault_names,
     free_service_port,
     image_client,
     jpeg_frames,
+    new_counters,
     note,
+    process_cpu_seconds,
     record,
     robot_section,
     write_guest_yaml,
 )
 
 from devtools.polling import wait_for
+from fake_cameras import uvc_frames
 from vm.machine import GUEST_PYTHON, GUEST_PYTHON_ENV, Machine
 
 pytestmark = [pytest.mark.vm, pytest.mark.docker, pytest.mark.slow, pytest.mark.timeout(1800)]
@@ -77,17 +93,18 @@ class InstalledExtension:
                          "--subsystem-match=video4linux && udevadm settle")
         return time.monotonic() - started
 
-    def configure(self, **source_options) -> None:
+    def configure(self, sources: Optional[List[dict]] = None, **source_options) -> None:
         """The operator config: the simulator via 10.0.2.2, the camera by its stable name
-        (``source_options``: more keys of the source, e.g. ``format``)."""
+        (``source_options``: more keys of the source, e.g. ``format``), or ``sources``."""
         config_dir = f"{EXTENSION_DIR}/config"
         ca = self.machine.share(Path(self.robot.ca_cert), "robot-ca.pem")
         config = write_guest_yaml(self.machine, "extension-config.yaml", {
             "robot": robot_section(self.robot, "/config/robot-ca.pem"),
             "service": {"port": self.port, "name": SERVICE_NAME},
             "log_level": "info",
-            "sources": [{"name": SOURCE_NAME, "type": "v4l2", "device": STABLE_NAME,
-                         "width": 640, "height": 480, "fps": 10, **source_options}],
+            "sources": sources or [{"name": SOURCE_NAME, "type": "v4l2", "device": STABLE_NAME,
+                                    "width": 640, "height": 480, "fps": 10,
+                                    **source_options}],
         })
         self.machine.run(f"install -m 0644 {ca} {config_dir}/robot-ca.pem && "
                          f"install -m 0644 {config} {config_dir}/config.yaml")
@@ -118,6 +135,19 @@ class InstalledExtension:
             state = self.container()["State"]
             pytest.fail(f"not registered after {timeout:g} s; container state "
                         f"{state['Status']!r} {state.get('Error', '')}\n{self.logs()[-2000:]}")
+
+    def counters(self, around: str = "{signal}") -> dict:
+        """The container's pipeline counters (SIGUSR1 makes the service log them);
+        ``around``: the guest command sending it, ``{signal}`` standing for the kill."""
+        before = self.logs().count(COUNTERS_LINE)
+        signal = f"docker kill --signal USR1 {self.container()['Id']}"
+        self.machine.run(around.format(signal=signal))
+        return wait_for(lambda: new_counters(self.logs(), before), 30,
+                          "the counters of the extension's service", interval=0.5)
+
+    def cpu_seconds(self) -> float:
+        """CPU seconds the container's service process has used (its pid in the guest)."""
+        return process_cpu_seconds(self.machine, str(self.container()["State"]["Pid"]))
 
     def logs(self) -> str:
         result = self.machine.run(
@@ -245,3 +275,64 @@ def test_vivid_16_bit_grey_is_served_as_greyscale_u16_big_endian(extension, vm_r
     note(f"vivid {fourcc}: granted", granted[-1].split(": ", 1)[-1][:120])
     distinct, view = jpeg_frames(client, SOURCE_NAME, 2.0)  # the tablet's JPEG view
     assert distinct >= 1 and (view.shape[1], view.shape[0]) == (640, 480)
+
+
+LOOP = "loop-mjpeg-a"
+LOOP_SOURCE = "loop-a"
+
+
+def _loop_faulted(robot) -> bool:
+    return any(f"camera {LOOP_SOURCE} " in name for name in fault_names(robot))
+
+
+def test_loopback_mjpeg_camera_in_the_container_passthrough_and_replug(extension, vm,
+                                                                       vm_robot):
+    stream = uvc_frames.camera_stream(1280, 720, 30, SERVED_MIX * 8)
+    cameras = LoopbackCameras(vm, (LOOP,))
+    cameras.load(first_node=10)
+    try:
+        cameras.start_feeder(LOOP, stream)
+        extension.configure(sources=[{"name": LOOP_SOURCE, "type": "v4l2",
+                                      "device": stable_name(LOOP), "width": 1280,
+                                      "height": 720, "fps": 30}])
+        extension.restart()
+        extension.wait_registered(BOOT_TO_REGISTERED_TIMEOUT)
+        client = image_client(vm_robot, SERVICE_NAME)
+        wait_for(lambda: _serves(client, LOOP_SOURCE), BOOT_TO_REGISTERED_TIMEOUT,
+                   "frames from the loopback camera in the container", interval=0.5)
+        started_at = extension.container()["State"]["StartedAt"]
+        served = collect(client, LOOP_SOURCE, expected_served(stream), window=8.0)
+        stored, written = frame_rates(extension, cameras, {LOOP: LOOP_SOURCE}, 5.0)[LOOP]
+        note("container, loopback 720p30 MJPEG: GetImage (SDK default request) "
+             "byte-identical to the feeder's frame (normalized)",
+             f"{served.identical_percent:.1f}% of {served.responses}")
+        note("container, loopback: frames/s stored by the service vs written by the feeder",
+             f"{stored:.1f} vs {written:.1f}")
+        assert served.identical == served.responses >= 5
+        assert extension.counters()["frame_hygiene"][LOOP_SOURCE]["dropped"] == {}
+
+        cameras.stop_feeders((LOOP,))  # unplugged: the camera stops, then its device goes
+        started = time.monotonic()
+        wait_for(lambda: _loop_faulted(vm_robot), 60, "a fault for the loopback camera")
+        record("container, loopback unplug -> robot fault raised", time.monotonic() - started)
+        cameras.unload()
+        started = time.monotonic()
+        cameras.load(first_node=20)
+        cameras.start_feeder(LOOP)
+        wait_for(lambda: not _loop_faulted(vm_robot), 90, "the loopback fault to clear")
+        record("container, loopback replug -> fault cleared", time.monotonic() - started)
+        again = collect(client, LOOP_SOURCE, expected_served(stream), window=2.0)
+        assert again.identical == again.responses > 0
+        assert cameras.node(LOOP).startswith("/dev/video2")
+        assert extension.container()["State"]["StartedAt"] == started_at, "restarted"
+    finally:
+        cameras.stop_all()
+        extension.logs()
+
+
+def _serves(client, source) -> bool:
+    try:
+        response = client.get_image_from_sources([source])[0]
+        return response.status == image_pb2.ImageResponse.STATUS_OK
+    except Exception:  # not yet: restarting, re-registering
+        return False

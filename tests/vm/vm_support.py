@@ -8,6 +8,8 @@ simulator's routing reaches it like a robot reaches a payload.
 
 from __future__ import annotations
 
+import datetime
+import json
 import re
 import shutil
 import socket
@@ -21,12 +23,15 @@ import yaml
 from bosdyn.api import image_pb2
 from bosdyn.client.image import ImageClient, build_image_request
 
-from vm.machine import GUEST_HOST_ADDRESS, GUEST_XFER, Machine
+from devtools.polling import wait_for
+from vm.machine import GUEST_HOST_ADDRESS, GUEST_PYTHON, GUEST_PYTHON_ENV, GUEST_XFER, Machine
 
 #: (scenario, seconds or value) in the order measured; printed at the end of the session.
 FIGURES: List[Tuple[str, str]] = []
 #: The CORE I/O firewall admits 21000-22000 (21443 reserved).
 SERVICE_PORT_RANGE = (21000, 22000)
+#: Under software emulation the service's imports (OpenCV, bosdyn) take a while.
+START_TIMEOUT = 240.0
 
 
 def record(scenario: str, seconds: float) -> float:
@@ -126,6 +131,88 @@ def copy_guest_log(machine: Machine, guest_path: str, host_name: str) -> str:
     text = machine.run(f"cat {guest_path} 2>/dev/null || true", check=False).stdout
     (machine.run_dir / host_name).write_text(text)
     return text
+
+
+class NativeService:
+    """The service run from the shared tree in the guest (detached, log in the guest's /run),
+    serving ``sources`` under directory name ``name``, registered with the host's robot
+    simulator. ``tag`` names its config, log and pid files."""
+
+    def __init__(self, machine: Machine, robot, port: int, name: str, sources: List[Dict],
+                 tag: str = "camera-service") -> None:
+        self.machine = machine
+        self.robot = robot
+        self.port = port
+        self.name = name
+        self.sources = sources
+        self.tag = tag
+        self.guest_log = f"/run/{tag}.log"
+        self.guest_pid = f"/run/{tag}.pid"
+
+    def start(self) -> float:
+        """Start it; returns the seconds until it is registered."""
+        files = share_robot_files(self.machine, self.robot)
+        config = {
+            "robot": robot_section(self.robot, files["ca"], files["credentials"]),
+            "service": {"port": self.port, "name": self.name, "authority": self.name},
+            "log_level": "info",
+            "sources": self.sources,
+        }
+        guest_config = write_guest_yaml(self.machine, f"{self.tag}.yaml", config)
+        env = " ".join(f"{key}={value}" for key, value in GUEST_PYTHON_ENV.items())
+        started = time.monotonic()
+        self.machine.run(
+            f"nohup sh -c 'echo $$ > {self.guest_pid}; exec env {env} {GUEST_PYTHON} -m "
+            f"camera_service --config {guest_config}' > {self.guest_log} 2>&1 &")
+        self.robot.wait_for_service(self.name, timeout=START_TIMEOUT)
+        return time.monotonic() - started
+
+    def pid(self) -> str:
+        return self.machine.run(f"cat {self.guest_pid}").stdout.strip()
+
+    def alive(self) -> bool:
+        return self.machine.run(f"kill -0 $(cat {self.guest_pid})", check=False).returncode == 0
+
+    def log(self) -> str:
+        return copy_guest_log(self.machine, self.guest_log, f"{self.tag}.log")
+
+    def counters(self, around: str = "{signal}") -> Dict:
+        """The pipeline counters, as the service logs them on SIGUSR1 (see ``new_counters``);
+        ``around`` is the guest command that sends it, ``{signal}`` standing for the kill."""
+        before = self.log().count(COUNTERS_LINE)
+        self.machine.run(around.format(signal=f"kill -USR1 {self.pid()}"))
+        return wait_for(lambda: new_counters(self.log(), before), 30,
+                          f"the counters of {self.name}", interval=0.3)
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time the service process has used so far."""
+        return process_cpu_seconds(self.machine, self.pid())
+
+    def stop(self) -> None:
+        self.machine.run(f"kill $(cat {self.guest_pid}) 2>/dev/null; sleep 2; "
+                         f"kill -9 $(cat {self.guest_pid}) 2>/dev/null; true", check=False)
+
+
+COUNTERS_LINE = "counters: {"
+
+
+def new_counters(log_text: str, before: int) -> Dict | None:
+    """The counters of the latest SIGUSR1 log line once there are more than ``before``, with
+    ``"at"``: the line's time (the guest's clock, UTC; seconds since the epoch)."""
+    lines = [line for line in log_text.splitlines() if COUNTERS_LINE in line]
+    if len(lines) <= before:
+        return None
+    logged = datetime.datetime.strptime(lines[-1][:23], "%Y-%m-%d %H:%M:%S,%f")
+    return {**json.loads(lines[-1].split("counters: ", 1)[1]),
+            "at": logged.replace(tzinfo=datetime.timezone.utc).timestamp()}
+
+
+def process_cpu_seconds(machine: Machine, pid: str) -> float:
+    """User + system CPU seconds of guest process ``pid`` (from /proc/<pid>/stat)."""
+    fields = machine.run(f"cat /proc/{pid}/stat; getconf CLK_TCK").stdout.split("\n")
+    stat, ticks = fields[0], float(fields[1])
+    after_name = stat.rsplit(")", 1)[1].split()
+    return (int(after_name[11]) + int(after_name[12])) / ticks  # utime, stime
 
 
 def keep_figures_file(path: Path) -> None:
