@@ -119,7 +119,7 @@ class UrlSource(CameraSource):
         except BaseException:
             self.close()
             raise
-        log.info("%s: %s", self.name, info.detail)
+        log.debug("%s: %s", self.name, info.detail)  # the capture loop logs the open once
         return info
 
     def _open_mjpeg(self) -> SourceInfo:
