@@ -10,6 +10,9 @@ here, by ``split_url``, before anything else parses or prints them:
 - ``normalize_url(url)``: the same URL with its credentials percent-encoded, which every
   parser (urllib, FFmpeg) then reads as intended;
 - ``redact_url(url)``: ``scheme://***@host/path`` (no user, no password);
+- ``redact_values(value)``: a copy of a JSON-like value (dicts, lists, strings) whose every
+  string is safe to show: a whole URL with credentials redacted, any other text scrubbed;
+- ``is_redacted(url)``: the URL's credentials are (or include) the mask ``***``;
 - ``scrub(text)``: any free text (log lines, faults, error messages) with URL credentials
   and every registered secret replaced by ``***``;
 - ``register_secret(secret)``: a secret (URL password, payload secret, user password) that
@@ -31,7 +34,7 @@ import re
 import threading
 import urllib.parse
 from dataclasses import dataclass, field
-from typing import List, Optional
+from typing import Any, List, Optional
 
 MASK = "***"
 MIN_SECRET_LENGTH = 4  # shorter ones would mask ordinary words; URL rules still catch them
@@ -116,6 +119,26 @@ def redact_url(url: str) -> str:
     if not parts.has_credentials:
         return _SECRETS.scrub(url)
     return _SECRETS.scrub(f"{parts.scheme}://{MASK}@{parts.rest}")
+
+
+def is_redacted(url: str) -> bool:
+    """True when ``url``'s user or password is the mask (``redact_url``'s output, or that
+    output with a user typed back in front of the mask)."""
+    parts = split_url(url)
+    return parts.has_credentials and MASK in (parts.user, parts.password)
+
+
+def redact_values(value: Any) -> Any:
+    """A copy of ``value`` (JSON-like) with every string safe to show: a string that is a
+    URL with credentials is ``redact_url``-ed (whatever characters its password holds, spaces
+    included), every other string ``scrub``-bed. Keys are kept; other values as they are."""
+    if isinstance(value, dict):
+        return {key: redact_values(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [redact_values(item) for item in value]
+    if isinstance(value, str):
+        return redact_url(value) if split_url(value).has_credentials else scrub(value)
+    return value
 
 
 class _SecretRegistry:

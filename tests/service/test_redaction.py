@@ -130,3 +130,15 @@ def test_scrub_log_handlers_keeps_the_format():
         assert handler.formatter.format(record) == "X rtsp://***@h"
     finally:
         logger.removeHandler(handler)
+
+
+def test_redact_values_masks_every_string_of_a_json_value():
+    from camera_service.redaction import is_redacted, redact_values
+
+    secret = "s p#a/c?e@:d"  # a space too: free-text scrubbing alone would stop there
+    url = f"rtsp://user:{secret}@cam:554/x"
+    shown = redact_values({"a": [url, {"b": f"failed: {url}"}], "n": 3, "t": None})
+    assert shown["n"] == 3 and shown["t"] is None
+    assert shown["a"][0] == "rtsp://***@cam:554/x" and is_redacted(shown["a"][0])
+    assert secret not in repr(shown)
+    assert not is_redacted("rtsp://cam/x") and not is_redacted("/dev/video0")

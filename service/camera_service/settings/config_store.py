@@ -5,7 +5,8 @@ is. It validates the whole result with the service's own validation first (``che
 the same as at start: parsing, ranges, each source kind's options): a config that fails is
 never written. A valid one is written atomically (a temporary file in the same folder,
 flushed, then renamed over the old one), after copying the previous file to
-``config.yaml.bak`` the same way. Concurrent saves are serialized.
+``config.yaml.bak`` the same way. Concurrent saves are serialized. URLs the page sent with
+masked credentials get the stored ones back first (``masked_urls.keep_stored_passwords``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import yaml
 from camera_service import config as config_module
 from camera_service.config_file import read_yaml
 from camera_service.errors import ConfigError
+from camera_service.settings.masked_urls import keep_stored_passwords
 
 HEADER = ("# Operator configuration of the spot_camera_service extension, last saved by its\n"
           "# settings page (the previous version is config.yaml.bak). Hand edits are picked\n"
@@ -60,10 +62,13 @@ class ConfigStore:
 
     def save_sources(self, sources: List[Dict[str, Any]]) -> Dict[str, Any]:
         """Validate the file with ``sources`` in place, then write it. Returns the written
-        mapping. Raises ``ConfigError`` (nothing written) or ``OSError``."""
+        mapping. A masked URL (``scheme://***@host``) in ``sources`` keeps the password stored
+        for that source. Raises ``ConfigError`` (nothing written) or ``OSError``."""
         with self._lock:
             data = dict(self.read())
-            data["sources"] = sources
+            stored = data.get("sources")
+            data["sources"] = keep_stored_passwords(
+                sources, stored if isinstance(stored, list) else [])
             self._validate(data)
             text = HEADER + yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
             if self.path.exists():

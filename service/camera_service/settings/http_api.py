@@ -21,7 +21,10 @@ Every POST must carry the session's CSRF token in ``X-CSRF-Token``, a JSON body
 (``Content-Type: application/json``, at most ``MAX_BODY`` bytes) and, when the browser sends
 one, an ``Origin`` equal to the page's own: a cross-site form post is refused with 403 before
 anything happens. Errors are ``{"error": kind, "message": one line}``. Passwords, session ids
-and CSRF tokens are never logged.
+and CSRF tokens are never logged. Every JSON answer (config, status, cameras, errors) goes
+through ``redaction.redact_values``: a camera URL reaches the page as
+``scheme://***@host/path``, and saving it back keeps the stored password
+(``masked_urls``).
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from typing import Any, Dict, List, Protocol, Tuple
 from urllib.parse import parse_qs, urlsplit
 
 from camera_service.errors import ConfigError
+from camera_service.redaction import redact_values
 from camera_service.settings import schema
 from camera_service.settings.config_store import ConfigStore
 from camera_service.settings.robot_auth import LoginRejected, RobotAuthenticator, RobotUnavailable
@@ -163,9 +167,8 @@ class SettingsRequestHandler(ViewerRequestHandler):
             route(url)
         except ViewerError as err:
             headers = {"Retry-After": err.status} if isinstance(err, TooManyAttempts) else None
-            self._send(err.http_status, "application/json",
-                       json.dumps({"error": err.kind, "message": err.message}).encode(),
-                       headers)
+            self._send_json(err.http_status, {"error": err.kind, "message": err.message},
+                            headers)
         except (BrokenPipeError, ConnectionResetError):
             pass
         except Exception as err:  # one bad request must not take the server down
@@ -305,7 +308,8 @@ class SettingsRequestHandler(ViewerRequestHandler):
         self._send_json(HTTPStatus.OK, {
             "path": str(store.path),
             "backup": store.backup.exists(),
-            "sources": [schema.entry_to_page(entry) if isinstance(entry, dict) else {}
+            "sources": [schema.entry_to_page(redact_values(entry)) if isinstance(entry, dict)
+                        else {}
                         for entry in sources],
             "schema": schema.describe(),
         })
@@ -336,6 +340,10 @@ class SettingsRequestHandler(ViewerRequestHandler):
         _, source, quality, resize = parse_frame_query(query)
         frame = self.server.backend.frame(source, quality, resize)
         self._send(HTTPStatus.OK, "image/jpeg", frame.jpeg, frame_headers(frame, time.time()))
+
+    def _send_json(self, status: int, body: dict, headers: Dict[str, str] | None = None) -> None:
+        """Every JSON answer with URL credentials masked and known secrets scrubbed."""
+        super()._send_json(status, redact_values(body), headers)
 
     def log_message(self, format: str, *args) -> None:
         LOGGER.debug("settings http: " + format, *args)

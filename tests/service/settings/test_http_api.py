@@ -12,6 +12,7 @@ import ssl
 import time
 
 import pytest
+import yaml
 from camera_service.settings.config_store import ConfigStore
 from camera_service.settings.http_api import SettingsServer
 from camera_service.settings.robot_auth import LoginRejected
@@ -38,9 +39,10 @@ class FakeBackend:
 
     def __init__(self) -> None:
         self.applied = 0
+        self.extra_status = {}
 
     def status(self):
-        return {"robot": {"registered": True}, "sources": []}
+        return {"robot": {"registered": True}, "sources": [], **self.extra_status}
 
     def cameras(self):
         return {"present": [], "controls": {}, "dev_root": "/dev"}
@@ -191,3 +193,73 @@ def test_logout_and_expiry_end_the_session(parts):
     time.sleep(2.1)
     status, _, body = page.request("GET", "/api/frame?source=front")
     assert status == 401 and b"expired" in body
+
+
+URL_SECRET = "p#ss/w?rd@:7 z"  # every character a URL parser misreads, and a space
+IP_URL = f"http://camuser:{URL_SECRET}@10.0.0.7:8080/video.mjpg?res=1"
+
+
+def _with_ip_camera(config) -> None:
+    config.write_text(yaml.safe_dump({"sources": [
+        {"name": "front", "type": "synthetic"},
+        {"name": "ip", "type": "url", "url": IP_URL, "timeout": 2}]}))
+
+
+def test_config_reaches_the_page_with_url_passwords_masked(parts):
+    server, _, _, config = parts
+    _with_ip_camera(config)
+    page = Page(server)
+    page.login()
+    status, _, body = page.request("GET", "/api/config")
+    assert status == 200
+    assert URL_SECRET not in body.decode() and "camuser" not in body.decode()
+    for encoded in (json.dumps(URL_SECRET), "p%23ss"):
+        assert encoded.strip('"') not in body.decode()
+    shown = yaml.safe_load(json.loads(body)["sources"][1]["more"])
+    assert shown["url"] == "http://***@10.0.0.7:8080/video.mjpg?res=1"
+
+
+def test_saving_a_masked_url_keeps_the_stored_password_and_never_returns_it(parts):
+    server, _, backend, config = parts
+    _with_ip_camera(config)
+    page = Page(server)
+    page.login()
+    sources = json.loads(page.request("GET", "/api/config")[2])["sources"]
+    sources[1]["more"] = sources[1]["more"].replace("timeout: 2", "timeout: 4")
+    status, _, body = page.request("POST", "/api/config", {"sources": sources},
+                                   {"X-CSRF-Token": page.csrf})
+    assert status == 200 and backend.applied == 1
+    assert URL_SECRET not in body.decode()
+    saved = yaml.safe_load(config.read_text())["sources"][1]
+    assert saved == {"name": "ip", "type": "url", "url": IP_URL, "timeout": 4}
+    again = page.request("GET", "/api/config")[2].decode()
+    assert URL_SECRET not in again and "timeout: 4" in again
+
+
+def test_masked_url_with_a_changed_host_is_refused_and_nothing_written(parts):
+    server, _, backend, config = parts
+    _with_ip_camera(config)
+    before = config.read_text()
+    page = Page(server)
+    page.login()
+    sources = json.loads(page.request("GET", "/api/config")[2])["sources"]
+    sources[1]["more"] = sources[1]["more"].replace("10.0.0.7", "10.0.0.9")
+    status, _, body = page.request("POST", "/api/config", {"sources": sources},
+                                   {"X-CSRF-Token": page.csrf})
+    answer = json.loads(body)
+    assert status == 422 and (answer["index"], answer["field"]) == (1, "more")
+    assert "type the user and password" in answer["message"]
+    assert config.read_text() == before and backend.applied == 0
+
+
+def test_status_and_errors_never_carry_a_url_password(parts):
+    server, _, backend, _ = parts
+    page = Page(server)
+    page.login()
+    backend.extra_status = {"fault": f"cannot open {IP_URL}: refused", "where": IP_URL}
+    status, _, body = page.request("GET", "/api/status")
+    assert status == 200 and URL_SECRET not in body.decode()
+    assert json.loads(body)["where"] == "http://***@10.0.0.7:8080/video.mjpg?res=1"
+    bad = {"sources": [{"name": "ip", "type": "url", "more": f"url: '{IP_URL}'\ncolour: 1"}]}
+    status, _, body = page.request("POST", "/api/config", bad, {"X-CSRF-Token": page.csrf})
+    assert status == 422 and URL_SECRET not in body.decode()
