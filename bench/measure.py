@@ -18,7 +18,7 @@ from __future__ import annotations
 import statistics
 import time
 from dataclasses import dataclass, fields
-from typing import Callable, Dict, List, Sequence
+from typing import Callable, Dict, List, Sequence, TypeVar
 
 from bench.clients import Observation, merged, run_clients
 from bench.processes import ServiceProcess
@@ -112,10 +112,18 @@ def measure(service: ServiceProcess, make_client: Callable[[], object], clients:
     )
 
 
-def median_run(runs: Sequence[Run]) -> Run:
-    """Figure by figure median of repeated runs (errors are summed)."""
+RunT = TypeVar("RunT")
+
+
+def median_fields(runs: Sequence[RunT]) -> RunT:
+    """Figure by figure median of repeated runs of one dataclass (``errors`` is summed)."""
     values = {}
-    for item in fields(Run):
+    for item in fields(runs[0]):
         column = [getattr(run, item.name) for run in runs]
         values[item.name] = sum(column) if item.name == "errors" else statistics.median(column)
-    return Run(**values)
+    return type(runs[0])(**values)
+
+
+def median_run(runs: Sequence[Run]) -> Run:
+    """Figure by figure median of repeated runs (errors are summed)."""
+    return median_fields(runs)

@@ -27,7 +27,7 @@ import statistics
 import tempfile
 import time
 from contextlib import ExitStack
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Sequence
 
@@ -37,7 +37,7 @@ from bosdyn.api import image_pb2, image_service_pb2_grpc
 from bench.clients import DirectClient, Observation, merged, run_clients, sdk_default_request
 from bench.configs import BASELINE_MODULE, SERVICE_MODULE, service_config
 from bench.floor import FloorProcess
-from bench.measure import percentile
+from bench.measure import median_fields, percentile
 from bench.processes import FakeCameraProcess, MeasuredProcess, ServiceProcess
 
 SIZE, FPS, CAMERA_QUALITY = (1280, 720), 30, 90
@@ -140,11 +140,7 @@ def measure_load(target: MeasuredProcess, port: int, clients: int, seconds: floa
 
 def median_load(runs: Sequence[LoadRun]) -> LoadRun:
     """Figure by figure median (errors summed)."""
-    values = {}
-    for item in fields(LoadRun):
-        column = [getattr(run, item.name) for run in runs]
-        values[item.name] = sum(column) if item.name == "errors" else statistics.median(column)
-    return LoadRun(**values)
+    return median_fields(runs)
 
 
 def one_response(port: int) -> bytes:
