@@ -5,7 +5,9 @@ Layouts follow ``linux/videodev2.h`` (stable kernel ABI, same on x86-64 and arm6
 - ``VIDIOC_QUERYCTRL`` (with ``V4L2_CTRL_FLAG_NEXT_CTRL``) and ``VIDIOC_QUERYMENU``: the
   camera's controls, their ranges, defaults and menu entries;
 - ``VIDIOC_G_CTRL`` / ``VIDIOC_S_CTRL``: read and change one control;
-- ``VIDIOC_ENUM_FMT``: the pixel formats a capture node offers (FOURCC codes).
+- ``VIDIOC_ENUM_FMT``: the pixel formats a capture node offers (FOURCC codes);
+- ``VIDIOC_ENUM_FRAMESIZES`` / ``VIDIOC_ENUM_FRAMEINTERVALS``: the sizes of a format and the
+  frame intervals of a size, discrete lists or one stepwise (or continuous) range.
 
 ``V4L2Device`` wraps one open file descriptor. It is opened separately from OpenCV's capture
 descriptor (V4L2 allows several opens of one node), so controls can be read and changed from
@@ -102,6 +104,60 @@ class _FmtDesc(ctypes.Structure):
 
 BUF_TYPE_VIDEO_CAPTURE = 1
 
+# -- frame sizes and intervals (VIDIOC_ENUM_FRAMESIZES / VIDIOC_ENUM_FRAMEINTERVALS) ---------
+FRM_TYPE_DISCRETE = 1
+FRM_TYPE_CONTINUOUS = 2
+FRM_TYPE_STEPWISE = 3
+_FRM_KINDS = {FRM_TYPE_DISCRETE: "discrete", FRM_TYPE_CONTINUOUS: "continuous",
+              FRM_TYPE_STEPWISE: "stepwise"}
+
+
+class _FrmSizeDiscrete(ctypes.Structure):
+    _fields_ = [("width", ctypes.c_uint32), ("height", ctypes.c_uint32)]
+
+
+class _FrmSizeStepwise(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_uint32) for name in (
+        "min_width", "max_width", "step_width", "min_height", "max_height", "step_height")]
+
+
+class _FrmSizeUnion(ctypes.Union):
+    _fields_ = [("discrete", _FrmSizeDiscrete), ("stepwise", _FrmSizeStepwise)]
+
+
+class _FrmSizeEnum(ctypes.Structure):
+    _fields_ = [
+        ("index", ctypes.c_uint32),
+        ("pixel_format", ctypes.c_uint32),
+        ("type", ctypes.c_uint32),
+        ("size", _FrmSizeUnion),
+        ("reserved", ctypes.c_uint32 * 2),
+    ]
+
+
+class _Fract(ctypes.Structure):
+    _fields_ = [("numerator", ctypes.c_uint32), ("denominator", ctypes.c_uint32)]
+
+
+class _FrmIvalStepwise(ctypes.Structure):
+    _fields_ = [("min", _Fract), ("max", _Fract), ("step", _Fract)]
+
+
+class _FrmIvalUnion(ctypes.Union):
+    _fields_ = [("discrete", _Fract), ("stepwise", _FrmIvalStepwise)]
+
+
+class _FrmIvalEnum(ctypes.Structure):
+    _fields_ = [
+        ("index", ctypes.c_uint32),
+        ("pixel_format", ctypes.c_uint32),
+        ("width", ctypes.c_uint32),
+        ("height", ctypes.c_uint32),
+        ("type", ctypes.c_uint32),
+        ("interval", _FrmIvalUnion),
+        ("reserved", ctypes.c_uint32 * 2),
+    ]
+
 
 class _Control(ctypes.Structure):
     _fields_ = [("id", ctypes.c_uint32), ("value", ctypes.c_int32)]
@@ -119,6 +175,48 @@ VIDIOC_G_CTRL = _ioc(_READ | _WRITE, 27, _Control)
 VIDIOC_S_CTRL = _ioc(_READ | _WRITE, 28, _Control)
 VIDIOC_QUERYCTRL = _ioc(_READ | _WRITE, 36, _QueryCtrl)
 VIDIOC_QUERYMENU = _ioc(_READ | _WRITE, 37, _QueryMenu)
+VIDIOC_ENUM_FRAMESIZES = _ioc(_READ | _WRITE, 74, _FrmSizeEnum)
+VIDIOC_ENUM_FRAMEINTERVALS = _ioc(_READ | _WRITE, 75, _FrmIvalEnum)
+
+
+@dataclass(frozen=True)
+class FrameSize:
+    """One ``VIDIOC_ENUM_FRAMESIZES`` answer. ``kind`` "discrete": exactly ``min_width`` x
+    ``min_height`` (the max fields equal them, steps 0); "stepwise" / "continuous": any
+    width from ``min_width`` to ``max_width`` by ``step_width`` (1 when continuous), heights
+    alike."""
+
+    kind: str
+    min_width: int
+    min_height: int
+    max_width: int
+    max_height: int
+    step_width: int = 0
+    step_height: int = 0
+
+
+@dataclass(frozen=True)
+class FrameInterval:
+    """One ``VIDIOC_ENUM_FRAMEINTERVALS`` answer, in seconds per frame. ``kind``
+    "discrete": exactly ``minimum`` (= ``maximum``, step 0); "stepwise" / "continuous": any
+    interval from ``minimum`` to ``maximum`` by ``step``."""
+
+    kind: str
+    minimum: float
+    maximum: float
+    step: float = 0.0
+
+    @property
+    def max_fps(self) -> float:
+        return 1.0 / self.minimum if self.minimum > 0 else 0.0
+
+    @property
+    def min_fps(self) -> float:
+        return 1.0 / self.maximum if self.maximum > 0 else 0.0
+
+
+def _seconds(fract: _Fract) -> float:
+    return fract.numerator / fract.denominator if fract.denominator else 0.0
 
 
 @dataclass(frozen=True)
@@ -242,6 +340,57 @@ class V4L2Device:
                 raise
             codes.append(int(desc.pixelformat))
         return codes
+
+    def _enumerate(self, request: int, make) -> List:
+        """Structs answered for index 0, 1, ... until ``EINVAL``; a stepwise or continuous
+        answer is the only one (the kernel answers index 0 alone)."""
+        answers = []
+        for index in range(256):
+            struct = make(index)
+            try:
+                self._ioctl(request, struct)
+            except OSError as err:
+                if err.errno == errno.EINVAL:  # past the last one
+                    break
+                raise
+            answers.append(struct)
+            if struct.type != FRM_TYPE_DISCRETE:
+                break
+        return answers
+
+    def frame_sizes(self, pixel_format: int) -> List[FrameSize]:
+        """The sizes the node offers in ``pixel_format`` (``VIDIOC_ENUM_FRAMESIZES``)."""
+        sizes = []
+        for answer in self._enumerate(VIDIOC_ENUM_FRAMESIZES, lambda index: _FrmSizeEnum(
+                index=index, pixel_format=pixel_format)):
+            kind = _FRM_KINDS.get(answer.type, "discrete")
+            if answer.type == FRM_TYPE_DISCRETE:
+                one = answer.size.discrete
+                sizes.append(FrameSize(kind, one.width, one.height, one.width, one.height))
+            else:
+                step = answer.size.stepwise
+                continuous = answer.type == FRM_TYPE_CONTINUOUS
+                sizes.append(FrameSize(kind, step.min_width, step.min_height, step.max_width,
+                                       step.max_height, 1 if continuous else step.step_width,
+                                       1 if continuous else step.step_height))
+        return sizes
+
+    def frame_intervals(self, pixel_format: int, width: int,
+                        height: int) -> List[FrameInterval]:
+        """The frame intervals of one size of ``pixel_format``
+        (``VIDIOC_ENUM_FRAMEINTERVALS``)."""
+        intervals = []
+        for answer in self._enumerate(VIDIOC_ENUM_FRAMEINTERVALS, lambda index: _FrmIvalEnum(
+                index=index, pixel_format=pixel_format, width=width, height=height)):
+            kind = _FRM_KINDS.get(answer.type, "discrete")
+            if answer.type == FRM_TYPE_DISCRETE:
+                seconds = _seconds(answer.interval.discrete)
+                intervals.append(FrameInterval(kind, seconds, seconds))
+            else:
+                step = answer.interval.stepwise
+                intervals.append(FrameInterval(kind, _seconds(step.min), _seconds(step.max),
+                                               _seconds(step.step)))
+        return intervals
 
     def get_control(self, control_id: int) -> int:
         control = _Control(id=control_id)

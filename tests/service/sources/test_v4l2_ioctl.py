@@ -18,6 +18,13 @@ def test_request_numbers_match_videodev2_h():
     assert v4l2.VIDIOC_S_CTRL == 0xC008561C
     assert v4l2.VIDIOC_QUERYCTRL == 0xC0445624
     assert v4l2.VIDIOC_QUERYMENU == 0xC02C5625
+    assert v4l2.VIDIOC_ENUM_FRAMESIZES == 0xC02C564A
+    assert v4l2.VIDIOC_ENUM_FRAMEINTERVALS == 0xC034564B
+
+
+MJPG, YUYV = 0x47504A4D, 0x56595559
+DISCRETE_SIZES = [(1920, 1080), (640, 480)]  # MJPG: discrete sizes, each 30 or 15 frames/s
+STEPWISE = (160, 1280, 16, 120, 720, 8)  # YUYV: min, max, step of width, then of height
 
 
 class FakeKernel:
@@ -47,6 +54,10 @@ class FakeKernel:
             if arg.index not in entries:
                 raise OSError(errno.EINVAL, "Invalid argument")
             arg.item.name = entries[arg.index].encode()
+        elif request == v4l2.VIDIOC_ENUM_FRAMESIZES:
+            self._frame_size(arg)
+        elif request == v4l2.VIDIOC_ENUM_FRAMEINTERVALS:
+            self._frame_interval(arg)
         elif request == v4l2.VIDIOC_G_CTRL:
             arg.value = self.values[arg.id]
         elif request == v4l2.VIDIOC_S_CTRL:
@@ -54,6 +65,35 @@ class FakeKernel:
         else:
             raise OSError(errno.ENOTTY, "Inappropriate ioctl for device")
         return 0
+
+    @staticmethod
+    def _frame_size(arg) -> None:
+        if arg.pixel_format == MJPG and arg.index < len(DISCRETE_SIZES):
+            arg.type = v4l2.FRM_TYPE_DISCRETE
+            arg.size.discrete.width, arg.size.discrete.height = DISCRETE_SIZES[arg.index]
+        elif arg.pixel_format == YUYV and arg.index == 0:
+            arg.type = v4l2.FRM_TYPE_STEPWISE
+            step = arg.size.stepwise
+            (step.min_width, step.max_width, step.step_width, step.min_height,
+             step.max_height, step.step_height) = STEPWISE
+        else:
+            raise OSError(errno.EINVAL, "Invalid argument")
+
+    @staticmethod
+    def _frame_interval(arg) -> None:
+        size = (arg.width, arg.height)
+        if arg.pixel_format == MJPG and size in DISCRETE_SIZES and arg.index < 2:
+            arg.type = v4l2.FRM_TYPE_DISCRETE
+            arg.interval.discrete.numerator = 1
+            arg.interval.discrete.denominator = (30, 15)[arg.index]
+        elif arg.pixel_format == YUYV and arg.index == 0:
+            arg.type = v4l2.FRM_TYPE_STEPWISE
+            interval = arg.interval.stepwise
+            interval.min.numerator, interval.min.denominator = 1, 60
+            interval.max.numerator, interval.max.denominator = 1, 5
+            interval.step.numerator, interval.step.denominator = 1, 60
+        else:
+            raise OSError(errno.EINVAL, "Invalid argument")
 
 
 @pytest.fixture
@@ -102,3 +142,28 @@ def test_query_capabilities_of_something_that_is_not_a_video_node(tmp_path):
     assert v4l2.query_capabilities(str(plain)) is None  # ENOTTY from the real kernel
     assert v4l2.query_capabilities(str(tmp_path / "absent")) is None
 
+
+
+def test_discrete_frame_sizes_and_intervals(device):
+    dev, _ = device
+    sizes = dev.frame_sizes(MJPG)
+    assert [(s.kind, s.min_width, s.min_height) for s in sizes] == [
+        ("discrete", 1920, 1080), ("discrete", 640, 480)]
+    assert all((s.max_width, s.max_height) == (s.min_width, s.min_height) for s in sizes)
+    rates = dev.frame_intervals(MJPG, 640, 480)
+    assert [(r.kind, round(r.max_fps, 3)) for r in rates] == [("discrete", 30.0),
+                                                             ("discrete", 15.0)]
+    assert dev.frame_intervals(MJPG, 800, 600) == []  # a size the format does not have
+
+
+def test_stepwise_frame_sizes_and_intervals(device):
+    dev, _ = device
+    (size,) = dev.frame_sizes(YUYV)
+    assert size.kind == "stepwise"
+    assert (size.min_width, size.max_width, size.step_width, size.min_height,
+            size.max_height, size.step_height) == STEPWISE
+    (rate,) = dev.frame_intervals(YUYV, 1280, 720)
+    assert rate.kind == "stepwise"
+    assert (round(rate.min_fps, 3), round(rate.max_fps, 3)) == (5.0, 60.0)
+    assert rate.step == pytest.approx(1 / 60)
+    assert dev.frame_sizes(0x34363248) == []  # H264: not offered
