@@ -13,7 +13,8 @@ It hands ``V4L2Source`` its three injectable parts:
   (FOURCC/size/fps negotiation, ``CAP_PROP_CONVERT_RGB=0`` returning the raw MJPEG buffer as
   a ``1 x N`` array, ``read`` failing once the camera is unplugged);
 - ``control_device_factory``: ``FakeControlDevice`` objects with a UVC-like control table
-  and the camera's formats (``VIDIOC_ENUM_FMT``).
+  and the camera's formats, sizes and rates (``VIDIOC_ENUM_FMT``, ``VIDIOC_ENUM_FRAMESIZES``,
+  ``VIDIOC_ENUM_FRAMEINTERVALS``: its modes, all discrete).
 
 16-bit cameras (``thermal_camera()``: ``Y16`` or ``Y16_BE`` next to an 8-bit ``GREY``
 preview; ``depth_camera()``: ``Z16``) send a known ramp (``ramp16``) whose last frames are kept
@@ -55,6 +56,8 @@ from camera_service.sources.v4l2_ioctl import (
     CTRL_TYPE_INTEGER,
     CTRL_TYPE_MENU,
     Capabilities,
+    FrameInterval,
+    FrameSize,
     RawControl,
 )
 
@@ -449,6 +452,21 @@ class FakeControlDevice:
 
     def formats(self) -> List[int]:
         return [code_of(name) for name in self._check().modes]
+
+    def _modes_of(self, pixel_format: int) -> Dict[Tuple[int, int], float]:
+        modes = self._check().modes
+        return next((sizes for name, sizes in modes.items() if code_of(name) == pixel_format),
+                    {})
+
+    def frame_sizes(self, pixel_format: int) -> List[FrameSize]:
+        """The camera's modes of that format, as discrete sizes."""
+        return [FrameSize("discrete", w, h, w, h) for w, h in self._modes_of(pixel_format)]
+
+    def frame_intervals(self, pixel_format: int, width: int,
+                        height: int) -> List[FrameInterval]:
+        """The one rate of that mode, as a discrete interval (none for an unknown size)."""
+        fps = self._modes_of(pixel_format).get((width, height))
+        return [] if fps is None else [FrameInterval("discrete", 1.0 / fps, 1.0 / fps)]
 
     def get_control(self, control_id: int) -> int:
         return self._check().values[control_id]

@@ -4,6 +4,10 @@
 serves preview frames by asking the service's own ``ImageServicer`` in-process (the same
 answer a robot client gets, without a network hop), and applies a saved config by calling
 the service's ``reload``.
+
+The cameras list asks each capture node for its formats, sizes, rates and controls
+(``camera_query``) when the page asks for the list - never on an image request - and keeps
+each node's answer for ``QUERY_SECONDS`` so several pages polling do not re-query devices.
 """
 
 from __future__ import annotations
@@ -16,13 +20,16 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, List
 from bosdyn.api import image_pb2
 from bosdyn.client.image import build_image_request
 
+from camera_service.settings.camera_query import control_json, describe_device
 from camera_service.sources.discovery import VideoTree, preferred_path, stable_name
-from camera_service.sources.v4l2 import fourcc_text
 from camera_service.sources.v4l2_ioctl import V4L2Device
 from camera_service.viewer.robot_link import JpegFrame, SourceFault, UnknownService
 
 if TYPE_CHECKING:
     from camera_service.app import CameraService
+
+QUERY_SECONDS = 5.0  # how long a node's formats/sizes/rates/controls answer is reused
+_NOTHING: Dict[str, Any] = {"formats": [], "controls": []}
 
 
 class ServiceView:
@@ -35,6 +42,7 @@ class ServiceView:
         self._device_factory = device_factory  # opens a node for queries (VIDIOC_ENUM_FMT)
         self._lock = threading.Lock()
         self._rate_samples: Dict[str, tuple] = {}  # name -> (monotonic, frames, fps)
+        self._queries: Dict[str, tuple] = {}  # node -> (monotonic, describe_device answer)
 
     @property
     def service_name(self) -> str:
@@ -102,9 +110,9 @@ class ServiceView:
 
     # -- cameras present ---------------------------------------------------------------------
     def cameras(self) -> Dict[str, Any]:
-        """Every video node present (capture and metadata-only), the stable name to use, its
-        capture formats, and which configured source uses it; plus the configured sources'
-        controls."""
+        """Every video node present (capture and metadata-only), the stable name to use, which
+        configured source uses it, and for a capture node its formats (each with sizes and
+        rates) and controls, configured or not; plus the configured sources' controls."""
         used = {}  # real path of a configured device -> source name
         for capture in self._service.captures:
             device = capture.settings.options.get("device") if capture.kind == "v4l2" else None
@@ -114,35 +122,39 @@ class ServiceView:
         for node in self._tree.nodes():
             device = preferred_path(node)
             configured = used.get(os.path.realpath(node.path))
+            offers = self._query(node.path) if node.can_capture else _NOTHING
             present.append({"node": node.path, "card": node.card, "captures": node.can_capture,
                             "device": device, "suggested_name": stable_name(node),
                             "stable_paths": list(node.stable_paths), "source": configured,
-                            "formats": self._formats(node.path) if node.can_capture else []})
+                            "formats": offers["formats"], "controls": offers["controls"]})
         controls = {}
         for capture in self._service.captures:
             try:
                 listed = capture.controls()
             except Exception:
                 listed = []
-            controls[capture.name] = [
-                {"name": c.name, "kind": c.kind, "value": c.value, "default": c.default,
-                 "min": c.minimum, "max": c.maximum, "choices": list(c.choices)}
-                for c in listed]
+            controls[capture.name] = [control_json(c) for c in listed]
         return {"dev_root": self._tree.dev_root, "present": present, "controls": controls}
 
-    def _formats(self, node: str) -> List[str]:
-        """The capture formats a node offers (FOURCCs); empty when it cannot be asked. A
-        query, not a capture: it works while the camera streams to the service."""
+    def _query(self, node: str) -> Dict[str, Any]:
+        """``camera_query.describe_device`` of a node, reused for ``QUERY_SECONDS``; empty
+        when the node cannot be opened."""
+        now = time.monotonic()
+        with self._lock:
+            cached = self._queries.get(node)
+        if cached is not None and now - cached[0] < QUERY_SECONDS:
+            return cached[1]
         try:
             device = self._device_factory(node)
         except OSError:
-            return []
+            return _NOTHING
         try:
-            return [fourcc_text(code) for code in device.formats()]
-        except OSError:
-            return []
+            answer = describe_device(device)
         finally:
             device.close()
+        with self._lock:
+            self._queries[node] = (now, answer)
+        return answer
 
     # -- preview -----------------------------------------------------------------------------
     def frame(self, source: str, quality: int, resize: float) -> JpegFrame:

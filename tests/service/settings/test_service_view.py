@@ -42,9 +42,31 @@ def test_cameras_present_include_the_unconfigured_one(view):
     assert used["source"] == "front"
     assert free["source"] is None
     assert "FREE2" in free["device"] and free["suggested_name"]
-    assert "MJPG" in free["formats"] and "YUYV" in free["formats"]
+    formats = {f["fourcc"]: f["sizes"] for f in free["formats"]}
+    assert set(formats) == {"MJPG", "YUYV"}
+    # the fake camera's modes, through VIDIOC_ENUM_FRAMESIZES / VIDIOC_ENUM_FRAMEINTERVALS
+    assert [(s["kind"], s["width"], s["height"], [r["fps"] for r in s["rates"]])
+            for s in formats["YUYV"]] == [("discrete", 640, 480, [30.0]),
+                                          ("discrete", 1280, 720, [10.0]),
+                                          ("discrete", 1920, 1080, [5.0])]
+    # controls of the camera no source uses yet, read from the device (VIDIOC_QUERYCTRL)
+    assert {c["name"] for c in free["controls"]} >= {"brightness"}
     assert [c["formats"] for c in cameras["present"] if not c["captures"]] == [[], []]
     assert {c["name"] for c in cameras["controls"]["front"]} >= {"brightness"}
+
+
+def test_device_queries_are_reused_briefly(view, monkeypatch):
+    from camera_service.settings import service_view
+
+    opened = []
+    factory = view._device_factory
+    view._device_factory = lambda node: opened.append(node) or factory(node)
+    view.cameras()
+    view.cameras()
+    assert len(opened) == 2  # each capture node asked once for both lists
+    monkeypatch.setattr(service_view, "QUERY_SECONDS", 0.0)
+    view.cameras()
+    assert len(opened) == 4
 
 
 def test_status_and_preview(view):

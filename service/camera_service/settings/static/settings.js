@@ -267,10 +267,14 @@ async function loadCameras() {
     const use = element("button", { type: "button", text: "Add as source" });
     use.disabled = !camera.captures || Boolean(camera.source);
     use.addEventListener("click", () => addSource({ name: camera.suggested_name, type: "v4l2", device: camera.device }));
-    const formats = camera.formats.length ? ` · ${camera.formats.join(", ")}` : "";
+    const offers = camera.captures
+      ? [...camera.formats.map((format) => element("div", { class: "hint", "data-format": format.fourcc },
+          `${format.fourcc}: ${format.sizes.map(sizeText).join("; ") || "sizes not reported"}`)),
+        ...(camera.controls.length ? [element("div", { class: "hint" }, `controls: ${controlsText(camera.controls)}`)] : [])]
+      : [];
     return element("tr", { "data-node": camera.node },
       element("td", { text: camera.node }),
-      element("td", { text: `${camera.card}${camera.captures ? formats : " (metadata only)"}` }),
+      element("td", {}, `${camera.card}${camera.captures ? "" : " (metadata only)"}`, ...offers),
       element("td", { text: camera.device }),
       element("td", { text: camera.source || "not configured" }), element("td", {}, use));
   });
@@ -278,9 +282,20 @@ async function loadCameras() {
   $("no-cameras").hidden = present.length > 0;
   $("no-cameras").textContent = `No video device under ${devRoot} right now.`;
   const blocks = Object.entries(controls).filter(([, list]) => list.length).map(([source, list]) =>
-    element("p", { class: "hint" }, element("b", { text: `${source} controls: ` }),
-      list.map((c) => `${c.name}=${c.value}${c.min !== null ? ` (${c.min}…${c.max})` : ""}${c.choices.length ? ` [${c.choices.join("|")}]` : ""}`).join(", ")));
+    element("p", { class: "hint" }, element("b", { text: `${source} controls: ` }), controlsText(list)));
   $("controls").replaceChildren(...blocks);
+}
+
+// One camera size with its frame rates: "640x480 @ 30, 15 fps" or "160…1280 x 120…720 (step 16 x 8) @ 5…60 fps".
+function sizeText(size) {
+  const shape = size.kind === "discrete" ? `${size.width}x${size.height}`
+    : `${size.width}…${size.max_width} x ${size.height}…${size.max_height} (step ${size.step_width} x ${size.step_height})`;
+  const rates = size.rates.map((rate) => (rate.kind === "discrete" ? `${rate.fps}` : `${rate.min_fps}…${rate.max_fps}`));
+  return rates.length ? `${shape} @ ${rates.join(", ")} fps` : shape;
+}
+
+function controlsText(list) {
+  return list.map((c) => `${c.name}=${c.value}${c.min !== null ? ` (${c.min}…${c.max})` : ""}${c.choices.length ? ` [${c.choices.join("|")}]` : ""}`).join(", ");
 }
 
 // ----- start -----------------------------------------------------------------------------------
