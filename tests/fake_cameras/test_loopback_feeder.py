@@ -11,8 +11,11 @@ import time
 
 import pytest
 
+from devtools.polling import wait_for
 from fake_cameras import loopback_feeder, uvc_frames
 from fake_cameras.loopback_feeder import FrameSet, LoopbackFeeder
+
+WAIT = 30.0  # seconds; generous for a loaded machine: only a broken feeder takes that long
 
 
 def test_ioctl_numbers_are_the_kernels():
@@ -62,16 +65,39 @@ def wired_feeder(tmp_path):
     reader_end.close()
 
 
+def _written(feeder):
+    return sum(feeder.written.values())
+
+
+def _saved_pause(stats_path):
+    """The statistics file's content once it records a pause, else None."""
+    stats = json.loads(stats_path.read_text()) if stats_path.exists() else {}
+    return stats if stats.get("at_pauses") else None
+
+
+def _run_for_frames(feeder, runner, received, count):
+    """Start ``runner``, wait until ``count`` frames have arrived, stop it and wait for the
+    reader to have every frame written. Returns the seconds the feeder ran (an upper bound:
+    measured from before the start to after the stop)."""
+    started = time.monotonic()
+    runner.start()
+    wait_for(lambda: len(received) >= count, what=f"{count} frames", timeout=WAIT)
+    feeder.stop()
+    runner.join(WAIT)
+    ran = time.monotonic() - started
+    wait_for(lambda: len(received) == _written(feeder), what="every frame read", timeout=WAIT)
+    return ran
+
+
 def test_one_write_per_frame_at_the_set_rate_cycling_the_set(wired_feeder):
     feeder, runner, received, stats_path = wired_feeder
-    runner.start()
-    time.sleep(0.5)
-    feeder.stop()
-    runner.join(2)
+    ran = _run_for_frames(feeder, runner, received, 25)  # half a second
     frames = [data for _, data in received]
     assert frames[:4] == [b"\xff\xd8one\xff\xd9", b"\xff\xd8two\xff\xd9", b"\xff\xd8bad",
                           b"\xff\xd8one\xff\xd9"]
-    assert 4 <= len(frames) <= 30  # 50 fps for 0.5 s: never faster
+    # never faster than 50 fps (plus the first frame and one after a late wake-up); how much
+    # slower a loaded machine makes it is not this test's business (that is a benchmark's)
+    assert len(frames) <= ran * 50 + 2
     stats = json.loads(stats_path.read_text())
     assert stats["written"] == len(frames)
     assert stats["by_quirk"]["truncated"] == frames.count(b"\xff\xd8bad")
@@ -80,18 +106,23 @@ def test_one_write_per_frame_at_the_set_rate_cycling_the_set(wired_feeder):
 def test_pause_stalls_the_stream_and_resume_continues_without_a_burst(wired_feeder):
     feeder, runner, received, stats_path = wired_feeder
     runner.start()
-    time.sleep(0.2)
+    wait_for(lambda: len(received) >= 3, what="the first frames", timeout=WAIT)
     feeder.pause()
-    time.sleep(0.3)
-    paused = json.loads(stats_path.read_text())
-    count = len(received)
-    time.sleep(0.5)
-    assert len(received) == count and paused["paused"] and paused["written"] == count
-    assert paused["at_pauses"][-1]["written"] == count
+    paused = wait_for(lambda: _saved_pause(stats_path), what="the pause saved", timeout=WAIT)
+    count = paused["written"]
+    wait_for(lambda: len(received) == count, what="the frames before the pause read",
+             timeout=WAIT)
+    assert paused["paused"] and paused["at_pauses"][-1]["written"] == count
+    time.sleep(0.5)  # a stall: nothing may come (25 frames missed at 50 fps)
+    assert len(received) == count and _written(feeder) == count
+    resumed = time.monotonic()
     feeder.resume()
-    time.sleep(0.2)
-    # about 10 frames in 0.2 s at 50 fps; a feeder catching up would send the ~40 missed
-    assert 1 <= len(received) - count <= 14
+    wait_for(lambda: len(received) > count, what="a frame after the resume", timeout=WAIT)
+    time.sleep(0.1)
+    sent = _written(feeder) - count
+    elapsed = time.monotonic() - resumed
+    # at 50 fps from the resume on; a feeder catching up would send the 25+ missed at once
+    assert 1 <= sent <= elapsed * 50 + 2
 
 
 def test_reload_switches_to_the_frame_set_file_without_a_gap(wired_feeder, tmp_path):
@@ -100,10 +131,11 @@ def test_reload_switches_to_the_frame_set_file_without_a_gap(wired_feeder, tmp_p
     loopback_feeder.write_frame_set(feeder.frames_path, FrameSet(
         64, 48, 50.0, (b"\xff\xd8new\xff\xd9",), ("none",)))
     runner.start()
-    time.sleep(0.2)
+    wait_for(lambda: len(received) >= 3, what="frames of the first set", timeout=WAIT)
     feeder.reload()
-    time.sleep(0.2)
+    wait_for(lambda: [data for _, data in received].count(b"\xff\xd8new\xff\xd9") >= 3,
+             what="frames of the reloaded set", timeout=WAIT)
     frames = [data for _, data in received]
     switched = frames.index(b"\xff\xd8new\xff\xd9")
-    assert switched > 0 and set(frames[switched:]) == {b"\xff\xd8new\xff\xd9"}
+    assert switched >= 3 and set(frames[switched:]) == {b"\xff\xd8new\xff\xd9"}
     assert feeder.written["none"] >= len(frames) - switched
