@@ -199,10 +199,26 @@ URL_SECRET = "p#ss/w?rd@:7 z"  # every character a URL parser misreads, and a sp
 IP_URL = f"http://camuser:{URL_SECRET}@10.0.0.7:8080/video.mjpg?res=1"
 
 
+IP_CONFIG = yaml.safe_dump({"sources": [
+    {"name": "front", "type": "synthetic"},
+    {"name": "ip", "type": "url", "url": IP_URL, "timeout": 2}]})
+
+
 def _with_ip_camera(config) -> None:
-    config.write_text(yaml.safe_dump({"sources": [
-        {"name": "front", "type": "synthetic"},
-        {"name": "ip", "type": "url", "url": IP_URL, "timeout": 2}]}))
+    config.write_text(IP_CONFIG)
+
+
+def _save_edited(server, config, edit):
+    """Log in on a file with the IP camera, save the page's list with ``edit(more)`` applied
+    to the camera's YAML box; (page, status, body) of the save."""
+    _with_ip_camera(config)
+    page = Page(server)
+    page.login()
+    sources = json.loads(page.request("GET", "/api/config")[2])["sources"]
+    sources[1]["more"] = edit(sources[1]["more"])
+    status, _, body = page.request("POST", "/api/config", {"sources": sources},
+                                   {"X-CSRF-Token": page.csrf})
+    return page, status, body
 
 
 def test_config_reaches_the_page_with_url_passwords_masked(parts):
@@ -221,13 +237,8 @@ def test_config_reaches_the_page_with_url_passwords_masked(parts):
 
 def test_saving_a_masked_url_keeps_the_stored_password_and_never_returns_it(parts):
     server, _, backend, config = parts
-    _with_ip_camera(config)
-    page = Page(server)
-    page.login()
-    sources = json.loads(page.request("GET", "/api/config")[2])["sources"]
-    sources[1]["more"] = sources[1]["more"].replace("timeout: 2", "timeout: 4")
-    status, _, body = page.request("POST", "/api/config", {"sources": sources},
-                                   {"X-CSRF-Token": page.csrf})
+    page, status, body = _save_edited(server, config,
+                                      lambda more: more.replace("timeout: 2", "timeout: 4"))
     assert status == 200 and backend.applied == 1
     assert URL_SECRET not in body.decode()
     saved = yaml.safe_load(config.read_text())["sources"][1]
@@ -238,18 +249,12 @@ def test_saving_a_masked_url_keeps_the_stored_password_and_never_returns_it(part
 
 def test_masked_url_with_a_changed_host_is_refused_and_nothing_written(parts):
     server, _, backend, config = parts
-    _with_ip_camera(config)
-    before = config.read_text()
-    page = Page(server)
-    page.login()
-    sources = json.loads(page.request("GET", "/api/config")[2])["sources"]
-    sources[1]["more"] = sources[1]["more"].replace("10.0.0.7", "10.0.0.9")
-    status, _, body = page.request("POST", "/api/config", {"sources": sources},
-                                   {"X-CSRF-Token": page.csrf})
+    _, status, body = _save_edited(server, config,
+                                   lambda more: more.replace("10.0.0.7", "10.0.0.9"))
     answer = json.loads(body)
     assert status == 422 and (answer["index"], answer["field"]) == (1, "more")
     assert "type the user and password" in answer["message"]
-    assert config.read_text() == before and backend.applied == 0
+    assert config.read_text() == IP_CONFIG and backend.applied == 0
 
 
 def test_status_and_errors_never_carry_a_url_password(parts):
