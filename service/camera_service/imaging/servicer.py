@@ -328,8 +328,8 @@ class ImageServicer(image_service_pb2_grpc.ImageServiceServicer):
 
     def _frame_and_output(self, capture: CaptureThread, request: image_pb2.ImageRequest
                           ) -> Tuple[StoredFrame, OutputSpec]:
-        """The frame to serve - the latest one, or the first one captured after this request
-        changed a camera setting - and the output resolved for it (once, unless the frame
+        """The frame to serve - the latest one, or the first one whose capture began after this
+        request changed a camera setting - and the output resolved for it (once, unless the frame
         served is not the one validated). Raises ``RequestRejected`` / ``CustomParamsError``."""
         latest = self.store.latest(capture.name)
         # Validate the request's formats before touching the camera's settings.
@@ -342,8 +342,12 @@ class ImageServicer(image_service_pb2_grpc.ImageServiceServicer):
             raise RequestRejected(Status.STATUS_IMAGE_DATA_ERROR, status.failure)
         period = status.frame_period or 0.1
         if changed:
-            stored = self.store.wait_for_frame(capture.name, latest.serial if latest else 0,
-                                               timeout=max(1.0, 3 * period))
+            # The frame after the newest one may have been read before the change (its
+            # capture was under way); the one after that was read once the change was made.
+            newest = self.store.latest(capture.name)
+            stored = self.store.wait_for_frame(capture.name,
+                                               (newest.serial if newest else 0) + 1,
+                                               timeout=max(2.0, 4 * period))
         elif latest is None:
             stored = self.store.wait_for_frame(capture.name, 0, self.first_frame_timeout)
         else:

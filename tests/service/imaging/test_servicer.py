@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from bosdyn.api import image_pb2, service_customization_pb2
 from camera_service.sources.base import SourceSettings
+from camera_service.sources.synthetic import SyntheticSource
 from service_test_helpers import synthetic, wait_for
 
 from fake_cameras.failing_camera import FailingCamera
@@ -152,6 +153,48 @@ def test_custom_param_applies_to_the_camera_for_every_client(local_service):
     assert mean(changed) > mean(before) + 20
     assert mean(other_client) > mean(before) + 20
     assert {c.name: c.value for c in source.controls()}["brightness"] == 50
+
+
+class _HeldCamera(SyntheticSource):
+    """A synthetic camera whose next ``read`` can be held after it has taken its picture (the
+    controls as they were), like a frame under way while a client changes a setting."""
+
+    def __init__(self, settings: SourceSettings) -> None:
+        super().__init__(settings)
+        self.hold = threading.Event()
+        self.holding = threading.Event()
+        self.release = threading.Event()
+
+    def read(self):
+        frame = super().read()
+        if self.hold.is_set():
+            self.hold.clear()
+            self.holding.set()
+            self.release.wait(30)
+        return frame
+
+
+def test_custom_param_is_never_answered_with_a_frame_taken_before_the_change(local_service):
+    source = _HeldCamera(SourceSettings("cam", width=64, height=48, fps=50,
+                                        options={"native_jpeg": False}))
+    service = local_service(source)
+    raw = dict(image_format=Image.FORMAT_RAW, pixel_format=Image.PIXEL_FORMAT_GREYSCALE_U8)
+    (before,) = _get(service, _req(**raw))
+    source.hold.set()
+    assert source.holding.wait(30)  # a frame with brightness 0 is under way
+    params = service_customization_pb2.DictParam()
+    params.values["brightness"].int_value.value = 50
+    answers = []
+    client = threading.Thread(target=lambda: answers.extend(
+        _get(service, _req(custom_params=params, **raw))))
+    client.start()
+    wait_for(lambda: {c.name: c.value for c in source.controls()}["brightness"] == 50,
+             timeout=30, what="the brightness set")
+    source.release.set()  # the old frame is stored now, after the change
+    client.join(30)
+    (changed,) = answers
+    mean = [np.frombuffer(r.shot.image.data, np.uint8).mean() for r in (before, changed)]
+    assert changed.status == Resp.STATUS_OK and mean[1] > mean[0] + 20
 
 
 def test_failing_source_answers_image_data_error_at_once(local_service):
