@@ -103,11 +103,17 @@ def start_viewer(target: RobotTarget, login: Login, listen: Tuple[str, int]) -> 
     return server
 
 
-def wait_for_stop_signal() -> None:
-    """Block until SIGINT or SIGTERM."""
+def catch_stop_signals() -> threading.Event:
+    """An event set by SIGINT or SIGTERM from now on (installed before the URL line is
+    printed, so a signal sent as soon as it is read stops the viewer cleanly)."""
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
+    return stop
+
+
+def wait_for_stop_signal(stop: threading.Event) -> None:
+    """Block until ``stop`` (``catch_stop_signals``) is set."""
     while not stop.wait(0.5):
         pass
 
@@ -123,10 +129,11 @@ def main(argv: List[str] | None = None) -> int:
     except (UsageError, CredentialsError) as err:
         print(f"viewer: error: {err}", file=sys.stderr)
         return 2
-    print(f"viewer: open {server.url} (robot {server.link.target}, "
-          f"{server.link.login.describe()})", flush=True)
     try:
-        wait_for_stop_signal()
+        stop = catch_stop_signals()
+        print(f"viewer: open {server.url} (robot {server.link.target}, "
+              f"{server.link.login.describe()})", flush=True)
+        wait_for_stop_signal(stop)
     finally:
         server.stop()
     return 0
