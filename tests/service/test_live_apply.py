@@ -84,6 +84,7 @@ def test_watcher_applies_a_hand_edit(robot_sim, run_service, tmp_path):
     service = run_service(service_config(robot_sim, [_cam("a")], path=path))
     service.watch_config_file(interval=0.05)
     _edit(path, lambda d: d["sources"].append(_cam("new")))
-    applied = wait_for(lambda: service.last_apply)  # set once the apply is complete
+    # set once the apply is complete; a generous deadline for a loaded machine
+    applied = wait_for(lambda: service.last_apply, timeout=30, what="the edit applied")
     assert applied["added"] == ["new"]
     assert "new" in service.servicer.captures
