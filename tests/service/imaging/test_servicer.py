@@ -175,7 +175,8 @@ class _HeldCamera(SyntheticSource):
 
 
 def test_custom_param_is_never_answered_with_a_frame_taken_before_the_change(local_service):
-    source = _HeldCamera(SourceSettings("cam", width=64, height=48, fps=50,
+    # 5 fps: the frame after the held one comes well after the request has seen the held one
+    source = _HeldCamera(SourceSettings("cam", width=64, height=48, fps=5,
                                         options={"native_jpeg": False}))
     service = local_service(source)
     raw = dict(image_format=Image.FORMAT_RAW, pixel_format=Image.PIXEL_FORMAT_GREYSCALE_U8)
