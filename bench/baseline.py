@@ -15,12 +15,12 @@ from __future__ import annotations
 import sys
 from typing import Callable, Hashable, List
 
-from camera_service import cli
-from camera_service.app import CameraService
-from camera_service.config import Config
-from camera_service.pipeline.encoding import EncodedImage, OutputSpec, produce
-from camera_service.pipeline.frame_store import StoredFrame
-from camera_service.pipeline.output_cache import Built, OutputCache
+from camera_service.app.service import CameraService
+from camera_service.capture.frame_store import StoredFrame
+from camera_service.cli.main import main as cli
+from camera_service.config.model import Config
+from camera_service.encoding.encoder import EncodedImage, OutputSpec, produce
+from camera_service.encoding.output_cache import Built, OutputCache
 from camera_service.sources.base import Frame
 
 

@@ -34,12 +34,12 @@ from typing import IO, List
 
 import yaml
 from camera_service.robot.sdk_robot import RobotTarget
-from camera_service.sources.discovery import VideoTree
-from camera_service.viewer.__main__ import UsageError, parse_listen, start_viewer
-from camera_service.viewer.http_api import ViewerServer
-from camera_service.viewer.login import PasswordLogin
+from camera_service.robot.user_login import PasswordLogin
+from camera_service.sources.v4l2.discovery import VideoTree
 
 from robot_sim import RobotSimulator
+from viewer.__main__ import UsageError, parse_listen, start_viewer
+from viewer.http_api import ViewerServer
 
 LOG = logging.getLogger("devtools.demo")
 

@@ -19,8 +19,8 @@ from __future__ import annotations
 import threading
 from typing import List, Optional, Sequence, Tuple
 
-from camera_service.config import Config
-from camera_service.errors import SourceError, SourceUnavailable
+from camera_service.config.model import Config
+from camera_service.core.errors import SourceError, SourceUnavailable
 from camera_service.sources import create_source
 from camera_service.sources.base import (
     CameraSource,

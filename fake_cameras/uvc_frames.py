@@ -26,7 +26,7 @@ from typing import Sequence
 
 import cv2
 import numpy as np
-from camera_service.imaging.jpeg import segment_spans
+from camera_service.core.jpeg import segment_spans
 from camera_service.sources.synthetic import render_test_pattern
 
 from fake_cameras.loopback_feeder import FrameSet

@@ -43,12 +43,11 @@ from typing import Deque, Dict, List, Optional, Tuple
 import cv2
 import numpy as np
 from camera_service.sources.base import SourceSettings
-from camera_service.sources.discovery import VideoTree
 from camera_service.sources.pacing import FramePacer
 from camera_service.sources.synthetic import render_test_pattern
-from camera_service.sources.v4l2 import V4L2Source
-from camera_service.sources.v4l2_formats import SIXTEEN_BIT_FORMATS, format_name
-from camera_service.sources.v4l2_ioctl import (
+from camera_service.sources.v4l2.discovery import VideoTree
+from camera_service.sources.v4l2.formats import SIXTEEN_BIT_FORMATS, format_name
+from camera_service.sources.v4l2.ioctl import (
     CAP_META_CAPTURE,
     CAP_STREAMING,
     CAP_VIDEO_CAPTURE,
@@ -60,6 +59,7 @@ from camera_service.sources.v4l2_ioctl import (
     FrameSize,
     RawControl,
 )
+from camera_service.sources.v4l2.source import V4L2Source
 
 # FOURCC -> {(width, height): highest frame rate}. Like most USB cameras: full rate at high
 # resolution only in MJPG.

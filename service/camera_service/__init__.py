@@ -15,7 +15,7 @@ The path of a frame through the package:
 
 from __future__ import annotations
 
-from camera_service import process_env
+from camera_service.core import process_env
 
 __version__ = "0.1.0"
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import cv2
-from camera_service.config import from_mapping
-from camera_service.pipeline.encoding import OutputSpec
-from camera_service.pipeline.frame_store import FrameStore
-from camera_service.pipeline.output_cache import OutputCache
+from camera_service.capture.frame_store import FrameStore
+from camera_service.config.model import from_mapping
+from camera_service.encoding.encoder import OutputSpec
+from camera_service.encoding.output_cache import OutputCache
 from camera_service.sources.base import Frame
 from camera_service.sources.synthetic import render_test_pattern
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import threading
 
 import pytest
-from camera_service.config import from_mapping
-from camera_service.errors import SourceError, SourceUnavailable
+from camera_service.config.model import from_mapping
+from camera_service.core.errors import SourceError, SourceUnavailable
 from camera_service.sources.base import SourceSettings
 from camera_service.sources.synthetic import SyntheticSource
 

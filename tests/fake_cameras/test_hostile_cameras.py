@@ -9,7 +9,7 @@ import urllib.request
 import cv2
 import numpy as np
 import pytest
-from camera_service.imaging import jpeg
+from camera_service.core import jpeg
 
 from fake_cameras.hostile_cameras import huge_camera, jpeg_bomb_camera, truncated_camera
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from camera_service.imaging.jpeg import segment_spans
+from camera_service.core.jpeg import segment_spans
 
 from fake_cameras import uvc_frames
 

@@ -57,7 +57,7 @@ def test_compose_points_the_service_at_the_operator_config():
 
 
 def test_default_config_is_accepted_by_the_service():
-    from camera_service.config import load
+    from camera_service.config.model import load
 
     config = load(str(paths.EXTENSION_DIR / "config" / "config.yaml"))
     assert config.service.port == 21230

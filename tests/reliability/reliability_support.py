@@ -9,8 +9,8 @@ from typing import Any, Dict, List
 import grpc
 import psutil
 from bosdyn.api import image_pb2, image_service_pb2_grpc
-from camera_service.app import CameraService
-from camera_service.config import from_mapping
+from camera_service.app.service import CameraService
+from camera_service.config.model import from_mapping
 
 from fake_cameras.failing_camera import failing_cameras
 

@@ -33,8 +33,7 @@ import pytest
 import yaml
 from bosdyn.api import image_pb2
 from camera_service.robot.sdk_robot import RobotTarget
-from camera_service.viewer.__main__ import start_viewer
-from camera_service.viewer.login import PasswordLogin
+from camera_service.robot.user_login import PasswordLogin
 from reliability_support import (
     SERVICE_NAME,
     config_mapping,
@@ -45,6 +44,7 @@ from reliability_support import (
 from bench.processes import ServiceProcess, free_port
 from devtools.polling import wait_for
 from fake_cameras.ip_camera import FakeIPCamera
+from viewer.__main__ import start_viewer
 
 SECRET = f"s3cr3t-{secrets.token_hex(12)}"
 WAIT = 20.0
@@ -299,7 +299,7 @@ def _check_every_output(robot_sim, service: ServiceProcess, name: str, needles) 
         assert_clean([repr(reply.SerializeToString())], f"GetImage({source})", needles)
         status = reply.image_responses[0].status
         assert (status == image_pb2.ImageResponse.STATUS_OK) == (source == "stream.mjpg")
-    health = subprocess.run([sys.executable, "-m", "camera_service.healthcheck", "--port",
+    health = subprocess.run([sys.executable, "-m", "camera_service.cli.healthcheck", "--port",
                              str(service.port)], capture_output=True, text=True, timeout=30)
     assert health.returncode == 0
     assert_clean([health.stdout, health.stderr], "healthcheck", needles)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import bosdyn.client.channel
 import pytest
-from camera_service.app import CameraService
+from camera_service.app.service import CameraService
 from service_test_helpers import QUICK_RETRY, LocalImageService
 
 from fake_cameras.failing_camera import failing_cameras

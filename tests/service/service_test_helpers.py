@@ -11,8 +11,8 @@ from typing import Dict
 import grpc
 import yaml
 from bosdyn.api import image_service_pb2_grpc, service_customization_pb2
-from camera_service.app import CameraService, RetryTiming
-from camera_service.config import from_mapping
+from camera_service.app.service import CameraService, RetryTiming
+from camera_service.config.model import from_mapping
 from camera_service.sources import create_source
 from camera_service.sources.base import SourceSettings
 

@@ -36,7 +36,7 @@ def _terminate(process):
 
 
 def _healthcheck(port):
-    return subprocess.run([sys.executable, "-m", "camera_service.healthcheck", "--port",
+    return subprocess.run([sys.executable, "-m", "camera_service.cli.healthcheck", "--port",
                            str(port)], capture_output=True, text=True, timeout=10)
 
 

@@ -20,7 +20,7 @@ from bosdyn.client.image import (
     UnsupportedPixelFormatRequestedError,
     UnsupportedResizeRatioRequestedError,
 )
-from camera_service import healthcheck
+from camera_service.cli import healthcheck
 from camera_service.robot.faults import fault_name
 from service_test_helpers import (
     SERVICE_NAME as NAME,

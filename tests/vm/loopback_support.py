@@ -21,7 +21,7 @@ from typing import Dict, Iterable, Optional, Protocol, Sequence, Set, Tuple
 
 from bosdyn.api import image_pb2
 from bosdyn.client.image import ImageClient, build_image_request
-from camera_service.imaging import jpeg
+from camera_service.core import jpeg
 
 from devtools.polling import wait_for
 from fake_cameras import loopback_feeder, uvc_frames

@@ -34,7 +34,7 @@ from camera_service.calibrate.frames import (
 )
 from camera_service.calibrate.solve import SolveError, solve
 from camera_service.calibrate.views import Board, ViewSet
-from camera_service.errors import ConfigError
+from camera_service.core.errors import ConfigError
 from camera_service.geometry.calibration_file import write_calibration
 from camera_service.geometry.camera_model import ModelError, model_name
 

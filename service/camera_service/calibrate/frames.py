@@ -121,8 +121,7 @@ class DeviceFrames:
     """The source ``source`` of the service config ``config_path``, opened here."""
 
     def __init__(self, config_path: str, source: str) -> None:
-        from camera_service import config as config_module
-
+        from camera_service.config import model as config_module
         sources = {s.name: s for s in config_module.load(config_path).build_sources()}
         if source not in sources:
             raise FrameError(f"{config_path} has no source {source!r}; it has "

@@ -30,7 +30,7 @@ import os
 from dataclasses import dataclass
 from typing import Any, Dict, Optional
 
-from camera_service.errors import ConfigError
+from camera_service.core.errors import ConfigError
 from camera_service.geometry.calibration_file import CalibrationFileError, read_calibration
 from camera_service.geometry.camera_model import (
     PINHOLE,

@@ -11,7 +11,7 @@ import os
 import re
 from dataclasses import dataclass, field
 
-from camera_service.redaction import register_secret
+from camera_service.core.redaction import register_secret
 
 DEFAULT_CREDENTIALS_FILE = "/opt/payload_credentials/payload_guid_and_secret"
 _GUID = re.compile(r"^[0-9A-Za-z][0-9A-Za-z-]{2,63}$")

@@ -20,8 +20,8 @@ from bosdyn.client.fault import (
     ServiceFaultDoesNotExistError,
 )
 
-from camera_service.pipeline.camera_state import CameraState
-from camera_service.redaction import scrub
+from camera_service.capture.camera_state import CameraState
+from camera_service.core.redaction import scrub
 
 _LOG = logging.getLogger(__name__)
 

@@ -24,7 +24,7 @@ from bosdyn.client.exceptions import UnauthenticatedError
 from bosdyn.client.fault import FaultClient
 from bosdyn.client.time_sync import TimeSyncClient
 
-from camera_service.backoff import Backoff
+from camera_service.core.backoff import Backoff
 from camera_service.robot.faults import FaultReporter
 from camera_service.robot.registration import Registration
 from camera_service.robot.session import (

@@ -10,14 +10,14 @@ from __future__ import annotations
 import importlib
 from typing import Callable, Dict, List, Type
 
-from camera_service.errors import ConfigError
+from camera_service.core.errors import ConfigError
 from camera_service.sources.base import CameraSource, SourceSettings
 
 _KINDS: Dict[str, Type[CameraSource]] = {}
 
 # Modules that define source kinds; imported lazily so a missing optional one does not
 # break the others.
-_KIND_MODULES = ("synthetic", "v4l2", "url", "file")
+_KIND_MODULES = ("synthetic", "v4l2.source", "url", "file")
 
 
 def register(kind: str) -> Callable[[Type[CameraSource]], Type[CameraSource]]:

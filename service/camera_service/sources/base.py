@@ -13,7 +13,7 @@ from typing import Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from camera_service.pipeline.sixteen_bit import SixteenBitProfile
+from camera_service.core.sixteen_bit import SixteenBitProfile
 
 ControlValue = Union[int, float, bool, str]
 

@@ -19,7 +19,7 @@ from typing import Optional
 import cv2
 import numpy as np
 
-from camera_service.errors import ConfigError, SourceError, SourceUnavailable
+from camera_service.core.errors import ConfigError, SourceError, SourceUnavailable
 from camera_service.sources import register
 from camera_service.sources.base import CameraSource, Frame, SourceInfo, SourceSettings
 from camera_service.sources.options import check_known, check_positive_settings, option_bool

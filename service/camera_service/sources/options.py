@@ -7,7 +7,7 @@ from __future__ import annotations
 import difflib
 from typing import Any, Iterable, Sequence
 
-from camera_service.errors import ConfigError, excerpt
+from camera_service.core.errors import ConfigError, excerpt
 from camera_service.sources.base import SourceSettings
 
 # keys every source entry takes besides its kind's options (config.parse_source)

@@ -21,7 +21,7 @@ from typing import Dict, Sequence
 import cv2
 import numpy as np
 
-from camera_service.errors import ConfigError, SourceError, excerpt
+from camera_service.core.errors import ConfigError, SourceError, excerpt
 from camera_service.sources import register
 from camera_service.sources.base import (
     CameraSource,

@@ -27,13 +27,13 @@ import time
 import urllib.parse
 from typing import Optional, Sequence, Tuple
 
-import cv2  # FFmpeg's log level and capture options: camera_service.process_env
+import cv2  # FFmpeg's log level and capture options: camera_service.core.process_env
 import numpy as np
 
-from camera_service.errors import ConfigError, SourceError, SourceUnavailable
-from camera_service.imaging.jpeg import jpeg_size
-from camera_service.pipeline.jpeg_quality import QualityEstimator
-from camera_service.redaction import normalize_url, redact_url
+from camera_service.core.errors import ConfigError, SourceError, SourceUnavailable
+from camera_service.core.jpeg import jpeg_size
+from camera_service.core.jpeg_quality import QualityEstimator
+from camera_service.core.redaction import normalize_url, redact_url
 from camera_service.sources import register
 from camera_service.sources.base import CameraSource, Frame, SourceInfo, SourceSettings
 from camera_service.sources.options import (

@@ -23,7 +23,7 @@ import urllib.parse
 import urllib.request
 from typing import List, Optional, Tuple
 
-from camera_service.redaction import redact_url, split_url
+from camera_service.core.redaction import redact_url, split_url
 
 # Parts larger than this are not camera frames (protects memory from a broken stream).
 MAX_PART_BYTES = 32 * 1024 * 1024

@@ -11,7 +11,7 @@ import sys
 import numpy as np
 import pytest
 from camera_service.calibrate.__main__ import main
-from camera_service.config import from_mapping
+from camera_service.config.model import from_mapping
 from camera_service.geometry.camera_model import BROWN_CONRADY, KANNALA_BRANDT, CameraModel
 from geometry_helpers import board_poses, render_view, write_video
 from service_test_helpers import SERVICE_NAME, image_client, service_config

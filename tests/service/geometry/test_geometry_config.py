@@ -5,8 +5,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-from camera_service.config import from_mapping
-from camera_service.errors import ConfigError
+from camera_service.config.model import from_mapping
+from camera_service.core.errors import ConfigError
 from camera_service.geometry.camera_model import BROWN_CONRADY, PINHOLE
 
 
@@ -104,10 +104,10 @@ def test_misspelt_geometry_key_is_named_with_the_likely_one():
 
 
 def test_relative_calibration_path_is_beside_the_config_file(tmp_path, monkeypatch):
-    from camera_service import config as config_module
+    from camera_service.config import model as config_module
     from camera_service.geometry.calibration_file import write_calibration
     from camera_service.geometry.camera_model import CameraModel
-    from camera_service.settings.config_store import ConfigStore
+    from camera_service.settings_page.config_store import ConfigStore
 
     folder = tmp_path / "extension" / "config"
     folder.mkdir(parents=True)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import grpc
 from bosdyn.api import image_pb2, image_service_pb2_grpc
 from bosdyn.client.image import build_image_request
-from camera_service.app import CameraService
-from camera_service.config import from_mapping
-from camera_service.live_apply import apply_sources
+from camera_service.app.live_apply import apply_sources
+from camera_service.app.service import CameraService
+from camera_service.config.model import from_mapping
 from service_test_helpers import QUICK_RETRY, wait_for
 
 SOURCE = {"name": "front", "type": "synthetic", "width": 320, "height": 240, "fps": 20}

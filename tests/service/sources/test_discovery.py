@@ -6,7 +6,7 @@ import os
 
 import pytest
 from camera_service.sources.base import SourceSettings
-from camera_service.sources.discovery import (
+from camera_service.sources.v4l2.discovery import (
     DeviceNotFound,
     describe,
     expand_all,

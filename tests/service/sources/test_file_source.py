@@ -7,7 +7,7 @@ import time
 import cv2
 import numpy as np
 import pytest
-from camera_service.errors import ConfigError, SourceError, SourceUnavailable
+from camera_service.core.errors import ConfigError, SourceError, SourceUnavailable
 from camera_service.sources import create_source
 from camera_service.sources.base import SourceSettings
 

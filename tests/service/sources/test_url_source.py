@@ -9,7 +9,7 @@ import threading
 import time
 
 import pytest
-from camera_service.errors import ConfigError, SourceError, SourceUnavailable
+from camera_service.core.errors import ConfigError, SourceError, SourceUnavailable
 from camera_service.sources import create_source
 from camera_service.sources.base import SourceSettings
 from camera_service.sources.url import UrlSource

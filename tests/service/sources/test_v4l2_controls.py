@@ -5,13 +5,13 @@ from __future__ import annotations
 import errno
 
 import pytest
-from camera_service.sources.v4l2_controls import (
+from camera_service.sources.v4l2.controls import (
     IoctlControls,
     control_name,
     describe_control,
     device_value,
 )
-from camera_service.sources.v4l2_ioctl import (
+from camera_service.sources.v4l2.ioctl import (
     CTRL_TYPE_BOOLEAN,
     CTRL_TYPE_BUTTON,
     CTRL_TYPE_INTEGER,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from camera_service.sources.v4l2_formats import (
+from camera_service.sources.v4l2.formats import (
     SIXTEEN_BIT_FORMATS,
     auto_choice,
     decode_buffer,

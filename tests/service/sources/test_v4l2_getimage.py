@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from bosdyn.api import image_pb2, service_customization_pb2
 from camera_service.sources.base import SourceSettings
-from camera_service.sources.v4l2 import V4L2Source
+from camera_service.sources.v4l2.source import V4L2Source
 from service_test_helpers import wait_for
 
 from fake_cameras.v4l2_world import FakeCamera, FakeV4L2World

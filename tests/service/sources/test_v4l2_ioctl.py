@@ -6,7 +6,7 @@ from __future__ import annotations
 import errno
 
 import pytest
-from camera_service.sources import v4l2_ioctl as v4l2
+from camera_service.sources.v4l2 import ioctl as v4l2
 
 from fake_cameras.v4l2_world import default_controls
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from camera_service.sources.base import SourceSettings
-from camera_service.sources.v4l2 import V4L2Source
-from camera_service.sources.v4l2_probe import main, probe
+from camera_service.sources.v4l2.probe import main, probe
+from camera_service.sources.v4l2.source import V4L2Source
 
 from fake_cameras.v4l2_world import FakeCamera, FakeV4L2World, thermal_camera
 

@@ -8,9 +8,9 @@ import logging
 
 import numpy as np
 import pytest
-from camera_service.errors import ConfigError, SourceUnavailable
+from camera_service.core.errors import ConfigError, SourceUnavailable
 from camera_service.sources.base import SourceSettings
-from camera_service.sources.v4l2 import V4L2Source
+from camera_service.sources.v4l2.source import V4L2Source
 
 from fake_cameras.v4l2_world import FakeCamera, FakeV4L2World, depth_camera, thermal_camera
 
@@ -53,7 +53,7 @@ def test_depth_node_opens_z16_with_its_scale(world):
 
 def test_explicit_format_wins_over_the_preview_and_is_logged(world, caplog):
     camera = world.plug(thermal_camera())
-    caplog.set_level(logging.INFO, "camera_service.sources.v4l2")
+    caplog.set_level(logging.INFO, "camera_service.sources.v4l2.source")
     info, frame = first_frame(source_for(world, camera, format="Y16", colormap="none",
                                          range={"min": 1000, "max": 9000}))
     assert frame.sixteen_bit

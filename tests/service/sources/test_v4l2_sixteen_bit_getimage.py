@@ -20,7 +20,7 @@ from bosdyn.client.image import (
     build_image_request,
     pixel_format_to_numpy_type,
 )
-from camera_service.app import CameraService
+from camera_service.app.service import CameraService
 from service_test_helpers import dict_params as view_params
 from service_test_helpers import image_client, service_config, wait_for
 

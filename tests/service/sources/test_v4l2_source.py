@@ -8,10 +8,10 @@ import threading
 import cv2
 import numpy as np
 import pytest
-from camera_service.errors import ConfigError, SourceError, SourceUnavailable
+from camera_service.core.errors import ConfigError, SourceError, SourceUnavailable
 from camera_service.sources import create_source
 from camera_service.sources.base import SourceSettings
-from camera_service.sources.v4l2 import V4L2Source
+from camera_service.sources.v4l2.source import V4L2Source
 
 from fake_cameras.v4l2_world import (
     COMPRESSION_QUALITY_ID,

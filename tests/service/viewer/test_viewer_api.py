@@ -10,7 +10,7 @@ import urllib.request
 import cv2
 import numpy as np
 import pytest
-from camera_service.viewer.http_api import host_allowed
+from camera_service.web.http_server import host_allowed
 from viewer_stack import SERVICE
 
 from devtools import polling

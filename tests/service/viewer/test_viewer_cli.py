@@ -1,4 +1,4 @@
-"""``python -m camera_service.viewer``: one-line errors for bad arguments, and a run against
+"""``python -m viewer``: one-line errors for bad arguments, and a run against
 the simulator with credentials from the environment."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import pytest
 from devtools.polling import wait_for
 from robot_sim import RobotSimulator
 
-VIEWER = [sys.executable, "-m", "camera_service.viewer"]
+VIEWER = [sys.executable, "-m", "viewer"]
 
 
 def run_viewer(args, env=None, timeout=30):

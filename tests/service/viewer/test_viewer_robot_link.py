@@ -7,18 +7,18 @@ import pytest
 from bosdyn.client.directory_registration import DirectoryRegistrationClient
 from camera_service.robot.credentials import CredentialsError
 from camera_service.robot.sdk_robot import RobotTarget
-from camera_service.viewer.login import PasswordLogin, PayloadLogin, read_payload_login
-from camera_service.viewer.robot_link import (
+from camera_service.robot.user_login import PasswordLogin, PayloadLogin, read_payload_login
+from service_test_helpers import assert_fast_reconnect
+
+from devtools.demo import free_port
+from robot_sim import RobotSimulator
+from viewer.robot_link import (
     LoginRefused,
     RobotUnreachable,
     ServiceUnreachable,
     UnknownService,
     ViewerConnection,
 )
-from service_test_helpers import assert_fast_reconnect
-
-from devtools.demo import free_port
-from robot_sim import RobotSimulator
 
 
 @pytest.fixture

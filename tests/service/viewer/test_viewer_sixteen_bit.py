@@ -7,7 +7,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-from camera_service.app import CameraService
+from camera_service.app.service import CameraService
 from service_test_helpers import SERVICE_NAME, service_config, wait_for
 from viewer_stack import ViewerStack, viewer_for
 

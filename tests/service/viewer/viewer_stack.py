@@ -12,13 +12,13 @@ from pathlib import Path
 from typing import Tuple
 
 from camera_service.robot.sdk_robot import RobotTarget
-from camera_service.viewer.__main__ import start_viewer
-from camera_service.viewer.http_api import ViewerServer
-from camera_service.viewer.login import PasswordLogin
+from camera_service.robot.user_login import PasswordLogin
 from service_test_helpers import Reply
 
 from devtools.demo import CameraServiceProcess, free_port, write_service_config
 from robot_sim import RobotSimulator
+from viewer.__main__ import start_viewer
+from viewer.http_api import ViewerServer
 
 SERVICE = "camera-image-service"
 # "front": native JPEG; "raw": raw pixels the service encodes; "broken": a video file that

@@ -1,0 +1,379 @@
+"""Wiring: sources -> capture threads -> frame store -> encode-once cache -> ImageService
+servicer on a gRPC server, and the robot link (auth, registration, faults, time sync).
+
+Building a ``CameraService`` only wires the parts; ``start`` binds the port, resolves the
+address the robot reaches us at, makes the SDK robot and starts serving and capturing at
+once, whether or not the robot is reachable; the robot link catches up in the background.
+``run`` adds the signal handling: SIGTERM/SIGINT unregister, stop capture and return within
+5 seconds; SIGUSR1 logs the pipeline counters.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import socket
+import threading
+import time
+from concurrent import futures
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, List, Sequence
+
+import grpc
+from bosdyn.client.payload import PayloadClient
+
+from camera_service.app.live_apply import apply_sources
+from camera_service.capture.camera_state import CameraStatus
+from camera_service.capture.capture_thread import CaptureThread
+from camera_service.capture.frame_budget import FrameBudget
+from camera_service.capture.frame_hygiene import FrameHygiene
+from camera_service.capture.frame_store import FrameStore
+from camera_service.config import model as config_module
+from camera_service.config.model import Config
+from camera_service.config.watch import FileWatcher
+from camera_service.core import process_env
+from camera_service.core.backoff import Backoff, GoneBackoff
+from camera_service.core.errors import ConfigError
+from camera_service.core.memory_limits import BudgetLimits, resolve_limit
+from camera_service.encoding.output_cache import OutputCache
+from camera_service.geometry.payload_pose import PayloadPose
+from camera_service.geometry.source_geometry import build_geometries, needs_payload_pose
+from camera_service.robot.credentials import check_credentials, read_credentials_file
+from camera_service.robot.faults import FaultReporter
+from camera_service.robot.link import RobotLink
+from camera_service.robot.registration import Registration, ServiceEndpoint
+from camera_service.robot.sdk_robot import RobotTarget
+from camera_service.robot.session import RobotSession
+from camera_service.robot.time_sync import RobotClock
+from camera_service.serving.budget import MemoryBudget
+from camera_service.serving.malformed import RateLimitedLog, add_image_service
+from camera_service.serving.servicer import ImageServicer
+from camera_service.sources.base import CameraSource
+from camera_service.sources.url import rtsp_transport_of
+
+_LOG = logging.getLogger(__name__)
+FALLBACK_HOST_IP = "192.168.50.5"  # the CORE I/O's address toward the robot
+MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+MAX_REQUEST_BYTES = 4 * 1024 * 1024  # an ImageService request is a few hundred bytes
+SERVER_GRACE = 0.5  # seconds in-flight RPCs get to finish at shutdown
+STALL_SECONDS = 2.0  # a camera silent this long (or 10 frame periods) counts as failed
+
+
+class StartupError(RuntimeError):
+    """The service cannot start (e.g. its port is taken); one line, exit non-zero."""
+
+
+def detect_host_ip(robot_hostname: str) -> str:
+    """This host's address on the route to the robot (no packet is sent), else the
+    CORE I/O default."""
+    try:
+        robot_ip = socket.gethostbyname(robot_hostname)
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect((robot_ip, 9))
+            return probe.getsockname()[0]
+    except OSError:
+        return FALLBACK_HOST_IP
+
+
+def make_session(config: Config) -> RobotSession:
+    """The robot session for ``config`` (payload credentials, or user login in external
+    mode). Raises ``ConfigError`` for credentials or a CA file that cannot work."""
+    try:
+        return _make_session(config)
+    except OSError as err:
+        raise ConfigError("robot.ca_cert", f"cannot load the robot CA certificate "
+                          f"{config.robot.ca_cert}: {err.strerror or err}") from None
+
+
+def _make_session(config: Config) -> RobotSession:
+    robot = config.robot
+    target = RobotTarget(robot.hostname, robot.port, robot.ca_cert)
+    name = config.service.name
+    if robot.guid is not None:
+        try:
+            creds = check_credentials(robot.guid, robot.secret or "", "--guid/--secret")
+        except Exception as err:
+            raise ConfigError("robot.guid", str(err)) from None
+        return RobotSession(target, credentials=lambda: creds, client_name=name)
+    if robot.mode == "external":
+        username = os.environ.get("BOSDYN_CLIENT_USERNAME")
+        password = os.environ.get("BOSDYN_CLIENT_PASSWORD")
+        if not username or not password:
+            raise ConfigError("robot.mode", "external mode logs in as a user: set "
+                              "BOSDYN_CLIENT_USERNAME and BOSDYN_CLIENT_PASSWORD")
+        return RobotSession(target, user_login=(username, password), client_name=name)
+    path = robot.payload_credentials_file
+    return RobotSession(target, credentials=lambda: read_credentials_file(path),
+                        client_name=name)
+
+
+def make_budget(config: Config) -> MemoryBudget:
+    """The memory budget for ``config`` (its limit, else the cgroup's), logged once."""
+    limit, origin = resolve_limit(config.service.memory_limit_mib)
+    limits = BudgetLimits.from_limit(limit, config.service.max_images_per_request)
+    mib = 1024 * 1024
+    _LOG.info("memory budget: %d MiB from %s; images in flight up to %d MiB, %d MiB and %d "
+              "images per response, frames up to %d MiB decoded", limit // mib, origin,
+              limits.in_flight_bytes // mib, limits.request_bytes // mib, limits.max_images,
+              limits.frame_bytes // mib)
+    return MemoryBudget(limits)
+
+
+@dataclass(frozen=True)
+class RetryTiming:
+    """How fast failing parts are retried (tests make these short; a robot that comes up
+    must see the service within about a second, a missing camera is polled gently)."""
+
+    camera_initial: float = 0.1  # a camera is retried quickly at first, then gently;
+    camera_maximum: float = 0.9  # one that is back is reopened within a second
+    robot_initial: float = 0.25
+    robot_maximum: float = 1.0
+
+    def camera(self) -> Backoff:
+        return GoneBackoff(initial=self.camera_initial, maximum=self.camera_maximum)
+
+    def robot(self) -> Backoff:
+        return Backoff(initial=self.robot_initial, maximum=self.robot_maximum)
+
+
+class CameraService:
+    """The whole service for one ``Config``; ``start`` then ``stop``.
+
+    Building it only wires objects together: no socket is bound, no name resolved, no robot
+    object made, no camera opened (sources are created, not opened). ``start`` does all of
+    that; ``serve`` alone starts capturing and serving without the robot link (tests).
+    ``output_cache`` replaces the encode-once cache (the benchmark's baseline does),
+    ``budget`` the memory budget made from the config.
+
+    Observable state (tests, benchmarks): ``cache.stats()`` (encode counters), ``faults``
+    (``desired()`` = cameras currently faulted), ``link.connected``, ``registration``,
+    ``captures`` (``state``, ``frames_captured`` and ``hygiene.counts()`` per camera),
+    ``port`` (the bound port, after ``start``/``serve``).
+    """
+
+    def __init__(self, config: Config, sources: Sequence[CameraSource] | None = None,
+                 session: RobotSession | None = None, output_cache: OutputCache | None = None,
+                 budget: MemoryBudget | None = None, retry: RetryTiming | None = None,
+                 loader: Callable[[], Config] | None = None) -> None:
+        self.config = config
+        # Reads the config again for ``reload`` (the CLI passes one that re-applies its flags).
+        if loader is None and config.path is not None:
+            loader = lambda: config_module.load(config.path)  # noqa: E731
+        self._loader = loader
+        self._apply_lock = threading.Lock()
+        self.last_apply: Dict[str, Any] | None = None
+        self.watcher: FileWatcher | None = None
+        self.sources = list(sources) if sources is not None else config.build_sources()
+        self.retry = retry or RetryTiming()
+        self.store = FrameStore()
+        self.cache = output_cache if output_cache is not None else OutputCache()
+        self.clock = RobotClock()
+        self.budget = budget or make_budget(config)
+        self.captures = [self.new_capture(source) for source in self.sources]
+        self.faults = FaultReporter(config.service.name, [c.state for c in self.captures])
+        self.payload_pose = PayloadPose()
+        self.geometries = build_geometries(self.sources, self.payload_pose)
+        self.servicer = ImageServicer(self.captures, self.store, self.cache,
+                                      to_robot_time=self.clock.robot_timestamp,
+                                      budget=self.budget, geometries=self.geometries)
+        self.malformed = RateLimitedLog()  # requests that do not parse, counted per kind
+        self.server: grpc.Server | None = None
+        self.port: int | None = None
+        self.registration: Registration | None = None
+        self.link: RobotLink | None = None
+        self._session = session
+        self._stopping = threading.Event()
+        self._watchdog = threading.Thread(target=self._watch_stalls, name="stall-watchdog",
+                                          daemon=True)
+
+    def start(self) -> None:
+        """Serve, then connect to the robot in the background. Raises ``ConfigError`` (robot
+        credentials or CA unusable) or ``StartupError`` (port taken) before anything runs."""
+        session = self._session or make_session(self.config)
+        self.serve()
+        robot = self.config.robot
+        host_ip = robot.host_ip if robot.host_ip != "auto" else detect_host_ip(robot.hostname)
+        self.registration = Registration(ServiceEndpoint(
+            self.config.service.name, self.config.service.authority, host_ip, self.port,
+            liveness_timeout=robot.keepalive_seconds * 3))
+        self.link = RobotLink(session, self.registration, self.faults, self.clock,
+                              keepalive_seconds=robot.keepalive_seconds,
+                              backoff=self.retry.robot(),
+                              round_tasks=[self._read_payload_pose])
+        self.link.start()
+
+    def serve(self) -> None:
+        """Bind the port (``StartupError`` when taken), start capturing and serving."""
+        # FFmpeg's options live in the process environment: set before any capture runs.
+        process_env.set_rtsp_transport(rtsp_transport_of(self.sources))
+        service = self.config.service
+        self.server = grpc.server(
+            futures.ThreadPoolExecutor(max_workers=service.workers,
+                                       thread_name_prefix="grpc"),
+            options=[("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+                     ("grpc.max_receive_message_length", MAX_REQUEST_BYTES),
+                     ("grpc.so_reuseport", 0)])
+        add_image_service(self.servicer, self.server, self.malformed)
+        self.port = self._bind(self.server, service.bind, service.port)
+        for capture in self.captures:
+            capture.start()
+        self._watchdog.start()
+        self.server.start()
+        _LOG.info("serving ImageService on port %d with %d source(s): %s", self.port,
+                  len(self.captures), ", ".join(c.name for c in self.captures) or "none")
+
+    @staticmethod
+    def _bind(server: grpc.Server, address: str, port: int) -> int:
+        try:
+            bound = server.add_insecure_port(f"{address}:{port}")
+        except RuntimeError:
+            bound = 0
+        if bound == 0:
+            raise StartupError(f"cannot listen on {address}:{port}: the port is in use or the "
+                               "address is not local; choose another with --port")
+        return bound
+
+    def reload(self) -> Dict[str, Any]:
+        """Read the config file again and apply it live (``live_apply``); returns what
+        changed. Raises ``ConfigError`` (nothing applied) when the file is invalid."""
+        if self._loader is None:
+            raise ConfigError("--config", "the service runs without a config file")
+        with self._apply_lock:
+            config = self._loader()
+            result = apply_sources(self, config)
+            self.last_apply = {**result, "at": time.time()}
+            if self.watcher is not None:
+                self.watcher.mark_seen()
+            return result
+
+    def reload_or_keep(self) -> None:
+        """``reload`` for hand edits and SIGHUP: an invalid file is logged in one line and the
+        running config kept."""
+        try:
+            self.reload()
+        except ConfigError as err:
+            _LOG.error("config not applied, keeping the running one: %s", err)
+
+    def watch_config_file(self, interval: float = 1.0) -> None:
+        """Apply hand edits of the config file (``config_watch``) from now on."""
+        if self.config.path is not None and self._loader is not None:
+            self.watcher = FileWatcher(self.config.path, self.reload_or_keep, interval)
+            self.watcher.start()
+
+    def new_capture(self, source: CameraSource) -> CaptureThread:
+        """A capture thread for ``source`` wired like the ones built at start."""
+        frame_budget = FrameBudget(self.budget.limits, source.name)
+        return CaptureThread(source, self.store, self._camera_changed,
+                             backoff=self.retry.camera(),
+                             hygiene=FrameHygiene(source.name, checks=[frame_budget.check],
+                                                  open_checks=[frame_budget.check_open]))
+
+    def stop(self, timeout: float = 4.5) -> None:
+        """Unregister, stop serving and capturing, all within ``timeout`` seconds.
+
+        The robot link (which unregisters on its own thread) and the cameras stop side by
+        side; the server stops last, so the robot stops routing clients here first."""
+        deadline = time.monotonic() + timeout
+        self._stopping.set()
+        if self.watcher is not None:
+            self.watcher.stop()
+        cameras = [threading.Thread(target=c.stop, args=(max(0.1, timeout - 0.2),),
+                                    name=f"stop-{c.name}", daemon=True)
+                   for c in self.captures]
+        for thread in cameras:
+            thread.start()
+        if self.link is not None:
+            self.link.stop(timeout=max(0.1, deadline - time.monotonic() - SERVER_GRACE - 0.1))
+        if self.server is not None:
+            self.server.stop(grace=min(SERVER_GRACE, max(0.0, deadline - time.monotonic())))
+        for thread in cameras:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        _LOG.info("stopped")
+
+    def status(self, camera: str) -> CameraStatus:
+        """The current ``CameraStatus`` of ``camera`` (``KeyError`` for an unknown name)."""
+        for capture in self.captures:
+            if capture.name == camera:
+                return capture.state.status()
+        raise KeyError(camera)
+
+    def counters(self) -> Dict[str, object]:
+        """Pipeline counters for logs and benchmarks."""
+        stats: Dict[str, object] = dict(self.cache.stats())
+        stats["frames"] = {c.name: c.frames_captured for c in self.captures}
+        stats["budget"] = {"in_flight_peak": self.budget.peak, "refused": self.budget.refused}
+        stats["malformed"] = self.malformed.counts()
+        stats["frame_hygiene"] = {c.name: c.hygiene.counts() for c in self.captures}
+        stats["faulted"] = sorted(self.faults.desired())
+        stats["robot_connected"] = bool(self.link and self.link.connected)
+        return stats
+
+    def _watch_stalls(self) -> None:
+        """Cameras whose read hangs without an error are failed by this watchdog."""
+        while not self._stopping.wait(0.5):
+            for capture in self.captures:
+                capture.check_stall(STALL_SECONDS)
+
+    def refresh_geometry(self) -> None:
+        """Rebuild the sources' camera models and mounts (after a live config change)."""
+        self.geometries = build_geometries(self.sources, self.payload_pose)
+        self.servicer.set_geometries(self.geometries)
+
+    def _read_payload_pose(self, session: RobotSession) -> None:
+        """Robot-link round task: follow the payload's pose while a source is mounted
+        relative to the payload."""
+        if not needs_payload_pose(self.geometries):
+            return
+        self.payload_pose.refresh(session.client(PayloadClient), session.payload_guid or "",
+                                  timeout=3.0)
+
+    def _camera_changed(self, _status: CameraStatus) -> None:
+        if self.link is not None:
+            self.link.wake()
+
+
+def run(config: Config, build: Callable[..., CameraService] = CameraService,
+        loader: Callable[[], Config] | None = None) -> int:
+    """Run the service ``build`` makes until SIGTERM/SIGINT; returns the exit status.
+    ``ConfigError`` goes to the caller (exit status 2). With a config file the settings page
+    runs too, and the file is applied again on change or SIGHUP (``loader`` reads it with
+    the command line's flags; default ``config.load``)."""
+    from camera_service.app.settings_page import start_settings_page
+
+    stop, hup, wake = threading.Event(), threading.Event(), threading.Event()
+    service = build(config, loader=loader) if loader is not None else build(config)
+    try:
+        service.start()
+    except StartupError as err:
+        _LOG.error("%s", err)
+        service.stop(timeout=1.0)
+        return 1
+    previous: List = []
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        previous.append((signum, signal.signal(signum, lambda *_: (stop.set(), wake.set()))))
+    if hasattr(signal, "SIGUSR1"):
+        signal.signal(signal.SIGUSR1, lambda *_: _LOG.info(
+            "counters: %s", json.dumps(service.counters(), sort_keys=True)))
+    if hasattr(signal, "SIGHUP"):
+        previous.append((signal.SIGHUP, signal.signal(signal.SIGHUP,
+                                                      lambda *_: (hup.set(), wake.set()))))
+    page = start_settings_page(service)
+    service.watch_config_file()
+    try:
+        while not stop.is_set():
+            wake.wait(1.0)
+            wake.clear()
+            if hup.is_set() and not stop.is_set():
+                hup.clear()
+                _LOG.info("SIGHUP: applying the config file again")
+                service.reload_or_keep()
+    finally:
+        _LOG.info("shutting down")
+        if page is not None:
+            page.stop()
+        service.stop()
+        for signum, handler in previous:
+            signal.signal(signum, handler)
+    return 0

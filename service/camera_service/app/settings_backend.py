@@ -1,0 +1,190 @@
+"""The running service as the settings page sees it (``http_api.SettingsBackend``).
+
+``ServiceView(service)`` reads a ``CameraService``'s state for the status and camera lists,
+serves preview frames by asking the service's own ``ImageServicer`` in-process (the same
+answer a robot client gets, without a network hop), and applies a saved config by calling
+the service's ``reload``.
+
+The cameras list asks each capture node for its formats, sizes, rates and controls
+(``camera_query``) when the page asks for the list - never on an image request - and keeps
+each node's answer for ``QUERY_SECONDS`` so several pages polling do not re-query devices.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from typing import TYPE_CHECKING, Any, Callable, Dict, List
+
+from bosdyn.api import image_pb2
+from bosdyn.client.image import build_image_request
+
+from camera_service.settings_page.camera_query import control_json, describe_device
+from camera_service.sources.v4l2.discovery import VideoTree, preferred_path, stable_name
+from camera_service.sources.v4l2.ioctl import V4L2Device
+from camera_service.web.errors import SourceFault, UnknownService
+from camera_service.web.frames import JpegFrame
+
+if TYPE_CHECKING:
+    from camera_service.app.service import CameraService
+
+QUERY_SECONDS = 5.0  # how long a node's formats/sizes/rates/controls answer is reused
+_NOTHING: Dict[str, Any] = {"formats": [], "controls": []}
+
+
+class ServiceView:
+    """Adapter from ``CameraService`` to what the page shows; thread-safe."""
+
+    def __init__(self, service: CameraService, tree: VideoTree | None = None,
+                 device_factory: Callable[[str], Any] = V4L2Device) -> None:
+        self._service = service
+        self._tree = tree or VideoTree()
+        self._device_factory = device_factory  # opens a node for queries (VIDIOC_ENUM_FMT)
+        self._lock = threading.Lock()
+        self._rate_samples: Dict[str, tuple] = {}  # name -> (monotonic, frames, fps)
+        self._queries: Dict[str, tuple] = {}  # node -> (monotonic, describe_device answer)
+
+    @property
+    def service_name(self) -> str:
+        return self._service.config.service.name
+
+    # -- status ------------------------------------------------------------------------------
+    def status(self) -> Dict[str, Any]:
+        service = self._service
+        link = service.link
+        session = link.session if link is not None else None
+        faults = service.faults.desired()
+        return {
+            "service": {"name": service.config.service.name,
+                        "authority": service.config.service.authority,
+                        "port": service.port},
+            "robot": {
+                "address": str(session.target) if session is not None else "",
+                "authenticated": bool(session is not None and session.authenticated),
+                "registered": bool(service.registration and service.registration.registered),
+                "time_sync": service.clock.established,
+                "connected": bool(link is not None and link.connected),
+                "problem": link.problem if link is not None else None,
+            },
+            "sources": [self._source_status(capture, faults.get(capture.name))
+                        for capture in service.captures],
+            "last_apply": service.last_apply,
+        }
+
+    def _source_status(self, capture, fault: str | None) -> Dict[str, Any]:
+        status = capture.state.status()
+        info = status.info
+        if fault is not None:
+            state = "faulted"
+        elif status.frames == 0:
+            state = "starting"
+        else:
+            state = "streaming"
+        granted = None
+        if info is not None:
+            granted = {"width": info.width, "height": info.height, "fps": round(info.fps, 2),
+                       "format": "JPEG from the camera" if info.native_jpeg else "raw pixels",
+                       "detail": info.detail}
+        native = bool(info.native_jpeg) if info is not None else None
+        return {
+            "name": capture.name, "type": capture.kind, "where": capture.describe(),
+            "state": state, "fault": fault, "fps": self._measured_fps(capture),
+            "frames": status.frames, "granted": granted,
+            "passthrough": _passthrough(native, capture.jpeg_quality),
+        }
+
+    def _measured_fps(self, capture) -> float | None:
+        """Frames per second since this source's previous status sample (the page polls
+        every 2 s); None at the first sample."""
+        now, frames = time.monotonic(), capture.frames_captured
+        with self._lock:
+            before = self._rate_samples.get(capture.name)
+            if before is None:
+                self._rate_samples[capture.name] = (now, frames, None)
+                return None
+            if now - before[0] < 0.5:  # two pages polling: keep the last figure
+                return before[2]
+            fps = round((frames - before[1]) / (now - before[0]), 1)
+            self._rate_samples[capture.name] = (now, frames, fps)
+            return fps
+
+    # -- cameras present ---------------------------------------------------------------------
+    def cameras(self) -> Dict[str, Any]:
+        """Every video node present (capture and metadata-only), the stable name to use, which
+        configured source uses it, and for a capture node its formats (each with sizes and
+        rates) and controls, configured or not; plus the configured sources' controls."""
+        used = {}  # real path of a configured device -> source name
+        for capture in self._service.captures:
+            device = capture.settings.options.get("device") if capture.kind == "v4l2" else None
+            if isinstance(device, str):
+                used[os.path.realpath(device)] = capture.name
+        present: List[Dict[str, Any]] = []
+        for node in self._tree.nodes():
+            device = preferred_path(node)
+            configured = used.get(os.path.realpath(node.path))
+            offers = self._query(node.path) if node.can_capture else _NOTHING
+            present.append({"node": node.path, "card": node.card, "captures": node.can_capture,
+                            "device": device, "suggested_name": stable_name(node),
+                            "stable_paths": list(node.stable_paths), "source": configured,
+                            "formats": offers["formats"], "controls": offers["controls"]})
+        controls = {}
+        for capture in self._service.captures:
+            try:
+                listed = capture.controls()
+            except Exception:
+                listed = []
+            controls[capture.name] = [control_json(c) for c in listed]
+        return {"dev_root": self._tree.dev_root, "present": present, "controls": controls}
+
+    def _query(self, node: str) -> Dict[str, Any]:
+        """``camera_query.describe_device`` of a node, reused for ``QUERY_SECONDS``; empty
+        when the node cannot be opened."""
+        now = time.monotonic()
+        with self._lock:
+            cached = self._queries.get(node)
+        if cached is not None and now - cached[0] < QUERY_SECONDS:
+            return cached[1]
+        try:
+            device = self._device_factory(node)
+        except OSError:
+            return _NOTHING
+        try:
+            answer = describe_device(device)
+        finally:
+            device.close()
+        with self._lock:
+            self._queries[node] = (now, answer)
+        return answer
+
+    # -- preview -----------------------------------------------------------------------------
+    def frame(self, source: str, quality: int, resize: float) -> JpegFrame:
+        servicer = self._service.servicer
+        if source not in servicer.captures:
+            raise UnknownService(f"no source {source!r} in this service")
+        request = build_image_request(source, quality_percent=quality,
+                                      image_format=image_pb2.Image.FORMAT_JPEG,
+                                      resize_ratio=resize)
+        started = time.monotonic()
+        response = servicer.answer(request)
+        if response.status != image_pb2.ImageResponse.STATUS_OK:
+            reasons = list(response.custom_param_error.error_messages)
+            status = image_pb2.ImageResponse.Status.Name(response.status)
+            raise SourceFault(f"{source}: {reasons[0] if reasons else status}", status=status)
+        image = response.shot.image
+        local = self._service.clock.local_seconds(response.shot.acquisition_time)
+        return JpegFrame(image.data, image.cols, image.rows, time.monotonic() - started, local)
+
+    # -- apply ----------------------------------------------------------------------------
+    def apply(self) -> Dict[str, Any]:
+        return self._service.reload()
+
+
+def _passthrough(native_jpeg: bool | None, quality: int) -> str:
+    """The JPEG policy in force for a source, as one line."""
+    if native_jpeg is None:
+        return "not known until the camera opens"
+    if native_jpeg:
+        return ("the camera's own JPEG is served as is for full-size requests; "
+                "others are re-encoded")
+    return f"raw pixels encoded once per frame and request shape (default quality {quality})"

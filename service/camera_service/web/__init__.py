@@ -1,0 +1,1 @@
+"""What the settings page and the laptop viewer share: HTTP plumbing, page errors, frames."""

@@ -1,0 +1,42 @@
+"""The config file watcher: one call per settled change, none for content already seen."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from camera_service.config.watch import FileWatcher
+from service_test_helpers import wait_for
+
+
+def test_change_is_reported_once_settled(tmp_path):
+    path = tmp_path / "config.yaml"
+    path.write_text("a: 1\n")
+    calls = []
+    watcher = FileWatcher(path, lambda: calls.append(path.read_text()), interval=0.02)
+    watcher.start()
+    try:
+        time.sleep(0.1)
+        assert calls == []
+        path.write_text("a: 2\n")
+        wait_for(lambda: calls == ["a: 2\n"])
+        time.sleep(0.1)
+        assert calls == ["a: 2\n"]
+    finally:
+        watcher.stop()
+
+
+def test_content_marked_seen_is_not_reported(tmp_path):
+    path = tmp_path / "config.yaml"
+    path.write_text("a: 1\n")
+    called = threading.Event()
+    watcher = FileWatcher(path, called.set, interval=0.02)
+    path.write_text("a: 2\n")
+    watcher.mark_seen()  # e.g. the settings page saved and applied it already
+    watcher.start()
+    try:
+        assert not called.wait(0.2)
+        path.unlink()  # a missing file is no change to apply
+        assert not called.wait(0.2)
+    finally:
+        watcher.stop()
