@@ -30,6 +30,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable, Deque, Dict, Optional, Set, Tuple
 
 import cv2
+import numpy as np
 from camera_service.sources.synthetic import render_test_pattern
 
 BOUNDARY = "fakecameraframe"
@@ -46,16 +47,21 @@ class FakeIPCamera:
     ``shape`` turns each encoded frame into what a misbehaving camera sends (see
     ``fake_cameras.hostile_cameras``); ``still=True`` renders the picture once and encodes
     that for every frame (for very large frames, where rendering each one would be slow).
+    ``render`` replaces the test pattern: it gets the frame's sequence number (from 1) and
+    returns the picture (BGR or grey uint8, ``height x width``) to send
+    (``fake_cameras.board_camera`` uses it).
     """
 
     def __init__(self, width: int = 640, height: int = 480, fps: float = 15.0,
                  quality: int = 80, port: int = 0, host: str = "127.0.0.1",
                  username: Optional[str] = None, password: Optional[str] = None,
                  history: int = 1000, shape: Optional[Callable[[bytes], bytes]] = None,
-                 still: bool = False) -> None:
+                 still: bool = False,
+                 render: Optional[Callable[[int], np.ndarray]] = None) -> None:
         self.width, self.height, self.fps, self.quality = width, height, fps, quality
         self._shape = shape
         self._still = still
+        self._render = render
         self._picture = None
         self.host, self.port = host, port
         self.credentials = (username, password) if username is not None else None
@@ -185,7 +191,8 @@ class FakeIPCamera:
         sequence = self._sequence + 1
         image = self._picture
         if image is None:
-            image = render_test_pattern(self.width, self.height, sequence, time.time())
+            image = (self._render(sequence) if self._render is not None else
+                     render_test_pattern(self.width, self.height, sequence, time.time()))
             if self._still:
                 self._picture = image
         ok, encoded = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, self.quality])
