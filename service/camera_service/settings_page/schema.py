@@ -35,11 +35,14 @@ def fields() -> Dict[str, str]:
 def kind_options(kind: str) -> List[str]:
     """The kind-specific keys a source type accepts (for the page's hints), when the kind
     declares them."""
-    try:
-        module = importlib.import_module(f"camera_service.sources.{kind}")
-    except ImportError:
-        return []
-    return list(getattr(module, "_OPTIONS", ()))
+    for name in (f"camera_service.sources.{kind}.source", f"camera_service.sources.{kind}"):
+        try:
+            module = importlib.import_module(name)
+        except ImportError:
+            continue
+        if hasattr(module, "_OPTIONS"):
+            return list(module._OPTIONS)
+    return []
 
 
 def describe() -> Dict[str, Any]:
