@@ -132,10 +132,12 @@ def main(argv: Optional[list] = None) -> int:
     except ConnectionError as err:
         print(f"half-open: {err}", file=sys.stderr)
         return 1
-    with held:
+    try:
         print(f"holding {args.connections} half-open connection(s) to {args.target}; "
               "Ctrl-C closes them", flush=True)
         stopping.wait()
+    finally:
+        held.close()
     return 0
 
 

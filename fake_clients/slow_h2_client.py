@@ -192,7 +192,7 @@ class SlowH2Clients:
 
     def open(self) -> SlowH2Clients:
         try:
-            for _ in range(self.count):
+            while len(self.clients) < self.count:
                 self.clients.append(SlowH2Client(self.target, **self.options).open())
         except BaseException:
             self.close()
@@ -245,10 +245,12 @@ def main(argv: Optional[list] = None) -> int:
     except ConnectionError as err:
         print(f"slow-h2-client: {err}", file=sys.stderr)
         return 1
-    with clients:
+    try:
         print(f"holding {args.connections} zero-window GetImage call(s) to {args.target}; "
               "Ctrl-C closes them", flush=True)
         stopping.wait()
+    finally:
+        clients.close()
     return 0
 
 
