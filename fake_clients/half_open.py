@@ -8,7 +8,7 @@ ones the server has not closed. Context manager.
 
 CLI (dev only; Ctrl-C closes them)::
 
-    python -m fake_clients.half_open --target 127.0.0.1:21443 --connections 800 --tls
+    python -m fake_clients.half_open --target 127.0.0.1:21231 --connections 800 --tls
 """
 
 from __future__ import annotations
