@@ -21,6 +21,7 @@ import hashlib
 import threading
 import time
 from concurrent import futures
+from typing import Sequence
 
 import grpc
 from bosdyn.api import data_acquisition_pb2 as daq
@@ -101,11 +102,14 @@ class TinyPlugin:
 class PluginServer:
     """The tiny plugin served on a loopback port and registered in the robot's directory."""
 
-    def __init__(self, robot, hold_cancel_checks: bool = False) -> None:
+    def __init__(self, robot, hold_cancel_checks: bool = False,
+                 capabilities: Sequence[str] | None = None) -> None:
+        """``capabilities``: the names offered (default all of ``CAPABILITIES``)."""
         robot.time_sync.wait_for_sync(timeout_sec=5)
         self.plugin = TinyPlugin(robot, hold_cancel_checks)
+        offered = [c for c in CAPABILITIES if capabilities is None or c.name in capabilities]
         self.service = DataAcquisitionPluginService(
-            robot, CAPABILITIES, self.plugin.collect, self.plugin.acquire_response,
+            robot, offered, self.plugin.collect, self.plugin.acquire_response,
             live_response_fn=self.plugin.live)
         self.server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
         plugin_grpc.add_DataAcquisitionPluginServiceServicer_to_server(self.service, self.server)
