@@ -124,10 +124,9 @@ class DataAcquisitionServicer(SimServicer,
             threading.Thread(target=part.follow, args=(acquisition, waker, self.clock),
                              name="robot_sim-daq-plugin", daemon=True).start()
         if image_jobs:
-            waker = acquisition.begin_part(IMAGES_PART)
+            acquisition.begin_part(IMAGES_PART)  # checks ``acquisition.cancelled`` per image
             threading.Thread(target=self._capture, name="robot_sim-daq", daemon=True,
                              args=(acquisition, action_id, image_jobs, metadata)).start()
-            del waker  # image captures check ``acquisition.cancelled`` between images
         LOG.info("data acquisition %d started: %d image capture(s), %d plugin(s)",
                  acquisition.request_id, len(image_jobs), len(parts))
         return Response(status=Response.STATUS_OK, request_id=acquisition.request_id)

@@ -8,7 +8,8 @@ through the ``DataAcquisitionStoreHelper`` it is handed (StoreData on the robot)
   cancelled; the robot's Data Acquisition is given a far deadline (``timeout_deadline`` one
   hour ahead in robot time) as the Data Acquisition guide describes;
 * ``broken-blob``: reports a DataError (``BROKEN_MESSAGE``) and stores nothing;
-* ``live-blob``: stores ``BLOB`` and has live data (GetLiveData answers one signal-less entry).
+* ``live-blob``: stores ``BLOB`` and has live data (GetLiveData answers one signal-less entry);
+* ``copied-blob``: custom parameter ``copies`` (1-3, default 1): stores ``BLOB * copies``.
 
 With ``hold_cancel_checks`` every capture of an action whose name starts with ``cancel`` holds
 until cancelled: the Spot SDK's plugin tester cancels such actions right after starting them,
@@ -33,6 +34,11 @@ from bosdyn.client.data_acquisition_plugin_service import (
     make_error,
 )
 from bosdyn.client.directory_registration import DirectoryRegistrationClient
+from bosdyn.client.service_customization_helpers import (
+    make_dict_child_spec,
+    make_dict_param_spec,
+    make_int64_param_spec,
+)
 
 SERVICE_NAME = "tiny-plugin"
 SERVICE_TYPE = DataAcquisitionPluginService.service_type
@@ -47,6 +53,10 @@ CAPABILITIES = [
                channel_name="broken-blob"),
     Capability(name="live-blob", description="A blob with live data",
                channel_name="live-blob", has_live_data=True),
+    Capability(name="copied-blob", description="The blob, copied", channel_name="copied-blob",
+               custom_params=make_dict_param_spec(
+                   {"copies": make_dict_child_spec(make_int64_param_spec(1, None, 1, 3))},
+                   is_hidden_by_default=False)),
 ]
 HOLD_STEP_SECONDS = 0.02
 LiveData = daq.LiveDataResponse.CapabilityLiveData
@@ -74,7 +84,10 @@ class TinyPlugin:
                 continue
             if capture.name == "held-blob" or hold_all:
                 self._hold(store_helper, until=None if hold_all else self.release)
-            store_helper.store_data(BLOB, data_id, file_extension="bin")
+            copies = 1
+            if "copies" in capture.custom_params.values:
+                copies = capture.custom_params.values["copies"].int_value.value
+            store_helper.store_data(BLOB * copies, data_id, file_extension="bin")
 
     def _hold(self, store_helper, until: threading.Event | None) -> None:
         """Wait for ``until`` (None: until cancelled), checking for a cancel as the SDK asks."""

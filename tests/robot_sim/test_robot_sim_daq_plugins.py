@@ -14,6 +14,7 @@ from bosdyn.api import data_acquisition_pb2 as daq
 from bosdyn.api import data_acquisition_store_pb2 as store_pb2
 from bosdyn.client.data_acquisition import DataAcquisitionClient, UnknownCaptureTypeError
 from bosdyn.client.data_acquisition_store import DataAcquisitionStoreClient
+from bosdyn.client.exceptions import InvalidRequestError
 from robot_sim_tiny_plugin import BLOB, BROKEN_MESSAGE, SERVICE_NAME, PluginServer
 
 from devtools.polling import wait_for
@@ -46,7 +47,8 @@ def test_capabilities_of_the_plugin_are_listed_with_its_name(robot, plugin):
     info = _client(robot).get_service_info()
     assert [(s.name, s.service_name) for s in info.data_sources] == [
         ("tiny-blob", SERVICE_NAME), ("held-blob", SERVICE_NAME),
-        ("broken-blob", SERVICE_NAME), ("live-blob", SERVICE_NAME)]
+        ("broken-blob", SERVICE_NAME), ("live-blob", SERVICE_NAME),
+        ("copied-blob", SERVICE_NAME)]
     assert info.data_sources[3].has_live_data
 
 
@@ -96,6 +98,18 @@ def test_data_error_of_the_plugin_is_reported(robot, plugin):
 def test_unknown_capability_is_refused(robot, plugin):
     with pytest.raises(UnknownCaptureTypeError):
         _client(robot).acquire_data(data_captures("no-such-blob"), "x", "y")
+
+
+def test_custom_parameters_reach_the_plugin_and_bad_ones_are_refused(robot, plugin):
+    status = acquire(robot, data_captures("copied-blob", copies=2), "copies", "params")
+    assert status.status == Status.STATUS_COMPLETE
+    store = robot.ensure_client(DataAcquisitionStoreClient.default_service_name)
+    stored = store.query_stored_captures(store_pb2.QueryParameters(include_data=True))
+    assert [r.data.data for r in stored.results] == [BLOB * 2]
+    with pytest.raises(InvalidRequestError) as refused:
+        _client(robot).acquire_data(data_captures("copied-blob", copies=9), "x", "params")
+    assert "tiny-plugin" in str(refused.value) and "copies" in str(refused.value)
+    assert len(plugin.requests) == 1  # the refused request never started a collection
 
 
 def test_live_data_is_asked_of_the_plugin(robot, plugin):
