@@ -9,7 +9,9 @@ through the ``DataAcquisitionStoreHelper`` it is handed (StoreData on the robot)
   hour ahead in robot time) as the Data Acquisition guide describes;
 * ``broken-blob``: reports a DataError (``BROKEN_MESSAGE``) and stores nothing;
 * ``live-blob``: stores ``BLOB`` and has live data (GetLiveData answers one signal-less entry);
-* ``copied-blob``: custom parameter ``copies`` (1-3, default 1): stores ``BLOB * copies``.
+* ``copied-blob``: custom parameter ``copies`` (1-3, default 1): stores ``BLOB * copies``;
+* ``filed-blob``: writes ``FILED_BLOB`` (6 MB) to a file and stores the file in chunks
+  (``store_file``: StoreDataStream), as a plugin storing a recording would.
 
 With ``hold_cancel_checks`` every capture of an action whose name starts with ``cancel`` holds
 until cancelled: the Spot SDK's plugin tester cancels such actions right after starting them,
@@ -19,9 +21,12 @@ and a capture that already finished cannot be cancelled.
 from __future__ import annotations
 
 import hashlib
+import shutil
+import tempfile
 import threading
 import time
 from concurrent import futures
+from pathlib import Path
 from typing import Sequence
 
 import grpc
@@ -57,7 +62,10 @@ CAPABILITIES = [
                custom_params=make_dict_param_spec(
                    {"copies": make_dict_child_spec(make_int64_param_spec(1, None, 1, 3))},
                    is_hidden_by_default=False)),
+    Capability(name="filed-blob", description="A big blob from a file",
+               channel_name="filed-blob"),
 ]
+FILED_BLOB = BLOB * 20
 HOLD_STEP_SECONDS = 0.02
 LiveData = daq.LiveDataResponse.CapabilityLiveData
 
@@ -67,6 +75,7 @@ class TinyPlugin:
 
     def __init__(self, robot, hold_cancel_checks: bool = False) -> None:
         self.robot = robot
+        self.folder = Path(tempfile.mkdtemp(prefix="tiny-plugin-"))
         self.hold_cancel_checks = hold_cancel_checks
         self.release = threading.Event()
         self.started = threading.Event()  # a held capture is under way
@@ -81,6 +90,11 @@ class TinyPlugin:
             data_id = daq.DataIdentifier(action_id=request.action_id, channel=capture.name)
             if capture.name == "broken-blob":
                 store_helper.state.add_errors([make_error(data_id, BROKEN_MESSAGE)])
+                continue
+            if capture.name == "filed-blob":
+                path = self.folder / f"{len(self.requests)}.bin"
+                path.write_bytes(FILED_BLOB)
+                store_helper.store_file(str(path), data_id, file_extension="bin")
                 continue
             if capture.name == "held-blob" or hold_all:
                 self._hold(store_helper, until=None if hold_all else self.release)
@@ -133,5 +147,6 @@ class PluginServer:
 
     def stop(self) -> None:
         self.plugin.release.set()
+        shutil.rmtree(self.plugin.folder, ignore_errors=True)
         self.server.stop(None)
         self.service.executor.shutdown(wait=False)

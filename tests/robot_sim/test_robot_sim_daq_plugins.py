@@ -15,7 +15,7 @@ from bosdyn.api import data_acquisition_store_pb2 as store_pb2
 from bosdyn.client.data_acquisition import DataAcquisitionClient, UnknownCaptureTypeError
 from bosdyn.client.data_acquisition_store import DataAcquisitionStoreClient
 from bosdyn.client.exceptions import InvalidRequestError
-from robot_sim_tiny_plugin import BLOB, BROKEN_MESSAGE, SERVICE_NAME, PluginServer
+from robot_sim_tiny_plugin import BLOB, BROKEN_MESSAGE, FILED_BLOB, SERVICE_NAME, PluginServer
 
 from devtools.polling import wait_for
 from robot_sim.daq_helpers import acquire, data_captures, download_group, wait_done
@@ -48,7 +48,7 @@ def test_capabilities_of_the_plugin_are_listed_with_its_name(robot, plugin):
     assert [(s.name, s.service_name) for s in info.data_sources] == [
         ("tiny-blob", SERVICE_NAME), ("held-blob", SERVICE_NAME),
         ("broken-blob", SERVICE_NAME), ("live-blob", SERVICE_NAME),
-        ("copied-blob", SERVICE_NAME)]
+        ("copied-blob", SERVICE_NAME), ("filed-blob", SERVICE_NAME)]
     assert info.data_sources[3].has_live_data
 
 
@@ -73,6 +73,13 @@ def test_acquire_as_autowalk_then_download_is_byte_identical(robot_sim, robot, p
     store = robot.ensure_client(DataAcquisitionStoreClient.default_service_name)
     stored = store.query_stored_captures(store_pb2.QueryParameters(include_data=True))
     assert [r.data.data for r in stored.results] == [BLOB]
+
+
+def test_file_stored_in_chunks_downloads_byte_identical(robot_sim, robot, plugin, tmp_path):
+    status = acquire(robot, data_captures("filed-blob"), "Recording", "files")
+    assert status.status == Status.STATUS_COMPLETE, status
+    files = download_group(robot_sim, robot, "files", tmp_path / "download")
+    assert files["files/Recording filed-blob.bin"] == FILED_BLOB
 
 
 def test_cancel_mid_way_reaches_the_plugin(robot, plugin):
