@@ -28,9 +28,12 @@ class StoredItem:
     file_extension: str = ""
 
 
-def _same_action(a: daq.CaptureActionId, b: daq.CaptureActionId) -> bool:
-    return (a.action_name, a.group_name) == (b.action_name, b.group_name) and (
-        not b.HasField("timestamp") or a.timestamp == b.timestamp)
+def _same_action(a: daq.CaptureActionId, wanted: daq.CaptureActionId) -> bool:
+    """True when ``a`` matches the query ``wanted``; its empty fields match anything (the
+    SDK's ``make_time_query_params_from_group_name`` asks by group name alone)."""
+    return ((not wanted.action_name or a.action_name == wanted.action_name)
+            and (not wanted.group_name or a.group_name == wanted.group_name)
+            and (not wanted.HasField("timestamp") or a.timestamp == wanted.timestamp))
 
 
 def _in_time_range(action: daq.CaptureActionId, time_range) -> bool:

@@ -42,6 +42,8 @@ def _serve_parser() -> argparse.ArgumentParser:
     parser.add_argument("--refuse-at-start", type=float, default=0.0, metavar="SECONDS",
                         help="refuse connections for SECONDS after start (robot not up yet "
                              "when the CORE I/O boots)")
+    parser.add_argument("--daq-timeout", type=float, default=None, metavar="SECONDS",
+                        help="Data Acquisition's default time-out (default 30, as the robot)")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     return parser
 
@@ -55,12 +57,15 @@ def serve(argv: List[str]) -> int:
     from robot_sim.clock import DEFAULT_SKEW_SECONDS
     from robot_sim.control import ControlServer
     from robot_sim.server import PortInUseError
+    from robot_sim.services.data_acquisition import DEFAULT_TIMEOUT_SECONDS
     from robot_sim.simulator import RobotSimulator
 
     skew = DEFAULT_SKEW_SECONDS if args.clock_skew is None else args.clock_skew
+    daq_timeout = DEFAULT_TIMEOUT_SECONDS if args.daq_timeout is None else args.daq_timeout
     simulator = RobotSimulator(args.state_dir, port=args.port, bind=args.bind,
                                address=args.address, username=args.username,
-                               password=args.password, clock_skew_seconds=skew)
+                               password=args.password, clock_skew_seconds=skew,
+                               daq_timeout_seconds=daq_timeout)
     try:
         simulator.start()
     except (PortInUseError, OSError) as exc:
@@ -111,6 +116,7 @@ def exec_sdk_program(argv: List[str]) -> int:
         [str(SDK_REDIRECT_DIR), *filter(None, [env.get("PYTHONPATH")])])
     env["ROBOT_SIM_CA_CERT"] = facts["ca_cert"]
     env["ROBOT_SIM_PORT"] = str(facts["port"])
+    env["ROBOT_SIM_REST_PORT"] = str(facts.get("rest_port", ""))
     env["BOSDYN_CLIENT_USERNAME"] = facts["username"]
     env["BOSDYN_CLIENT_PASSWORD"] = facts["password"]
     try:

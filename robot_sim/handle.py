@@ -23,6 +23,7 @@ class SimulatorHandle:
     state_dir: Path
     address: str = ""
     port: int = 0
+    rest_port: int = 0
     ca_cert: Path
     username: str = ""
     password: str = ""
@@ -32,6 +33,7 @@ class SimulatorHandle:
     def _load_facts(self, facts: Dict[str, Any]) -> None:
         self.address = facts["address"]
         self.port = int(facts["port"])
+        self.rest_port = int(facts.get("rest_port", 0))
         self.ca_cert = Path(facts["ca_cert"])
         self.username = facts["username"]
         self.password = facts["password"]
@@ -43,11 +45,19 @@ class SimulatorHandle:
         return {
             "address": self.address,
             "port": self.port,
+            "rest_port": self.rest_port,
             "ca_cert": str(self.ca_cert),
             "username": self.username,
             "password": self.password,
             "payload_credentials_file": str(self.payload_credentials_file),
         }
+
+    @property
+    def rest_hostname(self) -> str:
+        """``address:rest_port``: the hostname to give SDK helpers that talk to the robot's
+        HTTPS REST endpoints, e.g. ``bosdyn.client.data_acquisition_helpers.download_data_REST``
+        (the real robot serves them on 443, the simulator on a port of its own)."""
+        return f"{self.address}:{self.rest_port}"
 
     def sdk_robot(self, name: str = "client", authenticate: bool = True):
         """A ``bosdyn.client.Robot`` pointed at the simulator (user-authenticated by default)."""

@@ -23,10 +23,11 @@ from robot_sim.capture_store import CaptureStore
 from robot_sim.clock import DEFAULT_SKEW_SECONDS, RobotClock
 from robot_sim.dispatch import Dispatcher
 from robot_sim.handle import PAYLOAD_CREDENTIALS_FILE, SimulatorHandle, write_facts
+from robot_sim.rest_server import RestServer
 from robot_sim.routing import Router
 from robot_sim.server import PortInUseError, SimServer
 from robot_sim.services import collect_handlers
-from robot_sim.services.data_acquisition import DataAcquisitionServicer
+from robot_sim.services.data_acquisition import DEFAULT_TIMEOUT_SECONDS, DataAcquisitionServicer
 from robot_sim.services.data_acquisition_store import DataAcquisitionStoreServicer
 from robot_sim.state import RobotState
 
@@ -41,7 +42,10 @@ class RobotSimulator(SimulatorHandle):
     Use as a context manager (or call ``start``/``stop``). ``state_dir`` receives the CA,
     the server certificate, the payload credentials file and ``robot.json``; None means a
     temporary folder removed on ``stop``. ``address`` is what clients should connect to
-    (defaults to ``bind``, or 127.0.0.1 when binding all interfaces).
+    (defaults to ``bind``, or 127.0.0.1 when binding all interfaces). ``daq_timeout_seconds``
+    is Data Acquisition's default time-out (30 s on the robot). The REST download endpoint
+    (``robot_sim.rest_server``) is served over HTTPS on ``rest_port``: SDK helpers that take
+    a hostname for it get ``rest_hostname``.
     """
 
     def __init__(
@@ -53,6 +57,7 @@ class RobotSimulator(SimulatorHandle):
         username: str = DEFAULT_USERNAME,
         password: str | None = None,
         clock_skew_seconds: float = DEFAULT_SKEW_SECONDS,
+        daq_timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
     ) -> None:
         self._own_dir = state_dir is None
         self.state_dir = Path(state_dir or tempfile.mkdtemp(prefix="robot_sim-"))
@@ -66,7 +71,8 @@ class RobotSimulator(SimulatorHandle):
         self._router = Router()
         self.captures = CaptureStore()
         self._handlers = collect_handlers(self.state, [
-            (DataAcquisitionServicer(self.state, self.captures, self._router),
+            (DataAcquisitionServicer(self.state, self.captures, self._router,
+                                     daq_timeout_seconds),
              data_acquisition_service_pb2_grpc.add_DataAcquisitionServiceServicer_to_server),
             (DataAcquisitionStoreServicer(self.state, self.captures),
              data_acquisition_store_service_pb2_grpc
@@ -74,6 +80,7 @@ class RobotSimulator(SimulatorHandle):
         ])
         self._dispatcher = Dispatcher(self.state, self._handlers, self._router)
         self._server: SimServer | None = None
+        self._rest: RestServer | None = None
         self._events_lock = threading.Lock()
         self._event_generation = 0
         self._stopped = threading.Event()
@@ -94,6 +101,11 @@ class RobotSimulator(SimulatorHandle):
         self._server = SimServer(self._dispatcher, self._bind, self.port, cert_pem, key_pem)
         self._server.start()
         self.port = self._server.port
+        self._rest = RestServer(self.captures, lambda t: self.state.tokens.verify(t) is not None,
+                                self._bind, self.state_dir / certs.SERVER_CERT_FILE,
+                                self.state_dir / certs.SERVER_KEY_FILE)
+        self._rest.start()
+        self.rest_port = self._rest.port
         write_facts(self.state_dir, self.facts())
         self._stopped.clear()
         self._liveness_thread = threading.Thread(target=self._watch_liveness,
@@ -110,6 +122,9 @@ class RobotSimulator(SimulatorHandle):
         self._stopped.set()
         if self._server is not None:
             self._server.stop()
+        if self._rest is not None:
+            self._rest.stop()
+            self._rest = None
         self._router.close()
         if self._liveness_thread is not None:
             self._liveness_thread.join(2)

@@ -37,6 +37,7 @@ ROBOT_SERVICES: Tuple[Tuple[str, str, str], ...] = (
     ("robot-state", "bosdyn.api.RobotStateService", "api.spot.robot"),
     ("data-acquisition", "bosdyn.api.DataAcquisitionService", "api.spot.robot"),
     ("data-acquisition-store", "bosdyn.api.DataAcquisitionStoreService", "api.spot.robot"),
+    ("data-buffer", "bosdyn.api.DataBufferService", "api.spot.robot"),
 )
 RESERVED_AUTHORITIES = frozenset(authority for _, _, authority in ROBOT_SERVICES)
 

@@ -1,9 +1,11 @@
 """Points unmodified bosdyn-client programs at the robot simulator.
 
-``python -m robot_sim exec`` puts this folder first on PYTHONPATH and sets ROBOT_SIM_CA_CERT
-and ROBOT_SIM_PORT. When (and only when) the program imports ``bosdyn.client.sdk`` or
-``bosdyn.client.robot``, the SDK's default CA becomes the simulator's CA and the default
-secure port (443) the simulator's port. Programs that never import bosdyn are untouched.
+``python -m robot_sim exec`` puts this folder first on PYTHONPATH and sets ROBOT_SIM_CA_CERT,
+ROBOT_SIM_PORT and ROBOT_SIM_REST_PORT. When (and only when) the program imports
+``bosdyn.client.sdk``, ``bosdyn.client.robot`` or ``bosdyn.client.data_acquisition_helpers``,
+the SDK's default CA becomes the simulator's CA, the default secure port (443) the simulator's
+port, and the REST download helpers' ``https://HOST/`` URLs (443) go to the simulator's REST
+port. Programs that never import bosdyn are untouched.
 """
 
 from __future__ import annotations
@@ -27,7 +29,24 @@ def _patch_robot(module) -> None:
     module._DEFAULT_SECURE_CHANNEL_PORT = int(os.environ["ROBOT_SIM_PORT"])
 
 
-_PATCHES = {"bosdyn.client.sdk": _patch_sdk, "bosdyn.client.robot": _patch_robot}
+def _patch_daq_helpers(module) -> None:
+    rest_port = os.environ.get("ROBOT_SIM_REST_PORT")
+    if not rest_port:
+        return
+    original = module.Request
+
+    def request_to_rest_port(url, *args, **kwargs):
+        scheme, rest = url.split("://", 1) if "://" in url else ("", url)
+        host, _, path = rest.partition("/")
+        if scheme == "https" and ":" not in host:
+            url = f"https://{host}:{rest_port}/{path}"
+        return original(url, *args, **kwargs)
+
+    module.Request = request_to_rest_port
+
+
+_PATCHES = {"bosdyn.client.sdk": _patch_sdk, "bosdyn.client.robot": _patch_robot,
+            "bosdyn.client.data_acquisition_helpers": _patch_daq_helpers}
 
 
 class _PatchingLoader(importlib.abc.Loader):

@@ -6,6 +6,7 @@ from typing import Callable, List, Tuple
 
 from bosdyn.api import (
     auth_service_pb2_grpc,
+    data_buffer_service_pb2_grpc,
     directory_registration_service_pb2_grpc,
     directory_service_pb2_grpc,
     fault_service_pb2_grpc,
@@ -18,6 +19,7 @@ from bosdyn.api import (
 
 from robot_sim.dispatch import HandlerCollector
 from robot_sim.services.auth import AuthServicer
+from robot_sim.services.data_buffer import DataBufferServicer
 from robot_sim.services.directory import DirectoryServicer
 from robot_sim.services.directory_registration import DirectoryRegistrationServicer
 from robot_sim.services.fault import FaultServicer
@@ -40,6 +42,7 @@ _SERVICES: List[Tuple[type, Callable]] = [
      directory_registration_service_pb2_grpc.add_DirectoryRegistrationServiceServicer_to_server),
     (FaultServicer, fault_service_pb2_grpc.add_FaultServiceServicer_to_server),
     (RobotStateServicer, robot_state_service_pb2_grpc.add_RobotStateServiceServicer_to_server),
+    (DataBufferServicer, data_buffer_service_pb2_grpc.add_DataBufferServiceServicer_to_server),
 ]
 
 

@@ -29,9 +29,10 @@ def _run(*args, timeout=60):
 
 def test_robot_json_and_sdk_robot(sim_process):
     facts = json.loads((sim_process.state_dir / "robot.json").read_text())
-    assert set(facts) == {"address", "port", "ca_cert", "username", "password",
+    assert set(facts) == {"address", "port", "rest_port", "ca_cert", "username", "password",
                           "payload_credentials_file"}
     assert facts["port"] == sim_process.port > 0
+    assert facts["rest_port"] == sim_process.rest_port > 0
     guid, secret = (sim_process.payload_credentials_file.read_text().split())
     assert guid == sim_process.payload_guid and secret
     robot = sim_process.sdk_robot()
