@@ -1,4 +1,4 @@
-"""Make a Debian base image locally with debootstrap: no registry, cached by tag + marker.
+"""Make a Debian base image locally with debootstrap: no registry, found again in the engine.
 
 The image is what the Dockerfile's BASE_IMAGE build argument names in tests and CI (and for
 integrators without Docker Hub). It holds a minimal Debian (minbase) plus python3; its Python
@@ -7,6 +7,7 @@ version decides which wheels are downloaded.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -62,20 +63,26 @@ def apt_mirror(sources_dir: Path = Path("/etc/apt")) -> str:
                          "give one with --mirror URL")
 
 
-def _marker_path(arch: str) -> Path:
-    return cache_dir() / "base-image" / f"{arch}.json"
+RECIPE_LABEL = "org.spot-camera.base-recipe"
+PYTHON_LABEL = "org.spot-camera.python-version"
+
+
+def recipe_digest(arch: str) -> str:
+    """Hash of everything that decides the base image's content (suite, packages, pruned
+    folders, architecture, the import Dockerfile). The image carries it as a label, so any
+    clone on this machine finds the image in the engine without a marker file of its own."""
+    recipe = {"suite": SUITE, "packages": list(PACKAGES), "pruned": list(PRUNED),
+              "arch": arch, "dockerfile": ROOTFS_DOCKERFILE}
+    return hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def cached_base(arch: str) -> BaseImage | None:
-    """The cached base image if its marker matches the image in the engine, else None."""
-    try:
-        marker = json.loads(_marker_path(arch).read_text())
-    except (OSError, ValueError):
+    """The base image in the engine if it was made from today's recipe, else None."""
+    info = docker_engine.image_inspect(base_tag(arch))
+    labels = ((info or {}).get("Config") or {}).get("Labels") or {}
+    if info is None or labels.get(RECIPE_LABEL) != recipe_digest(arch):
         return None
-    image_id = docker_engine.image_id(marker.get("tag", ""))
-    if image_id is None or image_id != marker.get("image_id"):
-        return None
-    return BaseImage(marker["tag"], marker["python_version"], image_id)
+    return BaseImage(base_tag(arch), labels.get(PYTHON_LABEL, ""), info["Id"])
 
 
 def _python_version(rootfs: Path) -> str:
@@ -106,7 +113,9 @@ def _make_base_image(arch: str, mirror: str | None, progress: Progress,
         raise PackagingError("making the base image needs root (debootstrap); run as root "
                              "or pass --base-image with an existing image")
     require_tool("debootstrap", "apt-get install debootstrap")
-    progress.info(ensure_emulation(arch))
+    note = ensure_emulation(arch)  # debootstrap's second stage runs arm64 programs
+    if note.startswith("enabled"):
+        progress.info(note)  # "already registered" was said by the build's first step
     mirror = mirror or apt_mirror()
     rootfs = cache_dir() / "base-image" / f"rootfs-{arch}"
     shutil.rmtree(rootfs, ignore_errors=True)
@@ -124,12 +133,9 @@ def _make_base_image(arch: str, mirror: str | None, progress: Progress,
                     target.mkdir(parents=True)
             python_version = _python_version(rootfs)
         with progress.step(f"import the root file system as {tag}"):
-            image_id = _import_rootfs(rootfs, arch, tag, progress)
+            image_id = _import_rootfs(rootfs, arch, tag, python_version)
     finally:
         shutil.rmtree(rootfs, ignore_errors=True)
-    marker = {"tag": tag, "image_id": image_id, "python_version": python_version,
-              "suite": SUITE, "packages": list(PACKAGES), "mirror": mirror}
-    _marker_path(arch).write_text(json.dumps(marker, indent=2) + "\n")
     return BaseImage(tag, python_version, image_id)
 
 
@@ -148,7 +154,7 @@ CMD ["python3"]
 """
 
 
-def _import_rootfs(rootfs: Path, arch: str, tag: str, progress: Progress) -> str:
+def _import_rootfs(rootfs: Path, arch: str, tag: str, python_version: str) -> str:
     """Build the tree into `tag` FROM scratch for linux/`arch`; return the image id.
 
     (`docker import --platform` is ignored by some engines, which would label the image
@@ -160,7 +166,9 @@ def _import_rootfs(rootfs: Path, arch: str, tag: str, progress: Progress) -> str
     try:
         run(["tar", "-C", str(rootfs), "--numeric-owner", "--sort=name", "-cf",
              str(context / "rootfs.tar"), "."], what="tar of the root file system")
-        (context / "Dockerfile").write_text(ROOTFS_DOCKERFILE)
+        labels = (f'LABEL {RECIPE_LABEL}="{recipe_digest(arch)}" '
+                  f'{PYTHON_LABEL}="{python_version}"\n')
+        (context / "Dockerfile").write_text(ROOTFS_DOCKERFILE + labels)
         docker_engine.build(context, dockerfile=context / "Dockerfile", tag=tag, arch=arch,
                             build_args={}, on_line=lambda line: None)
     finally:

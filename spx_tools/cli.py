@@ -59,9 +59,12 @@ def _parser() -> argparse.ArgumentParser:
 def _cmd_base_image(args: argparse.Namespace) -> int:
     from spx_tools.base_image import make_base_image
     from spx_tools.docker_engine import require_engine
+    from spx_tools.emulation import ensure_emulation
 
     require_engine()
-    image = make_base_image(args.arch, mirror=args.mirror, progress=Progress(),
+    progress = Progress()
+    progress.info(ensure_emulation(args.arch))
+    image = make_base_image(args.arch, mirror=args.mirror, progress=progress,
                             force=args.force)
     print(f"{image.tag} {image.image_id} python{image.python_version}")
     return 0
