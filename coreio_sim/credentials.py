@@ -17,6 +17,23 @@ from coreio_sim.layout import CoreIoRoot
 LOG = logging.getLogger("coreio_sim")
 
 
+def check_credentials_file(source: Path) -> None:
+    """Raise ``InstallError`` (one line, no secret) unless ``source`` is a readable payload
+    credentials file: the GUID on line 1, the secret on line 2. Checked before an install
+    touches anything."""
+    flag = f"--credentials {source}"
+    if not source.is_file():
+        raise InstallError(f"{flag}: no such file; give the payload credentials file "
+                           "(GUID on line 1, secret on line 2)")
+    try:
+        lines = [line.strip() for line in source.read_text().splitlines() if line.strip()]
+    except (OSError, UnicodeDecodeError) as err:
+        raise InstallError(f"{flag}: cannot read it ({type(err).__name__})") from None
+    if len(lines) != 2:
+        raise InstallError(f"{flag}: expected 2 lines (GUID, then secret), found "
+                           f"{len(lines)}")
+
+
 def install_credentials(tree: CoreIoRoot, source: Path | None) -> None:
     """Copy ``source`` to the tree's credentials path (kept as is when ``source`` is None).
 
@@ -27,8 +44,7 @@ def install_credentials(tree: CoreIoRoot, source: Path | None) -> None:
     if source is None:
         return
     source = Path(source)
-    if not source.is_file():
-        raise InstallError(f"--credentials {source}: no such file")
+    check_credentials_file(source)
     target = tree.credentials_file
     target.parent.mkdir(parents=True, exist_ok=True)
     if target.is_dir():

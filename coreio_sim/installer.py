@@ -13,6 +13,7 @@ Progress and notes go to the ``coreio_sim`` logger; failures raise ``InstallErro
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import shutil
@@ -24,7 +25,7 @@ import yaml
 
 from coreio_sim import docker_cli
 from coreio_sim.compose_override import ComposeOverride, build_override
-from coreio_sim.credentials import install_credentials
+from coreio_sim.credentials import check_credentials_file, install_credentials
 from coreio_sim.errors import InstallError
 from coreio_sim.kept_files import restore_kept, save_kept
 from coreio_sim.layout import CoreIoRoot
@@ -58,6 +59,8 @@ def install(
     run ``compose up`` (for inspection).
     """
     tree = CoreIoRoot.at(root)
+    if credentials is not None:  # every input checked before anything is touched
+        check_credentials_file(Path(credentials))
     spx = SpxArchive.open(Path(spx_path))
     manifest = spx.manifest
     if manifest.installation_target != "spot":
@@ -89,6 +92,39 @@ def install(
     else:
         LOG.info("installing %s %s", name, manifest.version)
     incoming.rename(extension_dir)
+    try:
+        return _finish_install(tree, manifest, extension_dir, state_dir, holding, kept,
+                               credentials, start)
+    except Exception as err:
+        _roll_back(tree, name, extension_dir, kept, holding)
+        if isinstance(err, InstallError):
+            raise
+        raise InstallError(f"installing {name} failed: {type(err).__name__}: {err}") from None
+
+
+def _roll_back(tree: CoreIoRoot, name: str, extension_dir: Path, kept: List[str],
+               holding: Path) -> None:
+    """Undo a failed install: no extension is left listed without its container. Files kept
+    from a previous version stay in ``holding`` (named in the log) so nothing is lost."""
+    with contextlib.suppress(InstallError):
+        docker_cli.compose(docker_cli.project_name(name), (extension_dir / COMPOSE_FILE,),
+                           ["down"], f"stopping {name}")
+    if kept and extension_dir.is_dir():
+        save_kept(extension_dir, kept, holding)
+    shutil.rmtree(extension_dir, ignore_errors=True)
+    record = tree.state_dir(name) / "install.json"
+    if record.exists():
+        record.unlink()
+    LOG.error("install of %s failed; nothing is installed%s", name,
+              f" (kept files are in {holding})" if kept else "")
+
+
+def _finish_install(tree: CoreIoRoot, manifest: Manifest, extension_dir: Path,
+                    state_dir: Path, holding: Path, kept: List[str],
+                    credentials: Path | None, start: bool) -> Installed:
+    """The steps after the new files are in place: kept files back, images, udev rules,
+    credentials, host override, compose up."""
+    name = manifest.extension_name
     if kept:
         restore_kept(holding, extension_dir, kept)
         LOG.info("kept from the previous version: %s", ", ".join(kept))
