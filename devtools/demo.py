@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import IO, List
 
 import yaml
+from camera_service.cli.ports import ALLOWED_RANGE, SUGGESTED_PORT, port_advice
 from camera_service.robot.sdk_robot import RobotTarget
 from camera_service.robot.user_login import PasswordLogin
 from camera_service.sources.v4l2.discovery import VideoTree
@@ -187,12 +188,29 @@ def _free_or(port: int) -> int:
 
 
 def _write_login(state_dir: Path, sim: RobotSimulator) -> Path:
-    """The simulator's user and password, readable by this user only."""
+    """The simulator's user and password, labelled, readable by this user only (the
+    simulated robot's throwaway login, made for this state folder; never a real robot's)."""
     path = state_dir / "robot-login.txt"
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:
-        handle.write(f"{sim.username}\n{sim.password}\n")
+        handle.write(f"user: {sim.username}\npassword: {sim.password}\n")
     return path
+
+
+def _free_in_firewall_range(preferred: int) -> int:
+    """``preferred`` or the next port free on loopback inside the CORE I/O firewall's range
+    (21000-22000, without the portal's 21443), so the service warns of nothing."""
+    low, high = ALLOWED_RANGE
+    for port in [preferred, *range(low, high + 1)]:
+        if port_advice(port) is not None:
+            continue
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        return port
+    raise DemoError(f"no free port in {low}-{high} on 127.0.0.1")
 
 
 def _install_stop_signals(stop: threading.Event) -> None:
@@ -211,7 +229,8 @@ def run(state_dir: Path, listen: str, force_synthetic: bool, stop: threading.Eve
         sim.start()
         sources = demo_sources(force_synthetic)
         settings_port = _free_or(DEFAULT_SETTINGS_PORT)
-        write_service_config(service.config, sim, sources, free_port(), settings_port)
+        write_service_config(service.config, sim, sources,
+                             _free_in_firewall_range(SUGGESTED_PORT), settings_port)
         print(f"demo: robot simulator on {sim.address}:{sim.port}; starting the camera "
               f"service ({', '.join(source['name'] for source in sources)})", flush=True)
         service.start()
@@ -221,8 +240,10 @@ def run(state_dir: Path, listen: str, force_synthetic: bool, stop: threading.Eve
                   flush=True)
             login_file = _write_login(state_dir, sim)
             print(f"demo: the service's settings page: https://127.0.0.1:{settings_port}/ "
-                  f"(self-signed certificate; user {sim.username!r}, password in "
-                  f"{login_file})", flush=True)
+                  f"(self-signed certificate; log in with the simulated robot's login, also "
+                  f"in {login_file})", flush=True)
+            print(f"demo:   user: {sim.username}", flush=True)
+            print(f"demo:   password: {sim.password}", flush=True)
         while not stop.wait(0.5):
             status = service.exited()
             if status is not None:

@@ -26,7 +26,9 @@ import pytest
 from devtools.demo import SYNTHETIC_SOURCES, demo_sources
 
 READY = re.compile(r"^demo: ready - open (http://\S+) ")
-SETTINGS = re.compile(r"^demo: the service's settings page: (https://\S+) .*password in (\S+)\)")
+SETTINGS = re.compile(r"^demo: the service's settings page: (https://\S+) .*also in (\S+)\)")
+USER = re.compile(r"^demo:   user: (\S+)$")
+PASSWORD = re.compile(r"^demo:   password: (\S+)$")
 
 
 class FakeVideoTree:
@@ -115,7 +117,9 @@ def test_demo_serves_frames_and_ctrl_c_stops_everything(tmp_path):
         url = demo.wait_for_url().group(1)
         assert sum("http://" in line for line in demo.lines) == 1, "print the URL once"
         settings_url, login_file = demo.wait_for_url(pattern=SETTINGS).groups()
-        assert Path(login_file).read_text().count("\n") == 2  # user, password
+        user = demo.wait_for_url(pattern=USER).group(1)
+        password = demo.wait_for_url(pattern=PASSWORD).group(1)
+        assert Path(login_file).read_text() == f"user: {user}\npassword: {password}\n"
         insecure = ssl._create_unverified_context()  # the page's self-signed certificate
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(settings_url + "api/status", timeout=15, context=insecure)
@@ -134,6 +138,8 @@ def test_demo_serves_frames_and_ctrl_c_stops_everything(tmp_path):
         assert children, "the camera service should run as a child process"
         robot_port = demo.robot_port()
 
+        log = (tmp_path / "demo" / "camera-service.log").read_text()
+        assert "outside 21000-22000" not in log, "the demo's service port must suit a CORE I/O"
         demo.process.send_signal(signal.SIGINT)
         assert demo.finish() == 0
     finally:
