@@ -20,6 +20,7 @@ import threading
 from pathlib import Path
 from typing import List, Tuple
 
+from camera_service.cli.abbreviations import AbbreviationError, OneLineParser, reject_unknown
 from camera_service.core.redaction import scrub_log_handlers
 from camera_service.robot.credentials import CredentialsError
 from camera_service.robot.sdk_robot import RobotTarget
@@ -36,7 +37,7 @@ class UsageError(ValueError):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="python -m viewer",
         description="Live web viewer of a robot's image sources (GetImage JPEG polling).",
         allow_abbrev=False,
@@ -120,7 +121,13 @@ def wait_for_stop_signal(stop: threading.Event) -> None:
 
 
 def main(argv: List[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    try:
+        reject_unknown(sys.argv[1:] if argv is None else argv, parser)  # before "required"
+        args = parser.parse_args(argv)
+    except AbbreviationError as err:
+        print(f"viewer: error: {err}", file=sys.stderr)
+        return 2
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(message)s")
     scrub_log_handlers()

@@ -10,7 +10,8 @@ program also has ``--config``), it means the example's option, as it did there.
 from __future__ import annotations
 
 import argparse
-from typing import Iterable, List, Sequence
+import difflib
+from typing import Iterable, List, NoReturn, Sequence
 
 
 class AbbreviationError(ValueError):
@@ -51,10 +52,56 @@ def expand(argv: Sequence[str], parser: argparse.ArgumentParser,
     return result
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """An ``ArgumentParser`` whose errors are one line naming the flag and the fix (with a
+    did-you-mean for an unknown option) instead of the usage block; they raise
+    ``AbbreviationError`` for the caller to print. ``--help`` still prints the usage."""
+
+    def error(self, message: str) -> NoReturn:
+        flag, _, problem = message.partition(": ")
+        if message.startswith("unrecognized arguments: "):
+            unknown = message.split(": ", 1)[1].split()[0]
+            raise AbbreviationError(unknown, unknown_option_problem(unknown, self))
+        if message.startswith("the following arguments are required: "):
+            raise AbbreviationError(problem, f"required; see {self.prog} --help")
+        if flag.startswith("argument "):
+            raise AbbreviationError(flag[len("argument "):].split("/")[0], problem)
+        raise AbbreviationError(self.prog, message)
+
+
+def reject_unknown(argv: Sequence[str], parser: argparse.ArgumentParser) -> None:
+    """Raise ``AbbreviationError`` for the first ``--option`` of ``argv`` the parser does not
+    know (before argparse would complain about a missing required option instead)."""
+    options = _long_options(parser)
+    for token in argv:
+        if token == "--":
+            return
+        name = token.partition("=")[0]
+        if name.startswith("--") and name not in options and name != "--help":
+            raise AbbreviationError(name, unknown_option_problem(name, parser))
+
+
+def unknown_option_problem(token: str, parser: argparse.ArgumentParser) -> str:
+    """``unknown option; did you mean --x?`` (or the list of options) for ``token``."""
+    typed = token.partition("=")[0].lstrip("-")
+
+    def likeness(option: str) -> float:  # a typo, or a typo in a shortened option
+        bare = option[2:]
+        return max(difflib.SequenceMatcher(None, typed, bare).ratio(),
+                   difflib.SequenceMatcher(None, typed, bare[:len(typed)]).ratio())
+
+    # the likest option; of equally like ones, the one nearest in length to what was typed
+    scored = sorted((likeness(option), -abs(len(option) - 2 - len(typed)), option)
+                    for option in _long_options(parser))
+    if scored and scored[-1][0] >= 0.75:
+        return f"unknown option; did you mean {scored[-1][2]}?"
+    return f"unknown option; see {parser.prog} --help"
+
+
 def _full_name(prefix: str, options: dict, preferred: set) -> str:
     matches = sorted(option for option in options if option.startswith(prefix))
     if not matches:
-        return prefix  # argparse reports it as unrecognized
+        return prefix  # the parser reports it as unknown, with a did-you-mean
     if len({options[m] for m in matches}) == 1:
         return _canonical(matches, options)
     ours = [m for m in matches if m in preferred]

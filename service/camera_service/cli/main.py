@@ -67,7 +67,7 @@ class FlagError(ConfigError):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = abbreviations.OneLineParser(
         prog="spot-camera-service", allow_abbrev=False,  # abbreviations: see abbreviations.py
         description="Camera image service for Spot (bosdyn.api.ImageService).")
     parser.add_argument("words", nargs="*", metavar="[payload|external] [HOSTNAME]",
@@ -82,7 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "/opt/payload_credentials/payload_guid_and_secret)")
     parser.add_argument("--guid", help="payload GUID (instead of the credentials file)")
     parser.add_argument("--secret", help="payload secret (instead of the credentials file)")
-    parser.add_argument("--device-name", "--device", dest="devices", action="extend",
+    parser.add_argument("--device", dest="devices", action="extend", nargs="*",
+                        metavar="DEVICE", help="same as --device-name")
+    parser.add_argument("--device-name", dest="devices", action="extend",
                         nargs="*", metavar="DEVICE", help="camera: an index, /dev/videoN, a "
                         "stable V4L2 name, a video file, an http(s) or rtsp URL, or "
                         "synthetic[:NAME]; several values or repeated for several cameras")
@@ -109,9 +111,9 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser = build_parser()
     try:
         argv = abbreviations.expand(argv, parser, preferred=EXAMPLE_OPTIONS)
+        args = parser.parse_intermixed_args(argv)
     except abbreviations.AbbreviationError as err:
         raise FlagError(err.prefix, err.problem) from None
-    args = parser.parse_intermixed_args(argv)
     args.devices = list(args.devices or [])
     words = list(args.words)
     modes = [word for word in words if word in MODES]  # first in the examples; anywhere here

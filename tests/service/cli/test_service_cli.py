@@ -86,10 +86,24 @@ def test_secret_never_printed_on_bad_guid():
     assert "GUID is malformed" in result.stderr
 
 
-def test_unknown_flag_is_rejected_by_argparse():
+def test_unknown_flag_is_rejected_in_one_line():
     result = _run("--camera", "x")
     assert result.returncode == 2
-    assert "unrecognized arguments: --camera" in result.stderr
+    assert result.stderr.strip().endswith(
+        "--camera: unknown option; see spot-camera-service --help")
+    assert result.stderr.count("\n") == 1  # no usage block
+
+
+def test_a_misspelt_flag_gets_a_did_you_mean():
+    result = _run("--devcie", "/dev/video0")
+    assert result.returncode == 2
+    assert result.stderr.strip().endswith("--devcie: unknown option; did you mean --device?")
+    assert result.stderr.count("\n") == 1
+
+
+def test_the_usage_lists_every_documented_device_flag():
+    usage = _run("--help").stdout
+    assert "--device " in usage.replace("\n", " ") and "--device-name" in usage
 
 
 def test_external_mode_without_login_exits_2():

@@ -38,6 +38,9 @@ def run_viewer(args, env=None, timeout=30):
          "--listen '8080' is not HOST:PORT"),
         (["--hostname", "127.0.0.1", "--payload-credentials-file", "/nonexistent/creds"],
          "payload credentials file /nonexistent/creds does not exist"),
+        (["--hots", "127.0.0.1"], "--hots: unknown option; did you mean --hostname?"),
+        (["--username", "u"], "--hostname: required"),
+        (["--hostname", "h", "--robot-port", "x"], "--robot-port: invalid int value: 'x'"),
     ],
 )
 def test_bad_arguments_end_with_one_line(args, expected):

@@ -184,7 +184,8 @@ class VideoTree:
                 self._check_captures(device, node)
                 return node
         raise DeviceNotFound(
-            f"no camera at {tried[0]}: plug it in or fix 'device' in the config "
+            f"no camera at {tried[0]}: plug it in, or fix the device name (--device on the "
+            "command line, else the source's 'device' in the config) "
             "(python -m camera_service.sources.v4l2.discovery lists the cameras present)")
 
     def _hardware_of(self, node: str) -> Optional[str]:
