@@ -1,0 +1,75 @@
+"""JPEG frames that carry the wall-clock time they are sent (``fake_cameras.time_stamp``).
+
+A frame cannot hold the time it leaves once it is encoded, so ``StampedFrames`` draws a time
+slightly ahead: now plus a margin (the longest of the last encodes x 1.5 + 1 ms), encodes,
+then sleeps until that time and hands the bytes back, for the caller to send at once. The
+time in the picture is then the time it is sent, to the sleep's precision. A frame whose
+encode overran the margin is handed back at once and counted late (``late``,
+``worst_late_ms``): its stamp is earlier than its sending by that much.
+"""
+
+from __future__ import annotations
+
+import collections
+import time
+from typing import Callable, Deque, Sequence
+
+import cv2
+import numpy as np
+
+from fake_cameras.time_stamp import draw_stamp
+
+FIRST_MARGIN_NS = 20_000_000  # before any encode was timed
+LATE_NS = 1_000_000  # handed back later than its stamp by more than this: late
+HISTORY = 30  # encodes the margin looks back on
+
+
+class StampedFrames:
+    """Makes frame ``index`` from ``pictures[index % len(pictures)]`` (BGR or grey ``uint8``,
+    not modified) as JPEG at ``quality`` with its send time drawn in (see module doc).
+
+    ``clock_ns`` is the wall clock in nanoseconds and ``sleep`` waits seconds (injectable for
+    tests). Not thread-safe: one producer calls it.
+    """
+
+    def __init__(self, pictures: Sequence[np.ndarray], quality: int,
+                 clock_ns: Callable[[], int] = time.time_ns,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        if not pictures:
+            raise ValueError("no picture to stamp")
+        self._pictures = list(pictures)
+        self._quality = quality
+        self._clock_ns, self._sleep = clock_ns, sleep
+        self._encodes: Deque[int] = collections.deque(maxlen=HISTORY)
+        self.frames = 0
+        self.late = 0
+        self.worst_late_ms = 0.0
+
+    def margin_ns(self) -> int:
+        """How far ahead of now the next frame's time is drawn."""
+        if not self._encodes:
+            return FIRST_MARGIN_NS
+        return max(self._encodes) * 3 // 2 + 1_000_000
+
+    def __call__(self, index: int) -> bytes:
+        started = self._clock_ns()
+        send_at = started + self.margin_ns()
+        image = draw_stamp(self._pictures[index % len(self._pictures)].copy(), send_at // 1000)
+        ok, encoded = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, self._quality])
+        if not ok:
+            raise RuntimeError("JPEG encoding failed")
+        self._encodes.append(self._clock_ns() - started)
+        remaining = send_at - self._clock_ns()
+        if remaining > 0:
+            self._sleep(remaining / 1e9)
+        late = self._clock_ns() - send_at
+        self.frames += 1
+        if late > LATE_NS:
+            self.late += 1
+        self.worst_late_ms = max(self.worst_late_ms, late / 1e6)
+        return encoded.tobytes()
+
+    def summary(self) -> str:
+        """One line: frames made, how many were late, the worst lateness."""
+        return (f"{self.frames} stamped frames, {self.late} handed over more than "
+                f"{LATE_NS / 1e6:g} ms after their stamp (worst {self.worst_late_ms:.1f} ms)")
