@@ -88,13 +88,19 @@ def existing_section(path: Path, start: str = START, end: str = END) -> str | No
     return text[text.index(start):text.index(end) + len(end)]
 
 
-def write_section(path: Path, text: str) -> None:
-    """Put ``text`` (a section with markers) into the document at ``path``: in place of the
-    old section, else before its first ``## `` heading, else at the end."""
+def write_section(path: Path, text: str, start: str = START, end: str = END,
+                  after: str | None = None) -> None:
+    """Put ``text`` (a section with the markers ``start`` and ``end``, the tablet section's by
+    default) into the document at ``path``: in place of the old section, else right after
+    the marker ``after`` if given and present, else before the first ``## `` heading, else at
+    the end."""
     document = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    old = existing_section(path)
+    old = existing_section(path, start, end)
     if old is not None:
         document = document.replace(old, text)
+    elif after is not None and after in document:
+        at = document.index(after) + len(after)
+        document = document[:at] + "\n\n" + text + document[at:]
     elif "\n## " in document:
         at = document.index("\n## ") + 1
         document = document[:at] + text + "\n\n" + document[at:]
