@@ -23,7 +23,7 @@ import tempfile
 import time
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict, List, Tuple
 
 from bench import latency_report, tablet_report
 from bench.clients import DirectClient, RoutedClient, jpeg_request
@@ -153,6 +153,15 @@ def run_matrix(sim, args) -> Results:
     return ordered(results)
 
 
+def publish(args, text: str, markers: Tuple[str, str] = (tablet_report.START, tablet_report.END),
+            after: str | None = None) -> None:
+    """Print a workload's section (``text``, within ``markers``) and, unless ``--no-write``,
+    put it into the output document (see ``tablet_report.write_section``)."""
+    print("\n" + text)
+    if not args.no_write:
+        tablet_report.write_section(args.output, text, *markers, after=after)
+
+
 def main(argv: List[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     # SIGTERM unwinds like Ctrl+C, so that the child processes are stopped too
@@ -164,21 +173,16 @@ def main(argv: List[str] | None = None) -> int:
     started = time.time()
     with tempfile.TemporaryDirectory(prefix="bench-robot-") as state, \
             RobotSimulatorProcess(state_dir=state, extra_args=["--clock-skew", "0"]) as sim:
+        seconds = max(args.seconds, 3.0)
         if "tablet" in args.workloads:
             print("tablet-like load (720p30 MJPEG IP camera, quality 90):", flush=True)
-            tablet = run_tablet(sim, max(args.seconds, 3.0), args.repeats)
-            text = tablet_report.section(tablet, command.strip())
-            print("\n" + text)
-            if not args.no_write:
-                tablet_report.write_section(args.output, text)
+            tablet = run_tablet(sim, seconds, args.repeats)
+            publish(args, tablet_report.section(tablet, command.strip()))
         if "latency" in args.workloads:
             print("glass-to-client latency (720p30 MJPEG clock camera, quality 90):", flush=True)
-            latency = run_latency(sim, max(args.seconds, 3.0), args.repeats)
-            text = latency_report.section(latency, command.strip())
-            print("\n" + text)
-            if not args.no_write:
-                tablet_report.write_section(args.output, text, latency_report.START,
-                                            latency_report.END, after=tablet_report.END)
+            latency = run_latency(sim, seconds, args.repeats)
+            publish(args, latency_report.section(latency, command.strip()),
+                    (latency_report.START, latency_report.END), after=tablet_report.END)
         results = run_matrix(sim, args) if "matrix" in args.workloads else {}
     if results:
         print("\nRatios (above 1 = the service beats the re-encode-every-request baseline)\n")
