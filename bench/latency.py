@@ -19,6 +19,7 @@ simulator runs with no skew).
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from dataclasses import dataclass
@@ -150,12 +151,15 @@ def figures(answers: Sequence[Answer], stamps: Dict[FrameKey, Optional[int]],
 
 @dataclass
 class LatencyResults:
-    """Per load (``LOADS``) its ``Latency``; the camera's own account of its sending."""
+    """Per load (``LOADS``) its ``Latency``; the camera's own account of its sending; the
+    machine's 1-minute load average before and after the windows (the camera, the service
+    and the clients share the machine with whatever else runs)."""
 
     loads: Dict[str, Latency]
     camera: str
     repeats: int
     seconds: float
+    load_average: Tuple[float, float] = (float("nan"), float("nan"))
 
     def verdicts(self) -> List[tuple]:
         """(what, measured p50 ms, bound, passed) for each load."""
@@ -191,12 +195,14 @@ def run_latency(sim, seconds: float, repeats: int,
                             module=SERVICE_MODULE) as service:
             sim.wait_for_service("latency-service", timeout=30)
             time.sleep(1.0)  # capture settles, time sync done
+            before = os.getloadavg()[0]
             pooled = {name: Received() for name in LOADS}
             errors = dict.fromkeys(LOADS, 0)
             for _ in range(repeats):
                 for name, (clients, rate) in LOADS.items():
                     errors[name] += measure_window(service.port, clients, seconds, rate,
                                                    pooled[name])
+            after = os.getloadavg()[0]
     loads = {}
     for name, received in pooled.items():
         stamps = {key: stamp_of(data) for key, data in received.jpegs.items()}
@@ -205,4 +211,4 @@ def run_latency(sim, seconds: float, repeats: int,
         log(f"    {name}: {run.answers} answers, {run.frames} frames, glass-to-client p50 "
             f"{run.p50_ms:.1f} ms, p95 {run.p95_ms:.1f} ms")
     log(f"  camera: {camera.summary}")
-    return LatencyResults(loads, camera.summary, repeats, seconds)
+    return LatencyResults(loads, camera.summary, repeats, seconds, (before, after))
