@@ -149,6 +149,7 @@ def test_a_stamping_feeder_writes_each_frame_with_the_time_of_its_write(tmp_path
     feeder = LoopbackFeeder("unused", stream, stamp_quality=80)
     feeder_end, reader_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     feeder._fd = feeder_end.fileno()
+    reader_end.settimeout(WAIT)
     runner = threading.Thread(target=feeder.run, daemon=True)
     runner.start()
     try:
