@@ -13,11 +13,20 @@ from bosdyn.api import image_pb2
 from camera_service.sources.synthetic import render_test_pattern
 
 from bench import latency_report, tablet_report
-from bench.latency import Answer, Latency, LatencyResults, Received, figures, stamp_of
+from bench.latency import (
+    Answer,
+    Latency,
+    LatencyResults,
+    Received,
+    figures,
+    run_latency,
+    stamp_of,
+)
 from bench.measure import Run
 from bench.report import Workload
 from bench.writer import write_document
 from fake_cameras.time_stamp import draw_stamp
+from robot_sim import RobotSimulatorProcess
 
 STAMP_US = 1_796_000_000_000_000
 
@@ -103,3 +112,18 @@ def test_the_section_sits_after_the_tablet_section_and_a_full_run_keeps_it(tmp_p
     rewritten = path.read_text(encoding="utf-8")
     assert rewritten.count(text) == 1 and rewritten.count(tablet) == 1
     assert rewritten.index(tablet) < rewritten.index(text) < rewritten.index("## Summary")
+
+
+@pytest.mark.slow
+def test_a_short_run_reads_the_time_of_every_frame_the_clients_received(tmp_path):
+    lines = []
+    with RobotSimulatorProcess(state_dir=tmp_path / "sim",
+                               extra_args=["--clock-skew", "0"]) as sim:
+        results = run_latency(sim, seconds=1.0, repeats=1, log=lines.append)
+    for name in ("tablet", "saturation"):
+        run = results.loads[name]
+        assert run.answers > 0 and run.frames > 0 and run.errors == 0
+        assert run.unreadable == 0  # every JPEG a client got carried a readable time
+        assert run.first_p50_ms > 0  # no frame reached a client before it was sent
+    assert "stamped frames" in results.camera
+    assert any("tablet:" in line and "glass-to-client p50" in line for line in lines)
