@@ -42,6 +42,7 @@ class StampedFrames:
         self._clock_ns, self._sleep = clock_ns, sleep
         self._encodes: Deque[int] = collections.deque(maxlen=HISTORY)
         self.frames = 0
+        self._first_ns = self._last_ns = 0  # the first and the last frame's time
         self.late = 0
         self.worst_late_ms = 0.0
 
@@ -63,13 +64,21 @@ class StampedFrames:
         if remaining > 0:
             self._sleep(remaining / 1e9)
         late = self._clock_ns() - send_at
+        self._first_ns = self._first_ns or send_at
+        self._last_ns = send_at
         self.frames += 1
         if late > LATE_NS:
             self.late += 1
         self.worst_late_ms = max(self.worst_late_ms, late / 1e6)
         return encoded.tobytes()
 
+    def frames_per_s(self) -> float:
+        """Frames made per second from the first to the last (0 before the second)."""
+        span = (self._last_ns - self._first_ns) / 1e9
+        return (self.frames - 1) / span if span > 0 else 0.0
+
     def summary(self) -> str:
-        """One line: frames made, how many were late, the worst lateness."""
-        return (f"{self.frames} stamped frames, {self.late} handed over more than "
-                f"{LATE_NS / 1e6:g} ms after their stamp (worst {self.worst_late_ms:.1f} ms)")
+        """One line: frames made and their rate, how many were late, the worst lateness."""
+        return (f"{self.frames} stamped frames ({self.frames_per_s():.1f}/s), {self.late} "
+                f"handed over more than {LATE_NS / 1e6:g} ms after their stamp (worst "
+                f"{self.worst_late_ms:.1f} ms)")

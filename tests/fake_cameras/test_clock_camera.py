@@ -9,6 +9,7 @@ import sys
 
 import cv2
 import numpy as np
+import pytest
 from camera_service.sources.url_mjpeg import HttpJpegStream
 
 from fake_cameras.clock_camera import READY, SUMMARY, clock_camera
@@ -50,6 +51,7 @@ def test_each_frame_holds_the_time_it_is_handed_over():
     # first margin 20 ms (5 ms encode, 15 ms wait), then 1.5 x the slowest encode + 1 ms
     assert clock.slept == [0.015, 0.0045, 0.0035]
     assert frames.late == 0 and frames.frames == 3
+    assert frames.frames_per_s() == pytest.approx(2 / 0.017)  # sent 20, 28.5 and 37 ms in
 
 
 def test_an_encode_overrunning_the_margin_is_counted_late():
