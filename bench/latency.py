@@ -173,13 +173,8 @@ def measure_window(port: int, clients: int, seconds: float, rate: Optional[float
     """One window of ``clients`` against ``port``; its answers are added to ``pooled``.
     Returns the calls that failed or were not answered OK."""
     window = Received()
-    made: List[StampClient] = []
-
-    def make() -> StampClient:
-        made.append(StampClient(port, window))
-        return made[-1]
-
-    observations = run_clients(make, clients, seconds, on_start=window.clear, rate=rate)
+    observations = run_clients(lambda: StampClient(port, window), clients, seconds,
+                               on_start=window.clear, rate=rate)
     pooled.answers.extend(window.answers)
     for key, data in window.jpegs.items():
         pooled.jpegs.setdefault(key, data)
