@@ -1,10 +1,11 @@
 """JPEG frames that carry the wall-clock time they are sent (``fake_cameras.time_stamp``).
 
 A frame cannot hold the time it leaves once it is encoded, so ``StampedFrames`` draws a time
-slightly ahead: now plus a margin (the longest of the last encodes x 1.5 + 1 ms), encodes,
-then sleeps until that time and hands the bytes back, for the caller to send at once. The
-time in the picture is then the time it is sent, to the sleep's precision. A frame whose
-encode overran the margin is handed back at once and counted late (``late``,
+slightly ahead: now plus a margin (the 90th percentile of the last encodes x 1.5 + 1 ms, at
+most ``max_margin_ms``, so that the wait never eats the frame period), encodes, then sleeps
+until that time and hands the bytes back, for the caller to send at once. The time in the
+picture is then the time it is sent, to the sleep's precision. A frame whose encode overran
+the margin (a busy machine) is handed back at once and counted late (``late``,
 ``worst_late_ms``): its stamp is earlier than its sending by that much.
 """
 
@@ -19,7 +20,7 @@ import numpy as np
 
 from fake_cameras.time_stamp import draw_stamp
 
-FIRST_MARGIN_NS = 20_000_000  # before any encode was timed
+MAX_MARGIN_MS = 10.0  # a third of a 30 frames/s period
 LATE_NS = 1_000_000  # handed back later than its stamp by more than this: late
 HISTORY = 30  # encodes the margin looks back on
 
@@ -34,11 +35,13 @@ class StampedFrames:
 
     def __init__(self, pictures: Sequence[np.ndarray], quality: int,
                  clock_ns: Callable[[], int] = time.time_ns,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep,
+                 max_margin_ms: float = MAX_MARGIN_MS) -> None:
         if not pictures:
             raise ValueError("no picture to stamp")
         self._pictures = list(pictures)
         self._quality = quality
+        self._max_margin_ns = round(max_margin_ms * 1e6)
         self._clock_ns, self._sleep = clock_ns, sleep
         self._encodes: Deque[int] = collections.deque(maxlen=HISTORY)
         self.frames = 0
@@ -49,8 +52,10 @@ class StampedFrames:
     def margin_ns(self) -> int:
         """How far ahead of now the next frame's time is drawn."""
         if not self._encodes:
-            return FIRST_MARGIN_NS
-        return max(self._encodes) * 3 // 2 + 1_000_000
+            return self._max_margin_ns
+        ordered = sorted(self._encodes)
+        typical = ordered[(len(ordered) - 1) * 9 // 10]
+        return min(self._max_margin_ns, typical * 3 // 2 + 1_000_000)
 
     def __call__(self, index: int) -> bytes:
         started = self._clock_ns()
