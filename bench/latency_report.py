@@ -44,8 +44,9 @@ Load average (1 min): {results.load_average[0]:.1f} before the windows, \
   HTTP MJPEG, {width}x{height} at {FPS} frames/s, JPEG quality {CAMERA_QUALITY}, read by
   the service's `url` source. Each frame shows, as 96 black and white blocks across its
   top (`fake_cameras/time_stamp.py`), the wall-clock time it is sent: the time is drawn a
-  margin ahead, the frame encoded, and held until that time. Its own account of this run:
-  {results.camera}.
+  margin ahead (at most 10 ms), the frame encoded, and held until that time; a frame
+  whose encode overran the margin goes out late and counts that much older here. Its own
+  account of this run: {results.camera}.
 - **Requests**: the SDK's `build_image_request(source)` with its defaults (JPEG quality 75,
   full size), straight to the service's port over gRPC. *tablet*: {TABLET_CLIENTS} clients
   x {TABLET_RATE:g} GetImage/s each on a fixed schedule; *saturation*: \

@@ -5,15 +5,16 @@ slightly ahead: now plus a margin (the 90th percentile of the last encodes x 1.5
 most ``max_margin_ms``, so that the wait never eats the frame period), encodes, then sleeps
 until that time and hands the bytes back, for the caller to send at once. The time in the
 picture is then the time it is sent, to the sleep's precision. A frame whose encode overran
-the margin (a busy machine) is handed back at once and counted late (``late``,
-``worst_late_ms``): its stamp is earlier than its sending by that much.
+the margin (a busy machine) is handed back at once and counted late (``late``, ``late_ms``):
+its stamp is earlier than its sending by that much.
 """
 
 from __future__ import annotations
 
 import collections
+import statistics
 import time
-from typing import Callable, Deque, Sequence
+from typing import Callable, Deque, List, Sequence
 
 import cv2
 import numpy as np
@@ -46,8 +47,7 @@ class StampedFrames:
         self._encodes: Deque[int] = collections.deque(maxlen=HISTORY)
         self.frames = 0
         self._first_ns = self._last_ns = 0  # the first and the last frame's time
-        self.late = 0
-        self.worst_late_ms = 0.0
+        self.late_ms: List[float] = []  # how late each late frame was handed back
 
     def margin_ns(self) -> int:
         """How far ahead of now the next frame's time is drawn."""
@@ -73,8 +73,7 @@ class StampedFrames:
         self._last_ns = send_at
         self.frames += 1
         if late > LATE_NS:
-            self.late += 1
-        self.worst_late_ms = max(self.worst_late_ms, late / 1e6)
+            self.late_ms.append(late / 1e6)
         return encoded.tobytes()
 
     def frames_per_s(self) -> float:
@@ -83,7 +82,11 @@ class StampedFrames:
         return (self.frames - 1) / span if span > 0 else 0.0
 
     def summary(self) -> str:
-        """One line: frames made and their rate, how many were late, the worst lateness."""
-        return (f"{self.frames} stamped frames ({self.frames_per_s():.1f}/s), {self.late} "
-                f"handed over more than {LATE_NS / 1e6:g} ms after their stamp (worst "
-                f"{self.worst_late_ms:.1f} ms)")
+        """One line: frames made and their rate, how many were late and by how much."""
+        text = (f"{self.frames} stamped frames ({self.frames_per_s():.1f}/s), "
+                f"{len(self.late_ms)} handed over more than {LATE_NS / 1e6:g} ms after their "
+                "stamp")
+        if self.late_ms:
+            text += (f" (by {statistics.median(self.late_ms):.1f} ms median, "
+                     f"{max(self.late_ms):.1f} ms worst)")
+        return text
