@@ -3,7 +3,8 @@ baseline, printed as tables and written to docs/BENCHMARKS.md.
 
 Workloads (``--workloads``): ``tablet`` (``bench.tablet``: 2 paced clients x 30 req/s with the
 SDK's default request, and 4 clients flat out, against the baseline and the floor, a bare
-gRPC server) and ``matrix`` (below).
+gRPC server), ``latency`` (``bench.latency``: glass-to-client latency of an HTTP MJPEG camera
+whose frames show their send time, at the same two loads) and ``matrix`` (below).
 
 For each source (synthetic native-JPEG camera; the fake IP camera through the ``url``
 source) and resolution (720p, 1080p, both 30 frames/s, cameras delivering JPEG quality 90) it
@@ -22,22 +23,23 @@ import tempfile
 import time
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict, List, Tuple
 
+from bench import latency_report, tablet_report
 from bench.clients import DirectClient, RoutedClient, jpeg_request
 from bench.configs import BASELINE_MODULE, SERVICE_MODULE, service_config
+from bench.latency import run_latency
 from bench.measure import Run, idle_background, measure, median_run
 from bench.processes import FakeCameraProcess, ServiceProcess
 from bench.report import MODES, Results, Workload, figures_table, ratios_table
 from bench.tablet import run_tablet
-from bench.tablet_report import section, write_section
 from bench.writer import write_document
 from robot_sim import RobotSimulatorProcess
 
 RESOLUTIONS = {"720p": (1280, 720), "1080p": (1920, 1080)}
 SOURCES = ("synthetic", "ipcam", "passthrough")
 PATHS = ("direct", "routed")
-WORKLOADS = ("tablet", "matrix")
+WORKLOADS = ("tablet", "latency", "matrix")
 FPS = 30
 CAMERA_QUALITY = 90  # what the cameras deliver; clients ask for REQUEST_QUALITY
 REQUEST_QUALITY = 75
@@ -151,6 +153,15 @@ def run_matrix(sim, args) -> Results:
     return ordered(results)
 
 
+def publish(args, text: str, markers: Tuple[str, str] = (tablet_report.START, tablet_report.END),
+            after: str | None = None) -> None:
+    """Print a workload's section (``text``, within ``markers``) and, unless ``--no-write``,
+    put it into the output document (see ``tablet_report.write_section``)."""
+    print("\n" + text)
+    if not args.no_write:
+        tablet_report.write_section(args.output, text, *markers, after=after)
+
+
 def main(argv: List[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     # SIGTERM unwinds like Ctrl+C, so that the child processes are stopped too
@@ -162,13 +173,16 @@ def main(argv: List[str] | None = None) -> int:
     started = time.time()
     with tempfile.TemporaryDirectory(prefix="bench-robot-") as state, \
             RobotSimulatorProcess(state_dir=state, extra_args=["--clock-skew", "0"]) as sim:
+        seconds = max(args.seconds, 3.0)
         if "tablet" in args.workloads:
             print("tablet-like load (720p30 MJPEG IP camera, quality 90):", flush=True)
-            tablet = run_tablet(sim, max(args.seconds, 3.0), args.repeats)
-            text = section(tablet, command.strip())
-            print("\n" + text)
-            if not args.no_write:
-                write_section(args.output, text)
+            tablet = run_tablet(sim, seconds, args.repeats)
+            publish(args, tablet_report.section(tablet, command.strip()))
+        if "latency" in args.workloads:
+            print("glass-to-client latency (720p30 MJPEG clock camera, quality 90):", flush=True)
+            latency = run_latency(sim, seconds, args.repeats)
+            publish(args, latency_report.section(latency, command.strip()),
+                    (latency_report.START, latency_report.END), after=tablet_report.END)
         results = run_matrix(sim, args) if "matrix" in args.workloads else {}
     if results:
         print("\nRatios (above 1 = the service beats the re-encode-every-request baseline)\n")

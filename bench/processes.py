@@ -4,7 +4,8 @@
 its CPU time and memory are its own: ``thread_cpu_seconds()`` (user + system per thread),
 ``reset_peak_rss()`` and ``peak_rss_bytes()`` (Linux ``VmHWM``), ``counters()`` (the JSON the
 service logs on SIGUSR1: encodes, passthroughs, cache hits, frames per source).
-``FakeCameraProcess`` runs ``python -m fake_cameras.ip_camera`` on a free loopback port.
+``FakeCameraProcess`` runs ``python -m fake_cameras.ip_camera`` on a free loopback port,
+``ClockCameraProcess`` ``python -m fake_cameras.clock_camera`` (frames showing their send time).
 Every one is a ``MeasuredProcess``: ``cpu_seconds()`` is the whole process's CPU time.
 """
 
@@ -29,6 +30,7 @@ import yaml
 from bosdyn.api import image_pb2, image_service_pb2_grpc
 
 from devtools.polling import wait_for
+from fake_cameras.clock_camera import SUMMARY
 
 COUNTERS_MARK = "counters: "
 
@@ -195,8 +197,7 @@ class FakeCameraProcess(MeasuredProcess):
         self.process: subprocess.Popen | None = None
 
     def __enter__(self) -> FakeCameraProcess:
-        self.process = subprocess.Popen(self.command, stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.DEVNULL)
+        self.process = self._popen()
         wait_for(self._listening, 20, "fake IP camera listening")
         return self
 
@@ -207,5 +208,33 @@ class FakeCameraProcess(MeasuredProcess):
         except OSError:
             return False
 
+    def _popen(self) -> subprocess.Popen:
+        return subprocess.Popen(self.command, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+
     def __exit__(self, *exc: object) -> None:
         terminate(self.process, 5.0)
+
+
+class ClockCameraProcess(FakeCameraProcess):
+    """``fake_cameras.clock_camera`` in a child process on a free loopback port; once it has
+    stopped, ``summary`` is its own account of its frames (how many were sent late)."""
+
+    def __init__(self, width: int, height: int, fps: float, quality: int = 90) -> None:
+        super().__init__(width, height, fps, quality)
+        self.command = [sys.executable, "-m", "fake_cameras.clock_camera", "--port",
+                        str(self.port), "--size", f"{width}x{height}", "--fps", str(fps),
+                        "--quality", str(quality)]
+        self.summary = "no account (the camera did not stop cleanly)"
+
+    def _popen(self) -> subprocess.Popen:
+        return subprocess.Popen(self.command, stdout=subprocess.PIPE,
+                                stderr=subprocess.DEVNULL, text=True)
+
+    def __exit__(self, *exc: object) -> None:
+        terminate(self.process, 5.0)
+        assert self.process is not None and self.process.stdout is not None
+        for line in self.process.stdout.read().splitlines():
+            if line.startswith(SUMMARY):
+                self.summary = line[len(SUMMARY):]
+        self.process.stdout.close()

@@ -7,6 +7,7 @@ import statistics
 import time
 from pathlib import Path
 
+from bench import latency_report
 from bench.report import Results, figures_table, machine, ratio_rows, ratios_table
 from bench.tablet_report import existing_section
 
@@ -85,6 +86,8 @@ def write_document(path: Path, results: Results, command: str,
     """Write the Markdown report of ``results`` to ``path``."""
     stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     kept = existing_section(path)  # the tablet workload's section, written on its own
+    latency = existing_section(path, latency_report.START, latency_report.END)
+    kept = "\n\n".join(part for part in (kept, latency) if part)
     kept_tail = existing_section(path, KEPT_START, KEPT_END)
     text = f"""# Benchmarks
 

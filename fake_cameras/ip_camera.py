@@ -49,7 +49,9 @@ class FakeIPCamera:
     that for every frame (for very large frames, where rendering each one would be slow).
     ``render`` replaces the test pattern: it gets the frame's sequence number (from 1) and
     returns the picture (BGR or grey uint8, ``height x width``) to send
-    (``fake_cameras.board_camera`` uses it).
+    (``fake_cameras.board_camera`` uses it). ``make_frame`` replaces picture and encoding:
+    it gets the sequence number and returns the JPEG bytes, sent as soon as it returns
+    (``fake_cameras.clock_camera`` uses it to send each frame at the time drawn in it).
     """
 
     def __init__(self, width: int = 640, height: int = 480, fps: float = 15.0,
@@ -57,8 +59,10 @@ class FakeIPCamera:
                  username: Optional[str] = None, password: Optional[str] = None,
                  history: int = 1000, shape: Optional[Callable[[bytes], bytes]] = None,
                  still: bool = False,
-                 render: Optional[Callable[[int], np.ndarray]] = None) -> None:
+                 render: Optional[Callable[[int], np.ndarray]] = None,
+                 make_frame: Optional[Callable[[int], bytes]] = None) -> None:
         self.width, self.height, self.fps, self.quality = width, height, fps, quality
+        self._make_frame = make_frame
         self._shape = shape
         self._still = still
         self._render = render
@@ -189,6 +193,12 @@ class FakeIPCamera:
 
     def _encode(self) -> bytes:
         sequence = self._sequence + 1
+        make = self._make_frame or self._picture_jpeg
+        data = make(sequence)
+        return self._shape(data) if self._shape is not None else data
+
+    def _picture_jpeg(self, sequence: int) -> bytes:
+        """The picture of frame ``sequence`` (``render``'s, else the test pattern) as JPEG."""
         image = self._picture
         if image is None:
             image = (self._render(sequence) if self._render is not None else
@@ -198,8 +208,7 @@ class FakeIPCamera:
         ok, encoded = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, self.quality])
         if not ok:
             raise RuntimeError("JPEG encoding failed")
-        data = encoded.tobytes()
-        return self._shape(data) if self._shape is not None else data
+        return encoded.tobytes()
 
     def _publish(self, jpeg: bytes) -> None:
         with self._cond:

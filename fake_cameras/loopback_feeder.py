@@ -10,7 +10,8 @@ buffer with ``bytesused`` = the write's length.
 Frame sets are made on the host (``fake_cameras.uvc_frames`` shapes each frame: no DHT,
 AVI1, padding, truncated, ...) and stored with ``write_frame_set`` as one file: a JSON line
 (size, rate, each frame's length and quirk) followed by the frames' bytes. The feeder itself
-uses the standard library only, so it starts fast in the emulated test VM.
+uses the standard library only (unless it stamps), so it starts fast in the emulated test
+VM.
 
 Signals: SIGUSR2 pauses writing (a camera that stalls: the node stays open, no frames come)
 and, sent again, resumes (the counts at every pause are kept: a consistent point to compare
@@ -18,6 +19,11 @@ a reader's counts with); SIGHUP reads the frame set file again and continues wit
 camera changes its habits without a gap); every pause and SIGTERM/SIGINT first writes the
 statistics file (``--stats``: frames written in total and per quirk), which is also
 refreshed every second.
+
+``--stamp-quality Q`` makes each write carry its own time: the set's frames are decoded once
+and every write is a fresh JPEG at quality Q of the next one with the wall-clock time of the
+write drawn in (``fake_cameras.time_stamp``; see ``fake_cameras.stamped_frames``), counted as
+quirk ``stamped``. Only this option needs numpy and OpenCV (the service's venv has them).
 
 CLI (in the VM)::
 
@@ -38,12 +44,13 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 BUF_TYPE_VIDEO_OUTPUT = 2
 FIELD_NONE = 1
 COLORSPACE_JPEG = 7
 PIX_FMT_MJPEG = int.from_bytes(b"MJPG", "little")
+STAMPED = "stamped"  # the quirk a stamped write is counted as
 
 
 class _PixFormat(ctypes.Structure):
@@ -128,13 +135,17 @@ class LoopbackFeeder:
     ``open`` declares the format; ``run`` writes until ``stop`` is called (from a signal
     handler or another thread); ``pause``/``resume`` stall and restart the stream. ``stats``
     counts frames written, per quirk. After a stall it continues at the set rate from the
-    moment it resumes (no burst to catch up, like a camera).
+    moment it resumes (no burst to catch up, like a camera). With ``stamp_quality`` each write
+    is the next frame re-encoded at that quality with the write's time drawn in (module doc);
+    ``ValueError`` if no frame of the set decodes.
     """
 
     def __init__(self, device: str, frame_set: FrameSet, stats_path: Optional[str] = None,
-                 frames_path: Optional[str] = None) -> None:
+                 frames_path: Optional[str] = None, stamp_quality: Optional[int] = None) -> None:
         self.device = device
-        self.frame_set = frame_set
+        self.stamp_quality = stamp_quality
+        self._stamped: Optional[Callable[[int], bytes]] = None
+        self._use(frame_set)
         self.stats_path = stats_path
         self.frames_path = frames_path  # read again on ``reload``
         self._reload = threading.Event()
@@ -154,6 +165,8 @@ class LoopbackFeeder:
             pix.pixelformat, pix.field, pix.colorspace = PIX_FMT_MJPEG, FIELD_NONE, \
                 COLORSPACE_JPEG
             pix.sizeimage = max(len(frame) for frame in self.frame_set.frames)
+            if self._stamped is not None:  # fresh encodes: room for any JPEG of the size
+                pix.sizeimage = max(pix.sizeimage, pix.width * pix.height * 3)
             fcntl.ioctl(fd, VIDIOC_S_FMT, fmt)
             parm = _StreamParm(type=BUF_TYPE_VIDEO_OUTPUT)
             parm.parm.output.timeperframe = _Fract(1000, round(self.frame_set.fps * 1000))
@@ -173,7 +186,7 @@ class LoopbackFeeder:
         while not self._stop.is_set():
             if self._reload.is_set() and self.frames_path is not None:
                 self._reload.clear()
-                self.frame_set = read_frame_set(self.frames_path)
+                self._use(read_frame_set(self.frames_path))
                 frames, quirks, index = self.frame_set.frames, self.frame_set.quirks, 0
             if not self._running.is_set():
                 self.at_pauses.append(self._counts())
@@ -182,8 +195,12 @@ class LoopbackFeeder:
                     pass
                 due = time.monotonic()
                 continue
-            os.write(self._fd, frames[index])
-            self.written[quirks[index]] += 1
+            if self._stamped is not None:
+                os.write(self._fd, self._stamped(index))
+                self.written[STAMPED] += 1
+            else:
+                os.write(self._fd, frames[index])
+                self.written[quirks[index]] += 1
             index = (index + 1) % len(frames)
             now = time.monotonic()
             due = max(due + period, now - period)  # late by more than a frame: no burst
@@ -193,6 +210,12 @@ class LoopbackFeeder:
             if due > now:
                 self._stop.wait(due - now)
         self.save_stats()
+
+    def _use(self, frame_set: FrameSet) -> None:
+        """Feed ``frame_set`` from now on (stamped, if stamping)."""
+        self.frame_set = frame_set
+        if self.stamp_quality is not None:
+            self._stamped = _stamper(frame_set, self.stamp_quality)
 
     def reload(self) -> None:
         """Continue with the frame set in ``frames_path`` from the next frame on."""
@@ -235,6 +258,23 @@ class LoopbackFeeder:
         os.replace(temporary, self.stats_path)
 
 
+def _stamper(frame_set: FrameSet, quality: int) -> Callable[[int], bytes]:
+    """What makes frame ``index`` of a stamped feed of ``frame_set`` (module doc)."""
+    import cv2  # only a stamping feeder needs them
+    import numpy as np
+
+    from fake_cameras.stamped_frames import StampedFrames
+
+    pictures = [cv2.imdecode(np.frombuffer(frame, np.uint8), cv2.IMREAD_COLOR)
+                for frame in frame_set.frames]
+    pictures = [p for p in pictures
+                if p is not None and p.shape[:2] == (frame_set.height, frame_set.width)]
+    if not pictures:
+        raise ValueError(f"no frame of the {frame_set.width}x{frame_set.height} set decodes "
+                         "at that size; stamping needs at least one")
+    return StampedFrames(pictures, quality)
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m fake_cameras.loopback_feeder",
                                      description=__doc__,
@@ -242,10 +282,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--device", required=True, help="v4l2loopback node (or its symlink)")
     parser.add_argument("--frames", required=True, help="frame set file (write_frame_set)")
     parser.add_argument("--stats", help="statistics file (JSON), refreshed every second")
+    parser.add_argument("--stamp-quality", type=int, choices=range(1, 101), metavar="1-100",
+                        help="draw each write's time into it, re-encoding at this quality")
     args = parser.parse_args(argv)
     try:
         feeder = LoopbackFeeder(args.device, read_frame_set(args.frames), args.stats,
-                                args.frames)
+                                args.frames, args.stamp_quality)
         feeder.open()
     except (OSError, ValueError) as err:
         print(f"loopback_feeder: cannot feed {args.device}: {err}", file=sys.stderr)

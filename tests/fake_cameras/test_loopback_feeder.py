@@ -9,11 +9,14 @@ import socket
 import threading
 import time
 
+import cv2
+import numpy as np
 import pytest
 
 from devtools.polling import wait_for
 from fake_cameras import loopback_feeder, uvc_frames
 from fake_cameras.loopback_feeder import FrameSet, LoopbackFeeder
+from fake_cameras.time_stamp import now_us, read_stamp
 
 WAIT = 30.0  # seconds; generous for a loaded machine: only a broken feeder takes that long
 
@@ -139,3 +142,41 @@ def test_reload_switches_to_the_frame_set_file_without_a_gap(wired_feeder, tmp_p
     switched = frames.index(b"\xff\xd8new\xff\xd9")
     assert switched >= 3 and set(frames[switched:]) == {b"\xff\xd8new\xff\xd9"}
     assert feeder.written["none"] >= len(frames) - switched
+
+
+def test_a_stamping_feeder_writes_each_frame_with_the_time_of_its_write(tmp_path):
+    stream = uvc_frames.camera_stream(320, 240, 50, ["none", "no_dht", "padding"])
+    feeder = LoopbackFeeder("unused", stream, stamp_quality=80)
+    feeder_end, reader_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    feeder._fd = feeder_end.fileno()
+    reader_end.settimeout(WAIT)
+    runner = threading.Thread(target=feeder.run, daemon=True)
+    runner.start()
+    try:
+        received = [(reader_end.recv(1 << 20), now_us()) for _ in range(6)]
+    finally:
+        feeder.stop()
+        runner.join(WAIT)
+        feeder_end.close()
+        reader_end.close()
+    stamps = []
+    for data, when in received:
+        image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+        assert image.shape == (240, 320, 3)
+        stamp = read_stamp(image)
+        assert stamp is not None and stamp <= when  # never read before the time in it
+        stamps.append(stamp)
+    assert stamps == sorted(set(stamps))
+    assert set(feeder.written) == {"stamped"}
+
+
+def test_a_stamping_feeder_needs_a_frame_that_decodes(tmp_path, capsys):
+    stream = FrameSet(320, 240, 30.0, (b"\xff\xd8bad",), ("truncated",))
+    with pytest.raises(ValueError, match="no frame of the 320x240 set decodes"):
+        LoopbackFeeder("unused", stream, stamp_quality=80)
+    path = str(tmp_path / "bad.frames")
+    loopback_feeder.write_frame_set(path, stream)
+    assert loopback_feeder.main(["--device", str(tmp_path / "none"), "--frames", path,
+                                 "--stamp-quality", "80"]) == 1
+    error = capsys.readouterr().err.strip()
+    assert "\n" not in error and "stamping needs at least one" in error
