@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import difflib
 import typing
-from typing import Any, Dict, List, Optional, Sequence, Tuple, Type, TypeVar
+from typing import Any, ClassVar, Dict, List, Optional, Sequence, Tuple, Type, TypeVar
 
 import annotated_types
 from pydantic import (
@@ -93,17 +93,20 @@ def did_you_mean(name: Any, known: Sequence[str]) -> str:
 class ConfigModel(BaseModel):
     """Base of every config model: unknown keys refused (did-you-mean), strict values.
 
-    ``unknown_key_problem`` words the refusal; a subclass may change it (a source kind says
-    "unknown option for a v4l2 source").
+    ``unknown_key_problem`` words the refusal, naming the mapping as ``where`` (a subclass
+    may change the wording: a source kind says "unknown option for a v4l2 source").
     """
+
+    where: ClassVar[str] = "it"
 
     model_config = ConfigDict(extra="forbid", validate_default=False,
                               use_attribute_docstrings=False)
 
     @classmethod
-    def unknown_key_problem(cls, name: str, where: str) -> str:
+    def unknown_key_problem(cls, name: str) -> str:
         known = list(cls.model_fields)
-        return f"unknown key; {did_you_mean(name, known)}{where} accepts {', '.join(known)}"
+        return (f"unknown key; {did_you_mean(name, known)}{cls.where} accepts "
+                f"{', '.join(known)}")
 
     @classmethod
     def passes_unknown_keys(cls) -> bool:
@@ -112,13 +115,12 @@ class ConfigModel(BaseModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _refuse_unknown_keys(cls, data: Any, info: Any) -> Any:
+    def _refuse_unknown_keys(cls, data: Any) -> Any:
         if not isinstance(data, dict) or cls.passes_unknown_keys():
             return data
         for name in data:
             if name not in cls.model_fields:
-                where = (info.context or {}).get("where", "it") if info.context else "it"
-                raise problem(cls.unknown_key_problem(name, where), sub=str(name))
+                raise problem(cls.unknown_key_problem(name), sub=str(name))
         return data
 
 
@@ -190,11 +192,11 @@ def _wording(error: Dict[str, Any], loc: List[Any], model: type) -> Tuple[List[A
     kind, ctx, value = error["type"], error.get("ctx") or {}, error.get("input")
     if kind == "config":
         sub = ctx.get("sub")
-        return (loc + [sub] if sub else loc), str(ctx.get("message"))
+        return ([*loc, sub] if sub else loc), str(ctx.get("message"))
     if kind in ("value_error", "assertion_error") and isinstance(ctx.get("error"), ConfigError):
         inner = ctx["error"]
         base = loc[:-1] if loc and inner.key.split(".")[0].split("[")[0] == loc[-1] else loc
-        return base + [inner.key], inner.problem
+        return [*base, inner.key], inner.problem
     if kind == "missing":
         info = field_at(model, loc)
         hint = f": {info.description}" if info is not None and info.description else ""
@@ -245,12 +247,11 @@ def config_error(err: ValidationError, model: type, prefix: str = "") -> ConfigE
     return ConfigError(key or "(top level)", text.replace("\n", " "))
 
 
-def validate(model: Type[M], data: Any, prefix: str = "", where: Optional[str] = None) -> M:
-    """``data`` as ``model``; ``ConfigError`` keyed below ``prefix`` for the first bad value.
-    ``where`` names the mapping in unknown-key messages (default: ``prefix``)."""
+def validate(model: Type[M], data: Any, prefix: str = "") -> M:
+    """``data`` as ``model``; ``ConfigError`` keyed below ``prefix`` for the first bad value."""
     if data is None:
         data = {}
     try:
-        return model.model_validate(data, context={"where": where or prefix or "it"})
+        return model.model_validate(data)
     except ValidationError as err:
         raise config_error(err, model, prefix) from None

@@ -6,7 +6,7 @@ checked values into a camera model (reading the calibration file) and a mount.
 
 from __future__ import annotations
 
-from typing import Any, List, Literal, Optional
+from typing import Any, ClassVar, List, Literal, Optional
 
 from pydantic import Field, field_validator, model_validator
 from typing_extensions import Annotated
@@ -19,6 +19,8 @@ Number = Annotated[Float, Field(allow_inf_nan=False)]
 
 class Intrinsics(ConfigModel):
     """A camera model written inline (pixels), instead of a calibration file."""
+
+    where: ClassVar[str] = "intrinsics"
 
     fx: Number = Field(description="focal length along x (pixels)", examples=[600.0])
     fy: Number = Field(description="focal length along y (pixels)", examples=[600.0])
@@ -40,6 +42,8 @@ class Intrinsics(ConfigModel):
 
 class Mount(ConfigModel):
     """Where the camera sits on the robot."""
+
+    where: ClassVar[str] = "mount"
 
     parent: Literal["body", "payload"] = Field("body", description="frame the pose is in")
     xyz: List[Number] = Field([0.0, 0.0, 0.0], min_length=3, max_length=3,
@@ -67,6 +71,8 @@ def _calibration_path(value: object) -> object:
 
 class Geometry(ConfigModel):
     """The geometry keys every source entry takes."""
+
+    where: ClassVar[str] = "the source"
 
     calibration: Optional[str] = Field(None, description="OpenCV YAML/XML or ROS "
                                        "camera_info YAML file; relative = beside the config "

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Literal, Optional
+from typing import ClassVar, Literal, Optional
 
 from pydantic import Field, field_validator, model_validator
 
@@ -49,6 +49,8 @@ def check_pem(path: str) -> None:
 class RobotConfig(ConfigModel):
     """How the service reaches the robot and logs in."""
 
+    where: ClassVar[str] = "robot"
+
     hostname: Text = Field(DEFAULT_ROBOT, min_length=1, description="robot address seen "
                            "from the CORE I/O", examples=["192.168.50.3"])
     port: between(Int, 1, 65535) = Field(443, description="robot's gRPC/TLS port (the "
@@ -79,7 +81,7 @@ class RobotConfig(ConfigModel):
         return value
 
     @model_validator(mode="after")
-    def _guid_with_secret(self) -> "RobotConfig":
+    def _guid_with_secret(self) -> RobotConfig:
         if (self.guid is None) != (self.secret is None):
             raise problem("guid and secret go together; give both or neither",
                           sub="guid" if self.guid is None else "secret")
@@ -94,6 +96,8 @@ def _memory_limit(value: int) -> int:
 
 class ServiceConfig(ConfigModel):
     """The gRPC image service the robot forwards to."""
+
+    where: ClassVar[str] = "service"
 
     port: between(Int, 0, 65535) = Field(DEFAULT_PORT, description="gRPC port; the CORE I/O "
                                          "firewall allows 21000-22000 (0 = any free port)")
@@ -125,6 +129,8 @@ class ServiceConfig(ConfigModel):
 class SettingsPageConfig(ConfigModel):
     """The HTTPS settings page (see README, Settings page)."""
 
+    where: ClassVar[str] = "settings"
+
     enabled: Bool = Field(True, description="serve the settings page")
     port: between(Int, 0, 65535) = Field(DEFAULT_SETTINGS_PORT, description="HTTPS port, in "
                                          "21000-22000 on a CORE I/O: https://<robot>:21231/")
@@ -139,7 +145,7 @@ class SettingsPageConfig(ConfigModel):
                                                                "lasts this long (minutes)")
 
     @model_validator(mode="after")
-    def _cert_with_key(self) -> "SettingsPageConfig":
+    def _cert_with_key(self) -> SettingsPageConfig:
         if (self.cert_file is None) != (self.key_file is None):
             raise problem("cert_file and key_file go together; give both or neither",
                           sub="cert_file" if self.cert_file is None else "key_file")
@@ -157,7 +163,7 @@ class Sections(ConfigModel):
     log_level: Literal["debug", "info", "warning"] = Field("info", description="log detail")
 
     @model_validator(mode="after")
-    def _ports_differ(self) -> "Sections":
+    def _ports_differ(self) -> Sections:
         page, service = self.settings, self.service
         if page.enabled and page.port and page.port == service.port:
             raise problem(f"must differ from service.port ({service.port})",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import typing
 from typing import Any, ClassVar, Dict, List, Literal, Optional, Tuple, Type, Union
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 from typing_extensions import Annotated
 
 from camera_service.core.errors import excerpt
@@ -38,6 +38,9 @@ POLICIES: Tuple[str, ...] = typing.get_args(PassthroughPolicy)
 
 class SourceCommon(Geometry):
     """The keys of every ``sources`` entry, whatever its kind."""
+
+    # The kind's own keys pass (checked by the kind when the source is built).
+    model_config = ConfigDict(extra="ignore")
 
     name: Text = Field(description="image source name shown on the tablet (unique)",
                        examples=["front"], json_schema_extra={"pattern": NAME_PATTERN,
@@ -82,7 +85,7 @@ class SourceCommon(Geometry):
         return value
 
     @model_validator(mode="after")
-    def _pixel_rate(self) -> "SourceCommon":
+    def _pixel_rate(self) -> SourceCommon:
         width, height, fps = self.width, self.height, self.fps
         if width and height and fps and width * height * fps > MAX_PIXEL_RATE:
             raise problem(f"{width}x{height} at {fps:g} fps is more than a CORE I/O can "
@@ -97,7 +100,7 @@ class KindOptions(ConfigModel):
     kind: ClassVar[str] = "?"
 
     @classmethod
-    def unknown_key_problem(cls, name: str, where: str) -> str:
+    def unknown_key_problem(cls, name: str) -> str:
         known = list(cls.model_fields)
         hint = did_you_mean(name, known + list(SourceCommon.model_fields))
         return f"unknown option for a {cls.kind} source; {hint}use {', '.join(known)}"
@@ -160,8 +163,7 @@ class UrlOptions(KindOptions):
     kind: ClassVar[str] = "url"
     url: str = Field(description="the camera's stream address, e.g. "
                      "rtsp://user:pass@192.168.50.20/stream1",
-                     examples=["http://192.168.50.20/video.mjpg"],
-                     json_schema_extra={"form": "field"})
+                     examples=["http://192.168.50.20/video.mjpg"])
     reader: Literal["auto", "mjpeg", "ffmpeg"] = Field("auto", description="mjpeg (JPEG "
                                                        "passed through), ffmpeg (decoded), "
                                                        "auto (mjpeg for http/https)")
@@ -178,7 +180,7 @@ class FileOptions(KindOptions):
 
     kind: ClassVar[str] = "file"
     path: str = Field(description="the video file to play, e.g. /data/demo.avi",
-                      examples=["/data/demo.avi"], json_schema_extra={"form": "field"})
+                      examples=["/data/demo.avi"])
     loop: Bool = Field(True, description="start again at the end of the file")
 
 
@@ -186,10 +188,10 @@ class FileOptions(KindOptions):
 KIND_OPTIONS: Dict[str, Type[KindOptions]] = {
     model.kind: model for model in (SyntheticOptions, V4l2Options, UrlOptions, FileOptions)}
 SOURCE_KINDS: Tuple[str, ...] = tuple(KIND_OPTIONS)
-O = typing.TypeVar("O", bound=KindOptions)
+Opts = typing.TypeVar("Opts", bound=KindOptions)
 
 
-def read_options(model: Type[O], options: Any) -> O:
+def read_options(model: Type[Opts], options: Any) -> Opts:
     """A source kind's typed options from the entry's kind-specific keys; ``ConfigError``
     keyed relative to the entry (``"pixel_format"``) for a bad or unknown key."""
     if isinstance(options, model):
@@ -206,6 +208,7 @@ def _entry(options: Type[KindOptions]) -> Type[ConfigModel]:
                       json_schema_extra={"form": "field"}),
         "__doc__": f"A ``{kind}`` source: {options.__doc__.strip()}",
         "passes_unknown_keys": classmethod(lambda cls: False),
+        "model_config": ConfigDict(extra="forbid"),
     }
     return typing.cast(Type[ConfigModel], type(f"{options.__name__[:-7]}Source",
                                                (options, SourceCommon), namespace))
