@@ -103,18 +103,6 @@ def check(config: Config) -> Config:
     return config
 
 
-def source_fields() -> Dict[str, type]:
-    """The scalar keys every source entry accepts besides name and type, with their types."""
-    types = {"integer": int, "number": float, "string": str}
-    found: Dict[str, type] = {}
-    for name, prop in SourceCommon.model_json_schema()["properties"].items():
-        kinds = [part.get("type") for part in prop.get("anyOf", [prop])]
-        scalar = [types[kind] for kind in kinds if kind in types]
-        if name not in ("name", "type") and scalar and prop.get("form") == "field":
-            found[name] = scalar[0]
-    return found
-
-
 def parse_source(data: Any, key: str, default_quality: int,
                  base_dir: str | None = None) -> SourceConfig:
     """One ``sources`` entry: its common keys checked against ``SourceCommon``; the

@@ -212,8 +212,8 @@ def _wording(error: Dict[str, Any], loc: List[Any], model: type) -> Tuple[List[A
         low, high = _bounds(field_at(model, loc))
         if low is not None and high is not None:
             return loc, f"must be between {low:g} and {high:g}, got {_shown(loc, value)}"
-        limit = {"greater_than": "> {gt}", "greater_than_equal": ">= {ge}",
-                 "less_than": "< {lt}", "less_than_equal": "<= {le}"}[kind].format(**ctx)
+        limit = {"greater_than": "> {gt:g}", "greater_than_equal": ">= {ge:g}",
+                 "less_than": "< {lt:g}", "less_than_equal": "<= {le:g}"}[kind].format(**ctx)
         return loc, f"must be a number {limit}, got {_shown(loc, value)}"
     if kind in ("too_short", "too_long"):
         count = ctx.get("min_length") if kind == "too_short" else ctx.get("max_length")
