@@ -17,21 +17,18 @@ from __future__ import annotations
 
 import difflib
 import typing
-from typing import Any, ClassVar, Dict, List, Optional, Sequence, Tuple, Type, TypeVar
+from typing import Any, ClassVar, List, Optional, Sequence, Tuple, Type, TypeVar
 
 import annotated_types
 from pydantic import (
-    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
-    Field,
     Strict,
     ValidationError,
-    WithJsonSchema,
     model_validator,
 )
-from pydantic_core import PydanticCustomError
+from pydantic_core import PydanticCustomError, core_schema
 from typing_extensions import Annotated
 
 from camera_service.core.errors import ConfigError, excerpt
@@ -61,22 +58,26 @@ Bool = Annotated[bool, Strict()]
 Text = Annotated[str, BeforeValidator(_numbers_to_text), Strict()]
 
 
-def between(kind: Any, low: float, high: float) -> Any:
-    """``kind`` limited to ``low..high`` (both included), refused with the whole range named."""
+class Between:
+    """``Annotated[Int, Between(1, 100)]``: limited to ``low..high`` (both included), refused
+    with the whole range named; the JSON Schema states ``minimum`` and ``maximum``."""
 
-    def check(value: Any) -> Any:
-        if value is not None and not low <= value <= high:
-            raise problem(f"must be between {low:g} and {high:g}, got {excerpt(value)}")
+    def __init__(self, low: float, high: float) -> None:
+        self.low, self.high = low, high
+
+    def _check(self, value: Any) -> Any:
+        if value is not None and not self.low <= value <= self.high:
+            raise problem(f"must be between {self.low:g} and {self.high:g}, got "
+                          f"{excerpt(value)}")
         return value
 
-    return Annotated[kind, AfterValidator(check), Field(json_schema_extra={
-        "minimum": low, "maximum": high})]
+    def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> Any:
+        return core_schema.no_info_after_validator_function(self._check, handler(source))
 
-
-def loose(json_schema: Dict[str, Any]) -> Any:
-    """A value whose checks live where it is used (a source's own parser, which knows the
-    device or the format); the schema still states its JSON type for the docs and forms."""
-    return Annotated[Any, WithJsonSchema(json_schema)]
+    def __get_pydantic_json_schema__(self, schema: Any, handler: Any) -> Any:
+        found = handler(schema)
+        found.update({"minimum": self.low, "maximum": self.high})
+        return found
 
 
 def _choices(values: Sequence[Any]) -> str:
@@ -188,7 +189,7 @@ def _shown(loc: Sequence[Any], value: Any) -> str:
     return excerpt(value)
 
 
-def _wording(error: Dict[str, Any], loc: List[Any], model: type) -> Tuple[List[Any], str]:
+def _wording(error: Any, loc: List[Any], model: type) -> Tuple[List[Any], str]:
     kind, ctx, value = error["type"], error.get("ctx") or {}, error.get("input")
     if kind == "config":
         sub = ctx.get("sub")

@@ -28,7 +28,7 @@ class Intrinsics(ConfigModel):
     cy: Number = Field(description="principal point y (pixels)", examples=[239.5])
     model: str = Field(PINHOLE, description="distortion model: pinhole, "
                        "pinhole_brown_conrady or kannala_brandt (ROS and OpenCV names too)",
-                       json_schema_extra={"enum": sorted(MODEL_ALIASES)})
+                       json_schema_extra={"enum": list(sorted(MODEL_ALIASES))})
     coefficients: List[Number] = Field(default_factory=list, description="distortion "
                                        "coefficients: [k1, k2, p1, p2, k3] (brown_conrady), "
                                        "[k1, k2, k3, k4] (kannala_brandt)")

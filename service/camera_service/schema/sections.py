@@ -11,9 +11,10 @@ import re
 from typing import ClassVar, Literal, Optional
 
 from pydantic import Field, field_validator, model_validator
+from typing_extensions import Annotated
 
 from camera_service.core.errors import excerpt
-from camera_service.schema.base import Bool, ConfigModel, Float, Int, Text, between, problem
+from camera_service.schema.base import Between, Bool, ConfigModel, Float, Int, Text, problem
 
 DEFAULT_ROBOT = "192.168.50.3"
 DEFAULT_PORT = 21230
@@ -53,7 +54,7 @@ class RobotConfig(ConfigModel):
 
     hostname: Text = Field(DEFAULT_ROBOT, min_length=1, description="robot address seen "
                            "from the CORE I/O", examples=["192.168.50.3"])
-    port: between(Int, 1, 65535) = Field(443, description="robot's gRPC/TLS port (the "
+    port: Annotated[Int, Between(1, 65535)] = Field(443, description="robot's gRPC/TLS port (the "
                                          "simulator uses another)")
     ca_cert: Optional[Text] = Field(None, description="robot CA certificate file (PEM); null "
                                     "= the SDK's built-in CA", examples=["/data/robot-ca.pem"])
@@ -70,7 +71,7 @@ class RobotConfig(ConfigModel):
     host_ip: Text = Field("auto", description="address the robot reaches this service at; "
                           "auto = this host's address on the route to the robot",
                           examples=["auto", "192.168.50.5"])
-    keepalive_seconds: between(Float, 0.5, 600) = Field(10.0, description="directory "
+    keepalive_seconds: Annotated[Float, Between(0.5, 600)] = Field(10.0, description="directory "
                                                         "keep-alive period (seconds)")
 
     @field_validator("ca_cert")
@@ -99,20 +100,23 @@ class ServiceConfig(ConfigModel):
 
     where: ClassVar[str] = "service"
 
-    port: between(Int, 0, 65535) = Field(DEFAULT_PORT, description="gRPC port; the CORE I/O "
+    port: Annotated[Int, Between(0, 65535)] = Field(
+        DEFAULT_PORT, description="gRPC port; the CORE I/O "
                                          "firewall allows 21000-22000 (0 = any free port)")
     bind: Text = Field("0.0.0.0", description="address to listen on")
     name: Text = Field(DEFAULT_NAME, description="directory name shown on the robot",
                        json_schema_extra={"pattern": NAME_PATTERN})
     authority: Text = Field(DEFAULT_NAME, description="gRPC authority the robot uses for the "
                             "service", json_schema_extra={"pattern": NAME_PATTERN})
-    jpeg_quality: between(Int, 1, 100) = Field(75, description="JPEG quality of sources that "
+    jpeg_quality: Annotated[Int, Between(1, 100)] = Field(
+        75, description="JPEG quality of sources that "
                                                "do not set their own (percent)")
-    workers: between(Int, 1, 64) = Field(8, description="gRPC worker threads")
+    workers: Annotated[Int, Between(1, 64)] = Field(8, description="gRPC worker threads")
     memory_limit_mib: Int = Field(0, description="memory budget (MiB): 0 = the container's "
                                   "cgroup limit (512 when there is none), else 256-65536",
                                   json_schema_extra={"minimum": 0, "maximum": 65536})
-    max_images_per_request: between(Int, 1, 1000) = Field(32, description="image requests "
+    max_images_per_request: Annotated[Int, Between(1, 1000)] = Field(
+        32, description="image requests "
                                                           "answered per GetImage")
 
     @field_validator("name", "authority")
@@ -132,7 +136,8 @@ class SettingsPageConfig(ConfigModel):
     where: ClassVar[str] = "settings"
 
     enabled: Bool = Field(True, description="serve the settings page")
-    port: between(Int, 0, 65535) = Field(DEFAULT_SETTINGS_PORT, description="HTTPS port, in "
+    port: Annotated[Int, Between(0, 65535)] = Field(
+        DEFAULT_SETTINGS_PORT, description="HTTPS port, in "
                                          "21000-22000 on a CORE I/O: https://<robot>:21231/")
     bind: Text = Field("0.0.0.0", description="address to listen on")
     data_dir: Optional[Text] = Field(None, description="certificate folder; null = the "
@@ -141,7 +146,8 @@ class SettingsPageConfig(ConfigModel):
                                       "of the one generated on first start; with key_file")
     key_file: Optional[Text] = Field(None, description="the certificate's PEM key; with "
                                      "cert_file")
-    session_minutes: between(Float, 0.01, 7 * 24 * 60) = Field(30.0, description="a login "
+    session_minutes: Annotated[Float, Between(0.01, 7 * 24 * 60)] = Field(
+        30.0, description="a login "
                                                                "lasts this long (minutes)")
 
     @model_validator(mode="after")
@@ -155,10 +161,10 @@ class SettingsPageConfig(ConfigModel):
 class Sections(ConfigModel):
     """Every part of the config file but ``sources`` (validated entry by entry)."""
 
-    robot: RobotConfig = Field(default_factory=RobotConfig, description="the robot")
-    service: ServiceConfig = Field(default_factory=ServiceConfig, description="the image "
+    robot: RobotConfig = Field(default_factory=lambda: RobotConfig(), description="the robot")
+    service: ServiceConfig = Field(default_factory=lambda: ServiceConfig(), description="the image "
                                    "service")
-    settings: SettingsPageConfig = Field(default_factory=SettingsPageConfig,
+    settings: SettingsPageConfig = Field(default_factory=lambda: SettingsPageConfig(),
                                          description="the settings page")
     log_level: Literal["debug", "info", "warning"] = Field("info", description="log detail")
 

@@ -15,14 +15,13 @@ from typing_extensions import Annotated
 from camera_service.core.errors import excerpt
 from camera_service.core.sixteen_bit import COLORMAPS, NO_COLORMAP
 from camera_service.schema.base import (
+    Between,
     Bool,
     ConfigModel,
     Float,
     Int,
     Text,
-    between,
     did_you_mean,
-    loose,
     problem,
     validate,
 )
@@ -47,16 +46,18 @@ class SourceCommon(Geometry):
                                                               "form": "field"})
     type: Text = Field(description="the kind of camera: synthetic, v4l2, url or file",
                        json_schema_extra={"form": "field"})
-    width: Optional[between(Int, 16, 8192)] = Field(None, description="requested image "
+    width: Optional[Annotated[Int, Between(16, 8192)]] = Field(None, description="requested image "
                                                     "width (pixels)", examples=[1280],
                                                     json_schema_extra={"form": "field"})
-    height: Optional[between(Int, 16, 8192)] = Field(None, description="requested image "
+    height: Optional[Annotated[Int, Between(16, 8192)]] = Field(None, description="requested image "
                                                      "height (pixels)", examples=[720],
                                                      json_schema_extra={"form": "field"})
-    fps: Optional[between(Float, 0.1, 240)] = Field(None, description="requested frame rate "
+    fps: Optional[Annotated[Float, Between(0.1, 240)]] = Field(
+        None, description="requested frame rate "
                                                     "(frames per second)", examples=[30],
                                                     json_schema_extra={"form": "field"})
-    jpeg_quality: Optional[between(Int, 1, 100)] = Field(None, description="JPEG quality "
+    jpeg_quality: Optional[Annotated[Int, Between(1, 100)]] = Field(
+        None, description="JPEG quality "
                                                          "(percent; default service."
                                                          "jpeg_quality); set on a V4L2 "
                                                          "camera's compression control",
@@ -127,17 +128,20 @@ class V4l2Options(KindOptions):
                         "(/dev/v4l/by-id/...), auto (the first camera) or all (every camera)",
                         examples=["/dev/v4l/by-id/usb-Cam-video-index0", "auto", "all"],
                         json_schema_extra={"type": ["string", "integer"], "form": "field"})
-    format: loose({"type": "string"}) = Field(None, description="FOURCC such as MJPG or "
+    format: Any = Field(
+        None, json_schema_extra={"type": "string"}, description="FOURCC such as MJPG or "
                                               "YUYV, a 16-bit format (Y16, Y16_BE, Y12, Y10, "
                                               "Z16) or auto (MJPG when offered)",
                                               examples=["MJPG"])
-    codec: loose({"type": "string"}) = Field(None, description="alias of format (the SDK "
+    codec: Any = Field(
+        None, json_schema_extra={"type": "string"}, description="alias of format (the SDK "
                                              "example's --codec)")
     native_jpeg: Bool = Field(True, description="with MJPG, serve the camera's JPEG bytes "
                               "untouched; false decodes every frame")
-    controls: loose({"type": "object", "additionalProperties": {
-        "type": ["integer", "number", "boolean", "string"]}}) = Field(
-        None, description="control name -> initial value, applied at every open",
+    controls: Any = Field(
+        None, json_schema_extra={"type": "object", "additionalProperties": {
+            "type": ["integer", "number", "boolean", "string"]}},
+        description="control name -> initial value, applied at every open",
         examples=[{"brightness": 10, "power_line_frequency": "50 Hz"}])
     image_type: Optional[Literal["visual", "depth"]] = Field(None, description="16-bit "
                                                              "sources: visual (thermal) or "
@@ -145,15 +149,16 @@ class V4l2Options(KindOptions):
     depth_scale: Optional[Float] = Field(None, description="16-bit depth: the raw value of "
                                          "one metre (default 1000 = millimetres)",
                                          json_schema_extra={"exclusiveMinimum": 0})
-    range: loose({"anyOf": [{"type": "string", "enum": ["auto"]}, {
-        "type": "object", "properties": {"min": {"type": "integer"},
-                                         "max": {"type": "integer"}},
-        "required": ["min", "max"]}]}) = Field(None, description="16-bit view: auto or {min, "
+    range: Any = Field(None, json_schema_extra={"anyOf": [
+        {"type": "string", "enum": ["auto"]},
+        {"type": "object", "properties": {"min": {"type": "integer"}, "max": {"type": "integer"}},
+         "required": ["min", "max"]}]}, description="16-bit view: auto or {min, "
                                                "max} raw values mapped to black..white",
                                                examples=["auto", {"min": 27000,
                                                                   "max": 32000}])
-    colormap: loose({"type": "string", "enum": _COLORMAP_NAMES}) = Field(
-        None, description="16-bit view: an OpenCV colour map or none (default inferno for "
+    colormap: Any = Field(
+        None, json_schema_extra={"type": "string", "enum": list(_COLORMAP_NAMES)},
+        description="16-bit view: an OpenCV colour map or none (default inferno for "
         "thermal, turbo for depth)")
 
 
@@ -202,11 +207,12 @@ def read_options(model: Type[Opts], options: Any) -> Opts:
 def _entry(options: Type[KindOptions]) -> Type[ConfigModel]:
     """The whole ``sources`` entry of one kind: the common keys plus the kind's options."""
     kind = options.kind
+    doc = (options.__doc__ or kind).strip()
     namespace: Dict[str, Any] = {
-        "__annotations__": {"type": Literal[kind]},  # type: ignore[valid-type]
-        "type": Field(description=f"{kind}: {options.__doc__.strip()}",
+        "__annotations__": {"type": Literal[kind]},
+        "type": Field(description=f"{kind}: {doc}",
                       json_schema_extra={"form": "field"}),
-        "__doc__": f"A ``{kind}`` source: {options.__doc__.strip()}",
+        "__doc__": f"A ``{kind}`` source: {doc}",
         "passes_unknown_keys": classmethod(lambda cls: False),
         "model_config": ConfigDict(extra="forbid"),
     }
@@ -216,10 +222,10 @@ def _entry(options: Type[KindOptions]) -> Type[ConfigModel]:
 
 SOURCE_ENTRIES: Dict[str, Type[ConfigModel]] = {kind: _entry(model)
                                                 for kind, model in KIND_OPTIONS.items()}
-SourceEntry = Annotated[Union[tuple(SOURCE_ENTRIES.values())],  # type: ignore[misc]
-                        Field(discriminator="type")]
+SourceEntry: Any = Annotated[Union[tuple(SOURCE_ENTRIES.values())],
+                             Field(discriminator="type")]
 
 
 def source_entries_list() -> Any:
     """``List[SourceEntry]`` for the document model."""
-    return List[SourceEntry]  # type: ignore[valid-type]
+    return List[SourceEntry]
