@@ -24,7 +24,6 @@ DEFAULT_NAME = "camera-image-service"
 DEFAULT_CREDENTIALS_FILE = "/opt/payload_credentials/payload_guid_and_secret"
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$"
 _NAME_RE = re.compile(NAME_PATTERN)
-LOG_LEVELS = ("debug", "info", "warning")
 
 
 def check_name(value: str, what: str = "") -> str:
