@@ -46,14 +46,14 @@ class SourceConfig:
 
 @dataclass
 class Config:
-    robot: RobotConfig = field(default_factory=lambda: RobotConfig())
-    service: ServiceConfig = field(default_factory=lambda: ServiceConfig())
+    robot: RobotConfig = field(default_factory=RobotConfig)
+    service: ServiceConfig = field(default_factory=ServiceConfig)
     sources: List[SourceConfig] = field(default_factory=list)
     log_level: str = "info"
     # Dotted keys the config file set ("service.name", "sources", ...): the command line's
     # migration defaults (example names) yield to them.
     given: FrozenSet[str] = frozenset()
-    settings: SettingsPageConfig = field(default_factory=lambda: SettingsPageConfig())
+    settings: SettingsPageConfig = field(default_factory=SettingsPageConfig)
     path: str | None = field(default=None, compare=False)  # the file it was loaded from
 
     def build_sources(self) -> List[CameraSource]:

@@ -57,7 +57,8 @@ def parse_intrinsics(data: Dict[str, Any], key: str, width: int | None, height: 
 def parse_mount(data: Dict[str, Any], key: str) -> Mount:
     """The checked ``mount`` values as a ``Mount``."""
     parent = data.get("parent", "body")
-    xyz = tuple(float(v) for v in data.get("xyz", (0, 0, 0)))
+    x, y, z = (float(v) for v in data.get("xyz", (0, 0, 0)))
+    xyz = (x, y, z)
     if data.get("quaternion") is not None:
         quaternion = tuple(float(v) for v in data["quaternion"])
         try:

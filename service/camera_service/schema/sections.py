@@ -160,10 +160,10 @@ class SettingsPageConfig(ConfigModel):
 class Sections(ConfigModel):
     """Every part of the config file but ``sources`` (validated entry by entry)."""
 
-    robot: RobotConfig = Field(default_factory=lambda: RobotConfig(), description="the robot")
-    service: ServiceConfig = Field(default_factory=lambda: ServiceConfig(), description="the image "
+    robot: RobotConfig = Field(default_factory=RobotConfig, description="the robot")
+    service: ServiceConfig = Field(default_factory=ServiceConfig, description="the image "
                                    "service")
-    settings: SettingsPageConfig = Field(default_factory=lambda: SettingsPageConfig(),
+    settings: SettingsPageConfig = Field(default_factory=SettingsPageConfig,
                                          description="the settings page")
     log_level: Literal["debug", "info", "warning"] = Field("info", description="log detail")
 
