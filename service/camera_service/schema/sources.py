@@ -43,30 +43,30 @@ class SourceCommon(Geometry):
 
     name: Text = Field(description="image source name shown on the tablet (unique)",
                        examples=["front"], json_schema_extra={"pattern": NAME_PATTERN,
-                                                              "form": "field"})
+                                                              "x-form": "field"})
     type: Text = Field(description="the kind of camera: synthetic, v4l2, url or file",
-                       json_schema_extra={"form": "field"})
+                       json_schema_extra={"x-form": "field"})
     width: Optional[Annotated[Int, Between(16, 8192)]] = Field(None, description="requested image "
                                                     "width (pixels)", examples=[1280],
-                                                    json_schema_extra={"form": "field"})
+                                                    json_schema_extra={"x-form": "field"})
     height: Optional[Annotated[Int, Between(16, 8192)]] = Field(None, description="requested image "
                                                      "height (pixels)", examples=[720],
-                                                     json_schema_extra={"form": "field"})
+                                                     json_schema_extra={"x-form": "field"})
     fps: Optional[Annotated[Float, Between(0.1, 240)]] = Field(
         None, description="requested frame rate "
                                                     "(frames per second)", examples=[30],
-                                                    json_schema_extra={"form": "field"})
+                                                    json_schema_extra={"x-form": "field"})
     jpeg_quality: Optional[Annotated[Int, Between(1, 100)]] = Field(
         None, description="JPEG quality "
                                                          "(percent; default service."
                                                          "jpeg_quality); set on a V4L2 "
                                                          "camera's compression control",
-                                                         json_schema_extra={"form": "field"})
+                                                         json_schema_extra={"x-form": "field"})
     jpeg_passthrough: Optional[PassthroughPolicy] = Field(None, description="when the "
                                                           "camera's own JPEG is served "
                                                           "untouched: auto, thin-link or "
                                                           "never (default auto)",
-                                                          json_schema_extra={"form": "field"})
+                                                          json_schema_extra={"x-form": "field"})
 
     @classmethod
     def passes_unknown_keys(cls) -> bool:
@@ -127,7 +127,7 @@ class V4l2Options(KindOptions):
     device: Any = Field("auto", description="/dev/video0, an index, a stable name "
                         "(/dev/v4l/by-id/...), auto (the first camera) or all (every camera)",
                         examples=["/dev/v4l/by-id/usb-Cam-video-index0", "auto", "all"],
-                        json_schema_extra={"type": ["string", "integer"], "form": "field"})
+                        json_schema_extra={"type": ["string", "integer"], "x-form": "field"})
     format: Any = Field(
         None, json_schema_extra={"type": "string"}, description="FOURCC such as MJPG or "
                                               "YUYV, a 16-bit format (Y16, Y16_BE, Y12, Y10, "
@@ -211,7 +211,7 @@ def _entry(options: Type[KindOptions]) -> Type[ConfigModel]:
     namespace: Dict[str, Any] = {
         "__annotations__": {"type": Literal[kind]},
         "type": Field(description=f"{kind}: {doc}",
-                      json_schema_extra={"form": "field"}),
+                      json_schema_extra={"x-form": "field"}),
         "__doc__": f"A ``{kind}`` source: {doc}",
         "passes_unknown_keys": classmethod(lambda cls: False),
         "model_config": ConfigDict(extra="forbid"),

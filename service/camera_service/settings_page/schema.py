@@ -1,7 +1,7 @@
 """What the source editor offers, derived from the config's JSON Schema
 (``camera_service.schema``), so a key added there shows up on the page without a page change.
 
-A source entry on the page is: the fields the schema marks ``form: field`` (``fields()``:
+A source entry on the page is: the fields the schema marks ``x-form: field`` (``fields()``:
 name, type, size, rate, JPEG quality, passthrough, and a kind's main key such as ``device``),
 and ``more``: every other key of the entry as YAML (controls, format, calibration, mount ...),
 checked by the same validation as the file. ``kind_options(kind)`` lists the keys a kind
@@ -49,19 +49,19 @@ def _form_type(prop: Dict[str, Any]) -> str:
 
 def fields() -> Dict[str, str]:
     """Field name -> "str" | "int" | "float" for the page's inputs (order kept): the keys the
-    schema marks ``form: field``, common keys first, then the kinds' own (``device``)."""
+    schema marks ``x-form: field``, common keys first, then the kinds' own (``device``)."""
     names: Dict[str, str] = {}
     common = list(SourceCommon.model_fields)
     entries = _entries()
     for name in common:
         for props in entries.values():
             prop = props.get(name)
-            if prop is not None and prop.get("form") == "field":
+            if prop is not None and prop.get("x-form") == "field":
                 names[name] = _form_type(prop)
                 break
     for props in entries.values():
         for name, prop in props.items():
-            if name not in names and prop.get("form") == "field":
+            if name not in names and prop.get("x-form") == "field":
                 names[name] = _form_type(prop)
     return names
 
