@@ -32,7 +32,7 @@ lint: $(STAMP)
 # package, the stage layers, dead code, and the unit tests of the product's stages.
 FAST_TESTS := tests/service/core tests/service/capture tests/service/encoding \
 	tests/service/serving tests/service/config tests/service/geometry tests/service/sources \
-	tests/service/cli tests/tools
+	tests/service/cli tests/service/schema tests/tools
 check: $(STAMP)
 	$(BIN)/ruff check .
 	MYPYPATH=service $(BIN)/mypy -p camera_service

@@ -34,6 +34,11 @@ def _shortened(text: str, limit: int) -> str:
     return f"{text[:half]} ... {text[-half:]}"
 
 
+def _one_line(text: str) -> str:
+    """``text`` with line breaks shown as ``\\n`` (a key read from YAML may hold one)."""
+    return str(text).replace("\r", "\\r").replace("\n", "\\n")
+
+
 class ConfigError(ValueError):
     """The configuration is invalid. ``key`` is the dotted path of the offending setting.
 
@@ -41,8 +46,8 @@ class ConfigError(ValueError):
     """
 
     def __init__(self, key: str, problem: str) -> None:
-        key = _shortened(key, MAX_KEY_CHARS)
-        problem = _shortened(problem, MAX_PROBLEM_CHARS)
+        key = _shortened(_one_line(key), MAX_KEY_CHARS)
+        problem = _shortened(_one_line(problem), MAX_PROBLEM_CHARS)
         super().__init__(f"config error at '{key}': {problem}")
         self.key = key
         self.problem = problem

@@ -20,7 +20,8 @@ from __future__ import annotations
 
 from typing import Optional
 
-POLICIES = ("auto", "thin-link", "never")
+from camera_service.schema.sources import POLICIES  # noqa: F401  (the policies, declared in the schema)
+
 DEFAULT_POLICY = "auto"
 THIN_LINK_MARGIN = 10  # quality points below the camera's that count as "clearly lower"
 

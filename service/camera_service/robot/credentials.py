@@ -12,8 +12,8 @@ import re
 from dataclasses import dataclass, field
 
 from camera_service.core.redaction import register_secret
+from camera_service.schema.sections import DEFAULT_CREDENTIALS_FILE  # noqa: F401  (re-exported)
 
-DEFAULT_CREDENTIALS_FILE = "/opt/payload_credentials/payload_guid_and_secret"
 _GUID = re.compile(r"^[0-9A-Za-z][0-9A-Za-z-]{2,63}$")
 
 

@@ -1,54 +1,84 @@
-"""What the source editor offers, derived from the config module so a key added there
-shows up on the page without a page change.
+"""What the source editor offers, derived from the config's JSON Schema
+(``camera_service.schema``), so a key added there shows up on the page without a page change.
 
-A source entry on the page is: the common fields of every source (``FIELDS``: name, type,
-size, rate, JPEG quality, from ``config.source_fields()``), ``device`` for V4L2 cameras, and
-``more``: every other key of the entry as YAML (controls, format, calibration, mount ...),
-checked by the same validation as the file. ``entry_to_page``/``page_to_entry`` convert
-between a ``sources`` item of the YAML and the page's form values.
+A source entry on the page is: the fields the schema marks ``x-form: field`` (``fields()``:
+name, type, size, rate, JPEG quality, passthrough, and a kind's main key such as ``device``),
+and ``more``: every other key of the entry as YAML (controls, format, calibration, mount ...),
+checked by the same validation as the file. ``kind_options(kind)`` lists the keys a kind
+accepts besides the common ones, with their descriptions in ``describe()``.
+``entry_to_page``/``page_to_entry`` convert between a ``sources`` item of the YAML and the
+page's form values.
 """
 
 from __future__ import annotations
 
-import importlib
+import functools
 from typing import Any, Dict, List
 
 import yaml
 
-from camera_service.config import model as config_module
 from camera_service.core.errors import ConfigError
-from camera_service.sources import known_kinds
+from camera_service.schema.document import json_schema
+from camera_service.schema.sources import SOURCE_ENTRIES, SourceCommon
 
 MORE = "more"  # the page's YAML box for every key without a field of its own
-DEVICE = "device"
+DEVICE = "device"  # the v4l2 field the page fills from "Cameras present"
+_FORM_TYPES = {"integer": "int", "number": "float", "string": "str"}
+
+
+@functools.lru_cache(maxsize=1)
+def _entries() -> Dict[str, Dict[str, Any]]:
+    """Kind -> the JSON Schema properties of that kind's ``sources`` entry."""
+    schema = json_schema()
+    found = {}
+    for kind, model in SOURCE_ENTRIES.items():
+        found[kind] = schema["$defs"][model.__name__]["properties"]
+    return found
+
+
+def _form_type(prop: Dict[str, Any]) -> str:
+    kinds = []
+    for part in prop.get("anyOf", [prop]):
+        kind = part.get("type")
+        kinds.extend(kind if isinstance(kind, list) else [kind])
+    for kind in kinds:
+        if kind in _FORM_TYPES:
+            return _FORM_TYPES[kind]
+    return "str"
 
 
 def fields() -> Dict[str, str]:
-    """Field name -> "str" | "int" | "float" for the page's inputs (order kept)."""
-    names = {"name": "str", "type": "str"}
-    for key, kind in config_module.source_fields().items():
-        names[key] = kind.__name__
-    names[DEVICE] = "str"
+    """Field name -> "str" | "int" | "float" for the page's inputs (order kept): the keys the
+    schema marks ``x-form: field``, common keys first, then the kinds' own (``device``)."""
+    names: Dict[str, str] = {}
+    common = list(SourceCommon.model_fields)
+    entries = _entries()
+    for name in common:
+        for props in entries.values():
+            prop = props.get(name)
+            if prop is not None and prop.get("x-form") == "field":
+                names[name] = _form_type(prop)
+                break
+    for props in entries.values():
+        for name, prop in props.items():
+            if name not in names and prop.get("x-form") == "field":
+                names[name] = _form_type(prop)
     return names
 
 
 def kind_options(kind: str) -> List[str]:
-    """The kind-specific keys a source type accepts (for the page's hints), when the kind
-    declares them."""
-    for name in (f"camera_service.sources.{kind}.source", f"camera_service.sources.{kind}"):
-        try:
-            module = importlib.import_module(name)
-        except ImportError:
-            continue
-        if hasattr(module, "_OPTIONS"):
-            return list(module._OPTIONS)
-    return []
+    """The kind-specific keys a source type accepts (for the page's hints)."""
+    common = set(SourceCommon.model_fields)
+    return [name for name in _entries().get(kind, {}) if name not in common]
 
 
 def describe() -> Dict[str, Any]:
-    """The editor's schema for the page."""
-    return {"fields": fields(), "kinds": {kind: kind_options(kind) for kind in known_kinds()},
-            "more": MORE}
+    """The editor's schema for the page: fields, each kind's own keys, their help text."""
+    entries = _entries()
+    help_text = {kind: {name: props[name].get("description", "") for name in props}
+                 for kind, props in entries.items()}
+    return {"fields": fields(), "kinds": {kind: kind_options(kind) for kind in entries},
+            "help": help_text, "more": MORE}
 
 
 def entry_to_page(entry: Dict[str, Any]) -> Dict[str, Any]:

@@ -1,8 +1,8 @@
 """A video file played in a loop at its own frame rate (demos, reproducible tests).
 
-Options (``sources[].`` keys besides the common ones):
+Options (``camera_service.schema.sources.FileOptions``):
 - ``path`` (required): a video file OpenCV can read (e.g. MJPG in .avi, H.264 in .mp4).
-- ``loop`` (bool, default true): start again at the end; false makes the end of the file a
+- ``loop`` (default true): start again at the end; false makes the end of the file a
   source error (the capture loop then reopens it, which also starts it again).
 
 The common ``fps`` overrides the file's own rate (used when the file does not state one).
@@ -20,15 +20,15 @@ import cv2
 import numpy as np
 
 from camera_service.core.errors import ConfigError, SourceError, SourceUnavailable
+from camera_service.schema.sources import FileOptions, read_options
 from camera_service.sources import register
 from camera_service.sources.base import CameraSource, Frame, SourceInfo, SourceSettings
-from camera_service.sources.options import check_known, check_positive_settings, option_bool
+from camera_service.sources.options import check_positive_settings
 from camera_service.sources.pacing import FramePacer
 
 log = logging.getLogger(__name__)
 
 FALLBACK_FPS = 30.0
-_OPTIONS = ("path", "loop")
 
 
 @register("file")
@@ -37,14 +37,12 @@ class FileSource(CameraSource):
 
     def __init__(self, settings: SourceSettings) -> None:
         super().__init__(settings)
-        options = dict(settings.options)
-        check_known(options, _OPTIONS, "file")
-        path = options.get("path")
-        if not isinstance(path, str) or not path.strip():
+        options = read_options(FileOptions, settings.options)
+        if not options.path.strip():
             raise ConfigError("path", "is required: the video file to play, e.g. "
                               "/data/demo.avi")
-        self.path = os.path.expanduser(path.strip())
-        self.loop = option_bool(options, "loop", True)
+        self.path = os.path.expanduser(options.path.strip())
+        self.loop = options.loop
         check_positive_settings(settings, ("fps",))
         self._capture: Optional[cv2.VideoCapture] = None
         self._pacer: Optional[FramePacer] = None

@@ -5,9 +5,7 @@ capture time burnt in.
 delivers it either as native JPEG, like an MJPEG camera, or as raw pixels. (Failure injection
 for tests lives in ``fake_cameras.failing_camera``, outside the product.)
 
-Options (``sources[].`` keys besides the common ones):
-- ``native_jpeg`` (bool, default true): deliver JPEG bytes; false delivers raw pixels.
-- ``pixel_format`` (``bgr`` | ``grey`` | ``bgra``, default ``bgr``): raw mode layout.
+Options: ``camera_service.schema.sources.SyntheticOptions`` (``native_jpeg``, ``pixel_format``).
 """
 
 from __future__ import annotations
@@ -15,13 +13,15 @@ from __future__ import annotations
 import functools
 import threading
 import time
+import typing
 from dataclasses import replace
 from typing import Dict, Sequence
 
 import cv2
 import numpy as np
 
-from camera_service.core.errors import ConfigError, SourceError, excerpt
+from camera_service.core.errors import ConfigError, SourceError
+from camera_service.schema.sources import SyntheticOptions, read_options
 from camera_service.sources import register
 from camera_service.sources.base import (
     CameraSource,
@@ -31,13 +31,12 @@ from camera_service.sources.base import (
     SourceInfo,
     SourceSettings,
 )
-from camera_service.sources.options import check_known
 from camera_service.sources.pacing import FramePacer
 
 DEFAULT_WIDTH = 640
 DEFAULT_HEIGHT = 480
 DEFAULT_FPS = 15.0
-PIXEL_FORMATS = ("bgr", "grey", "bgra")
+PIXEL_FORMATS = typing.get_args(SyntheticOptions.model_fields["pixel_format"].annotation)
 
 # SMPTE-like colour bars, BGR.
 _BARS = (
@@ -114,13 +113,6 @@ def _fake_controls() -> Dict[str, Control]:
     }
 
 
-def _option_bool(options: dict, key: str, default: bool) -> bool:
-    value = options.get(key, default)
-    if not isinstance(value, bool):
-        raise ConfigError(key, f"must be true or false, got {excerpt(value)}")
-    return value
-
-
 @register("synthetic")
 class SyntheticSource(CameraSource):
     """A test-pattern camera at the configured size and rate (defaults 640x480 @ 15 fps).
@@ -131,14 +123,9 @@ class SyntheticSource(CameraSource):
 
     def __init__(self, settings: SourceSettings) -> None:
         super().__init__(settings)
-        options = dict(settings.options)
-        self.native_jpeg = _option_bool(options, "native_jpeg", True)
-        self.pixel_format = options.get("pixel_format", "bgr")
-        if self.pixel_format not in PIXEL_FORMATS:
-            raise ConfigError(
-                "pixel_format", f"must be one of {', '.join(PIXEL_FORMATS)}, got "
-                f"{self.pixel_format!r}")
-        check_known(options, ("native_jpeg", "pixel_format"), "synthetic")
+        options = read_options(SyntheticOptions, settings.options)
+        self.native_jpeg = options.native_jpeg
+        self.pixel_format = options.pixel_format
         self.width = settings.width or DEFAULT_WIDTH
         self.height = settings.height or DEFAULT_HEIGHT
         if self.width < 16 or self.height < 16:

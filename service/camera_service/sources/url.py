@@ -1,6 +1,6 @@
 """Network cameras: HTTP(S) MJPEG streams and snapshot URLs, RTSP and other FFmpeg URLs.
 
-Options (``sources[].`` keys besides the common ones):
+Options (``camera_service.schema.sources.UrlOptions``):
 - ``url`` (required): ``http://[user:pass@]host[:port]/path`` for MJPEG or JPEG snapshots,
   ``rtsp://[user:pass@]host[:port]/path`` for RTSP (H.264/H.265/MJPEG via FFmpeg).
   Any other URL FFmpeg opens works through FFmpeg too (``udp://``, ``file:///...``).
@@ -34,22 +34,15 @@ from camera_service.core.errors import ConfigError, SourceError, SourceUnavailab
 from camera_service.core.jpeg import jpeg_size
 from camera_service.core.jpeg_quality import QualityEstimator
 from camera_service.core.redaction import normalize_url, redact_url
+from camera_service.schema.sources import UrlOptions, read_options
 from camera_service.sources import register
 from camera_service.sources.base import CameraSource, Frame, SourceInfo, SourceSettings
-from camera_service.sources.options import (
-    check_known,
-    check_positive_settings,
-    option_bool,
-    option_choice,
-    option_positive,
-)
+from camera_service.sources.options import check_positive_settings
 from camera_service.sources.pacing import FramePacer
 from camera_service.sources.url_mjpeg import HttpJpegStream, StreamError
 
 log = logging.getLogger(__name__)
 
-_OPTIONS = ("url", "reader", "timeout", "rtsp_transport", "verify_tls")
-_READERS = ("auto", "mjpeg", "ffmpeg")
 DEFAULT_SNAPSHOT_FPS = 5.0
 def rtsp_transport_of(sources: Sequence[CameraSource]) -> str:
     """The one RTSP transport of the ``url`` sources among ``sources`` (``tcp`` when there
@@ -61,9 +54,8 @@ def rtsp_transport_of(sources: Sequence[CameraSource]) -> str:
     return wanted.pop() if wanted else "tcp"
 
 
-def _parse_url(options: dict) -> str:
-    url = options.get("url")
-    if not isinstance(url, str) or not url.strip():
+def _parse_url(url: str) -> str:
+    if not url.strip():
         raise ConfigError("url", "is required: the camera's stream address, e.g. "
                           "rtsp://user:pass@192.168.50.20/stream1")
     url = normalize_url(url.strip())  # credentials found and encoded before any parsing
@@ -84,21 +76,20 @@ class UrlSource(CameraSource):
 
     def __init__(self, settings: SourceSettings) -> None:
         super().__init__(settings)
-        options = dict(settings.options)
-        check_known(options, _OPTIONS, "url")
-        self.url = _parse_url(options)
+        options = read_options(UrlOptions, settings.options)
+        self.url = _parse_url(options.url)
         self.shown_url = redact_url(self.url)
         scheme = urllib.parse.urlsplit(self.url).scheme.lower()
-        reader = option_choice(options, "reader", _READERS, "auto")
+        reader = options.reader
         if reader == "auto":
             reader = "mjpeg" if scheme in ("http", "https") else "ffmpeg"
         if reader == "mjpeg" and scheme not in ("http", "https"):
             raise ConfigError("reader", f"mjpeg reads http(s) URLs only, not {scheme}://; "
                               "use reader: ffmpeg")
         self.reader = reader
-        self.timeout = option_positive(options, "timeout", 5.0)
-        self.rtsp_transport = option_choice(options, "rtsp_transport", ("tcp", "udp"), "tcp")
-        self.verify_tls = option_bool(options, "verify_tls", True)
+        self.timeout = float(options.timeout)
+        self.rtsp_transport = options.rtsp_transport
+        self.verify_tls = options.verify_tls
         check_positive_settings(settings, ("fps",))
         self._stream: Optional[HttpJpegStream] = None
         self._capture: Optional[cv2.VideoCapture] = None

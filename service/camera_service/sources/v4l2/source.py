@@ -1,6 +1,6 @@
 """USB (UVC) and other V4L2 cameras through OpenCV's V4L2 backend.
 
-Options (``sources[].`` keys besides name/width/height/fps/jpeg_quality):
+Options (``camera_service.schema.sources.V4l2Options``; besides the common keys):
 - ``device``: ``/dev/video0``, an index (``0``), a stable name (``/dev/v4l/by-id/...``,
   ``/dev/v4l/by-path/...``, a udev symlink, or the bare by-id/by-path file name), ``auto``
   (default: the first capture-capable camera present) or ``all`` (expanded by
@@ -48,6 +48,7 @@ from camera_service.core.errors import ConfigError, SourceError, SourceUnavailab
 from camera_service.core.jpeg_quality import QualityEstimator
 from camera_service.core.redaction import redact_url
 from camera_service.core.sixteen_bit import SixteenBitProfile, profile_from_options
+from camera_service.schema.sources import V4l2Options, read_options
 from camera_service.sources import register
 from camera_service.sources.base import (
     CameraSource,
@@ -57,7 +58,7 @@ from camera_service.sources.base import (
     SourceInfo,
     SourceSettings,
 )
-from camera_service.sources.options import check_known, check_positive_settings, option_bool
+from camera_service.sources.options import check_positive_settings
 from camera_service.sources.v4l2.controls import (
     ControlBackend,
     ControlDeviceFactory,
@@ -82,8 +83,6 @@ JPEG_FOURCCS = ("MJPG", "JPEG")
 # The driver's name of V4L2_CID_JPEG_COMPRESSION_QUALITY, as a control name.
 COMPRESSION_QUALITY = "compression_quality"
 PREFERRED_FOURCC = "MJPG"
-_OPTIONS = ("device", "format", "codec", "native_jpeg", "controls", "image_type",
-            "depth_scale", "range", "colormap")
 _SIXTEEN_BIT_OPTIONS = ("image_type", "depth_scale", "range", "colormap")
 # Consecutive raw buffers OpenCV could not convert before a read gives up. (Camera JPEGs are
 # checked by the capture loop's frame hygiene, not here.)
@@ -118,8 +117,7 @@ def fourcc_text(code: float) -> str:
     return chars.strip("\0 ") or "?"
 
 
-def _parse_device(options: dict) -> str:
-    device = options.get("device", AUTO)
+def _parse_device(device: object) -> str:
     if isinstance(device, bool) or not isinstance(device, (str, int)) or device == "":
         raise ConfigError("device", "must be a path like /dev/v4l/by-id/..., an index, "
                           f"'auto' or 'all', got {device!r}")
@@ -136,10 +134,11 @@ def _parse_device(options: dict) -> str:
     return text
 
 
-def _parse_format(options: dict) -> str:
-    if "format" in options and "codec" in options and options["format"] != options["codec"]:
+def _parse_format(options: V4l2Options) -> str:
+    given, codec = options.format, options.codec
+    if given is not None and codec is not None and given != codec:
         raise ConfigError("codec", "give either 'format' or its alias 'codec', not both")
-    value = options.get("format", options.get("codec", AUTO))
+    value = given if given is not None else codec if codec is not None else AUTO
     if isinstance(value, str) and sixteen_bit_format(value) is not None:
         return sixteen_bit_format(value).name
     if not isinstance(value, str) or not (value.lower() == AUTO or 1 <= len(value) <= 4):
@@ -151,8 +150,8 @@ def _parse_format(options: dict) -> str:
     return (value.upper() if value.islower() else value).ljust(4)
 
 
-def _parse_controls(options: dict) -> Dict[str, ControlValue]:
-    controls = options.get("controls", {}) or {}
+def _parse_controls(controls: object) -> Dict[str, ControlValue]:
+    controls = controls or {}
     if not isinstance(controls, dict) or not all(isinstance(k, str) for k in controls):
         raise ConfigError("controls", "must be a mapping of control name to value, e.g. "
                           "{brightness: 10}")
@@ -179,17 +178,17 @@ class V4L2Source(CameraSource):
         control_device_factory: Optional[ControlDeviceFactory] = None,
     ) -> None:
         super().__init__(settings)
-        options = dict(settings.options)
-        check_known(options, _OPTIONS, "v4l2")
-        self.device = _parse_device(options)
+        options = read_options(V4l2Options, settings.options)
+        self.device = _parse_device(options.device)
         if self.device == ALL:
             raise ConfigError("device", "'all' must be expanded before sources are built "
                               "(camera_service.sources.v4l2.discovery.expand_sources)")
         self.format = _parse_format(options)
-        self.native_jpeg = option_bool(options, "native_jpeg", True)
-        self.initial_controls = _parse_controls(options)
+        self.native_jpeg = options.native_jpeg
+        self.initial_controls = _parse_controls(options.controls)
         self.sixteen_bit = sixteen_bit_format(self.format) if self.format != AUTO else None
-        self._sixteen_options = {k: options[k] for k in _SIXTEEN_BIT_OPTIONS if k in options}
+        self._sixteen_options = options.model_dump(include=set(_SIXTEEN_BIT_OPTIONS),
+                                                   exclude_unset=True)
         if self._sixteen_options and self.format != AUTO and self.sixteen_bit is None:
             raise ConfigError(sorted(self._sixteen_options)[0], "applies to 16-bit formats "
                               "only (format: Y16, Y16_BE, Y12, Y10, Z16 or auto)")
