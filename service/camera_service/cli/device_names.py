@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 import os
 import re
-from typing import Iterable, List
+from typing import Any, Dict, Iterable, List
 
 from camera_service.config.model import SourceConfig
 from camera_service.core.redaction import split_url
@@ -91,6 +91,7 @@ def device_source(device: str) -> SourceConfig:
     if name != raw:
         _LOG.info("camera %s is listed as image source %r (a source name cannot hold %r)",
                   split_url(device).bare if kind == "url" else device, name, raw)
+    options: Dict[str, Any]
     if kind == "url":
         options = {"url": device}
     elif kind == "file":

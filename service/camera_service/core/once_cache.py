@@ -49,10 +49,11 @@ class OnceCache(Generic[Value]):
                 self._entries.move_to_end(key)
                 self.hits += 1
                 return entry[0]
-            pending = self._in_flight.get(key)
-            owner = pending is None
+            waited_for = self._in_flight.get(key)
+            owner = waited_for is None
+            pending: _InFlight[Value] = waited_for or _InFlight()
             if owner:
-                pending = self._in_flight[key] = _InFlight()
+                self._in_flight[key] = pending
                 self.misses += 1
         if not owner:
             pending.done.wait()
@@ -70,9 +71,9 @@ class OnceCache(Generic[Value]):
             with self._lock:
                 del self._in_flight[key]
                 if pending.error is None:
-                    self._store(key, pending.result)
+                    self._store(key, pending.result)  # type: ignore[arg-type]
             pending.done.set()
-        return pending.result
+        return pending.result  # type: ignore[return-value]
 
     def _store(self, key: Hashable, value: Value) -> None:
         size = self._size(value)

@@ -93,9 +93,9 @@ def split_url(url: str) -> UrlParts:
     if end < 0:
         return UrlParts(scheme, None, None, after)
     userinfo, rest = after[:end], after[end + 1:]
-    user, colon, password = userinfo.partition(":")
-    user = urllib.parse.unquote(user)
-    password = urllib.parse.unquote(password) if colon else None
+    raw_user, colon, raw_password = userinfo.partition(":")
+    user = urllib.parse.unquote(raw_user)
+    password = urllib.parse.unquote(raw_password) if colon else None
     register_secret(password)
     if password is None:  # a user-only credential (often a token) is a secret too
         register_secret(user)

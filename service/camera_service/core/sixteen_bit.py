@@ -107,7 +107,7 @@ def proto_bytes(values: np.ndarray, layout: str) -> bytes:
 
 def value_range(values: np.ndarray, settings: ViewSettings) -> tuple:
     """The raw ``(low, high)`` the view maps to 0..255 (``high > low``)."""
-    if not settings.auto:
+    if settings.minimum is not None and settings.maximum is not None:  # not auto
         return int(settings.minimum), int(settings.maximum)
     step = max(1, int(np.sqrt(values.size / _SAMPLE_TARGET)))
     sample = values[::step, ::step].reshape(-1)

@@ -51,7 +51,8 @@ class Mount:
     @classmethod
     def from_rpy_deg(cls, parent: str, xyz: Sequence[float], rpy_deg: Sequence[float]) -> Mount:
         roll, pitch, yaw = (math.radians(a) for a in rpy_deg)
-        return cls(parent, tuple(xyz), quaternion_from_rpy(roll, pitch, yaw))
+        x, y, z = xyz
+        return cls(parent, (float(x), float(y), float(z)), quaternion_from_rpy(roll, pitch, yaw))
 
     def pose(self) -> geometry_pb2.SE3Pose:
         """``parent_tform_sensor`` as the SDK's proto."""

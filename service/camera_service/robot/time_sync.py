@@ -62,7 +62,7 @@ class RobotClock:
         with self._lock:
             endpoint, deadlined = self._endpoint, self._deadlined
         establishing = endpoint is None or not endpoint.has_established_time_sync
-        if establishing or deadlined is None:
+        if endpoint is None or establishing or deadlined is None:
             deadlined = _DeadlinedClient(client)
             endpoint = TimeSyncEndpoint(deadlined)
         for _ in range(ESTABLISH_SAMPLES if establishing else 1):
