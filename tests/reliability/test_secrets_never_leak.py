@@ -367,9 +367,9 @@ def _check_settings_page(robot_sim, service: ServiceProcess, port: int, sources)
             headers={"Content-Type": "application/json", **(headers or {})})
         try:
             with urllib.request.urlopen(request, timeout=20, context=context) as answer:
-                return answer.status, dict(answer.headers), answer.read().decode("latin-1")
+                return answer.status, answer.headers, answer.read().decode("latin-1")
         except urllib.error.HTTPError as err:
-            return err.code, dict(err.headers), err.read().decode("latin-1")
+            return err.code, err.headers, err.read().decode("latin-1")
 
     wait_for(lambda: "settings page on https://" in "".join(service.lines), timeout=WAIT)
     status, headers, body = call("POST", "/api/login", {"username": robot_sim.username,

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-from pathlib import Path
+import contextlib
 
 import bosdyn.client.channel
 import pytest
 from camera_service.app.service import CameraService
 from service_test_helpers import QUICK_RETRY, LocalImageService
 
+from devtools.chromium import available
+from devtools.chromium import chromium as open_chromium
 from fake_cameras.failing_camera import failing_cameras
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
 
 
 @pytest.fixture
@@ -66,28 +63,18 @@ def created_channels(monkeypatch):
     return created
 
 
-@pytest.fixture(scope="module")
-def browser():
-    """Debian's Chromium, headless, driven by selenium through chromedriver (the viewer's
-    and the settings page's tests; the settings page's self-signed certificate is
-    accepted)."""
-    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
+@contextlib.contextmanager
+def chromium():
+    """Debian's Chromium for one test (``devtools.chromium``); skipped where there is none."""
+    if not available():
         pytest.skip("needs Debian's chromium and chromium-driver (apt-get install chromium "
                     "chromium-driver, or run tools/provision.sh)")
-    from selenium import webdriver
-
-    profile = tempfile.mkdtemp(prefix="viewer-chromium-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--window-size=1400,900",
-                 "--ignore-certificate-errors", f"--user-data-dir={profile}"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(options=options,
-                              service=webdriver.ChromeService(executable_path=str(CHROMEDRIVER)))
-    try:
+    with open_chromium() as driver:
         yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium for a test module (the viewer's and the settings page's tests)."""
+    with chromium() as driver:
+        yield driver

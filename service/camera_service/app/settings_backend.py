@@ -17,13 +17,13 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any, Callable, Dict, List
 
-from bosdyn.api import image_pb2
+from bosdyn.api import image_pb2, service_customization_pb2
 from bosdyn.client.image import build_image_request
 
 from camera_service.settings_page.camera_query import control_json, describe_device
 from camera_service.sources.v4l2.discovery import VideoTree, preferred_path, stable_name
 from camera_service.sources.v4l2.ioctl import V4L2Device
-from camera_service.web.errors import SourceFault, UnknownService
+from camera_service.web.errors import BadRequest, SourceFault, UnknownService
 from camera_service.web.frames import JpegFrame
 
 if TYPE_CHECKING:
@@ -42,7 +42,6 @@ class ServiceView:
         self._tree = tree or VideoTree()
         self._device_factory = device_factory  # opens a node for queries (VIDIOC_ENUM_FMT)
         self._lock = threading.Lock()
-        self._rate_samples: Dict[str, tuple] = {}  # name -> (monotonic, frames, fps)
         self._queries: Dict[str, tuple] = {}  # node -> (monotonic, describe_device answer)
 
     @property
@@ -73,41 +72,34 @@ class ServiceView:
         }
 
     def _source_status(self, capture, fault: str | None) -> Dict[str, Any]:
+        """One source as it is, not as configured: the rate its frames actually arrive at
+        (counted by the capture stage), the size of the frames it actually delivers, and a
+        faulted source as faulted with its reason - no size nor rate made up for it."""
         status = capture.state.status()
         info = status.info
-        if fault is not None:
+        reason = fault or status.failure
+        if reason is not None:
             state = "faulted"
         elif status.frames == 0:
             state = "starting"
         else:
             state = "streaming"
         granted = None
-        if info is not None:
-            granted = {"width": info.width, "height": info.height, "fps": round(info.fps, 2),
+        if reason is None and status.frame_size is not None and info is not None:
+            width, height = status.frame_size
+            granted = {"width": width, "height": height,
                        "format": "JPEG from the camera" if info.native_jpeg else "raw pixels",
+                       # the rate the camera (driver) says it runs at; 0: it does not say
+                       "camera_fps": round(info.fps, 2) if info.fps > 0 else None,
                        "detail": info.detail}
         native = bool(info.native_jpeg) if info is not None else None
+        fps = capture.state.delivered_fps() if reason is None else None
         return {
             "name": capture.name, "type": capture.kind, "where": capture.describe(),
-            "state": state, "fault": fault, "fps": self._measured_fps(capture),
+            "state": state, "fault": reason, "fps": None if fps is None else round(fps, 1),
             "frames": status.frames, "granted": granted,
             "passthrough": _passthrough(native, capture.jpeg_quality),
         }
-
-    def _measured_fps(self, capture) -> float | None:
-        """Frames per second since this source's previous status sample (the page polls
-        every 2 s); None at the first sample."""
-        now, frames = time.monotonic(), capture.frames_captured
-        with self._lock:
-            before = self._rate_samples.get(capture.name)
-            if before is None:
-                self._rate_samples[capture.name] = (now, frames, None)
-                return None
-            if now - before[0] < 0.5:  # two pages polling: keep the last figure
-                return before[2]
-            fps = round((frames - before[1]) / (now - before[0]), 1)
-            self._rate_samples[capture.name] = (now, frames, fps)
-            return fps
 
     # -- cameras present ---------------------------------------------------------------------
     def cameras(self) -> Dict[str, Any]:
@@ -157,27 +149,84 @@ class ServiceView:
             self._queries[node] = (now, answer)
         return answer
 
+    # -- live controls -------------------------------------------------------------------------
+    def controls(self, source: str) -> List[Dict[str, Any]]:
+        """The controls ``source``'s camera reports, with their current values."""
+        return [control_json(c) for c in self._capture(source).controls()]
+
+    def set_controls(self, source: str, values: Dict[str, Any]) -> List[Dict[str, Any]]:
+        """Set camera controls the way a GetImage request's custom parameters do (the same
+        request through the service's own servicer: validated against the camera's spec,
+        the servicer's record of the values kept right); returns once a frame captured after
+        the change is served. Raises ``BadRequest`` (unknown control, value refused)."""
+        capture = self._capture(source)
+        by_name = {control.name: control for control in capture.controls()}
+        params = service_customization_pb2.DictParam()
+        for name, value in values.items():
+            control = by_name.get(name)
+            if control is None:
+                raise BadRequest(f"{source} has no control {name!r}")
+            _set_param(params.values[name], control.kind, value, name)
+        request = build_image_request(source, quality_percent=50,
+                                      image_format=image_pb2.Image.FORMAT_JPEG,
+                                      resize_ratio=0.25)
+        request.custom_params.CopyFrom(params)
+        self._answer(source, request, BadRequest)
+        return self.controls(source)
+
+    def reset_controls(self, source: str) -> List[Dict[str, Any]]:
+        """Every control of ``source`` back to the camera's default."""
+        return self.set_controls(source, {c.name: c.default
+                                          for c in self._capture(source).controls()})
+
+    def _capture(self, source: str):
+        capture = self._service.servicer.captures.get(source)
+        if capture is None:
+            raise UnknownService(f"no source {source!r} in this service")
+        return capture
+
     # -- preview -----------------------------------------------------------------------------
     def frame(self, source: str, quality: int, resize: float) -> JpegFrame:
-        servicer = self._service.servicer
-        if source not in servicer.captures:
-            raise UnknownService(f"no source {source!r} in this service")
+        self._capture(source)
         request = build_image_request(source, quality_percent=quality,
                                       image_format=image_pb2.Image.FORMAT_JPEG,
                                       resize_ratio=resize)
         started = time.monotonic()
-        response = servicer.answer(request)
-        if response.status != image_pb2.ImageResponse.STATUS_OK:
-            reasons = list(response.custom_param_error.error_messages)
-            status = image_pb2.ImageResponse.Status.Name(response.status)
-            raise SourceFault(f"{source}: {reasons[0] if reasons else status}", status=status)
+        response = self._answer(source, request, SourceFault)
         image = response.shot.image
         local = self._service.clock.local_seconds(response.shot.acquisition_time)
         return JpegFrame(image.data, image.cols, image.rows, time.monotonic() - started, local)
 
+    def _answer(self, source: str, request, error: type) -> Any:
+        """The servicer's answer to ``request``; a non-OK one raises ``error``."""
+        response = self._service.servicer.answer(request)
+        if response.status != image_pb2.ImageResponse.STATUS_OK:
+            reasons = list(response.custom_param_error.error_messages)
+            status = image_pb2.ImageResponse.Status.Name(response.status)
+            raise error(f"{source}: {reasons[0] if reasons else status}", status=status)
+        return response
+
     # -- apply ----------------------------------------------------------------------------
     def apply(self) -> Dict[str, Any]:
         return self._service.reload()
+
+
+def _set_param(param, kind: str, value: Any, name: str) -> None:
+    """``value`` into a custom parameter of the control's ``kind``; ``BadRequest`` when it
+    is not of that kind."""
+    try:
+        if kind == "int":
+            param.int_value.value = int(value)
+        elif kind == "float":
+            param.double_value.value = float(value)
+        elif kind == "bool":
+            if not isinstance(value, bool):
+                raise ValueError(value)
+            param.bool_value.value = value
+        else:
+            param.string_value.value = str(value)
+    except (TypeError, ValueError):
+        raise BadRequest(f"{name}: {value!r} is not a {kind} value") from None
 
 
 def _passthrough(native_jpeg: bool | None, quality: int) -> str:

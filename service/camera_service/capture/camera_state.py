@@ -4,16 +4,24 @@
 and by the stall watchdog through one locked transition (``stalled``); the servicer and the
 fault reporter only read it, as an immutable ``CameraStatus`` snapshot. Nothing else holds a
 copy of "this camera is failing".
+
+What the camera actually delivers is counted here too: ``frame_size`` is the size of the
+last frame delivered (not what was asked, nor what the driver claimed), and
+``delivered_fps`` the rate of the frames delivered in the last ``RATE_WINDOW`` seconds.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, replace
-from typing import Optional, Tuple
+from typing import Deque, Optional, Tuple
 
 from camera_service.sources.base import Control, SourceInfo
+
+RATE_WINDOW = 5.0  # seconds of delivered frames the rate is counted over
+_RATE_FRAMES = 2048  # frame times kept (bounded whatever the rate)
 
 
 @dataclass(frozen=True)
@@ -33,6 +41,7 @@ class CameraStatus:
     failure: Optional[str] = None
     frames: int = 0
     last_frame_at: Optional[float] = None  # time.monotonic() of the latest frame (or open)
+    frame_size: Optional[Tuple[int, int]] = None  # (width, height) of the last frame delivered
 
     @property
     def channels(self) -> int:
@@ -52,6 +61,7 @@ class CameraState:
     def __init__(self, name: str) -> None:
         self._lock = threading.Lock()
         self._status = CameraStatus(name)
+        self._frame_times: Deque[float] = deque(maxlen=_RATE_FRAMES)
 
     @property
     def name(self) -> str:
@@ -71,13 +81,31 @@ class CameraState:
                                    controls=tuple(controls),
                                    last_frame_at=time.monotonic() if now is None else now)
 
-    def delivered(self, now: float | None = None) -> bool:
-        """A frame arrived; returns True when this ends a failure (recovery)."""
+    def delivered(self, now: float | None = None,
+                  size: Optional[Tuple[int, int]] = None) -> bool:
+        """A frame (of ``size`` (width, height), when given) arrived; returns True when this
+        ends a failure (recovery)."""
+        now = time.monotonic() if now is None else now
         with self._lock:
             status = self._status
+            self._frame_times.append(now)
             self._status = replace(status, frames=status.frames + 1, failure=None,
-                                   last_frame_at=time.monotonic() if now is None else now)
+                                   last_frame_at=now,
+                                   frame_size=size if size is not None else status.frame_size)
             return status.failure is not None
+
+    def delivered_fps(self, now: float | None = None,
+                      window: float = RATE_WINDOW) -> Optional[float]:
+        """Frames per second delivered over the last ``window`` seconds: 0.0 when none came
+        in it, None when one frame is too few to say."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            recent = [t for t in self._frame_times if now - t <= window]
+        if not recent:
+            return 0.0 if self._frame_times else None
+        if len(recent) < 2 or recent[-1] <= recent[0]:
+            return None
+        return (len(recent) - 1) / (recent[-1] - recent[0])
 
     def failed(self, reason: str) -> bool:
         """The camera is not delivering for ``reason``; returns True when it was healthy."""

@@ -153,7 +153,7 @@ class CaptureThread:
             if admitted is None:
                 continue
             self.store.put(self.name, admitted)
-            if self.state.delivered():
+            if self.state.delivered(size=(admitted.width, admitted.height)):
                 _LOG.info("camera %r delivering again", self.name)
                 self._notify()
             self._backoff.reset()

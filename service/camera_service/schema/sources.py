@@ -107,6 +107,15 @@ class KindOptions(ConfigModel):
         return f"unknown option for a {cls.kind} source; {hint}use {', '.join(known)}"
 
 
+def _controls_field() -> Any:
+    """The ``controls`` option of a kind whose camera has controls."""
+    return Field(
+        None, json_schema_extra={"type": "object", "additionalProperties": {
+            "type": ["integer", "number", "boolean", "string"]}},
+        description="control name -> initial value, applied at every open",
+        examples=[{"brightness": 10, "power_line_frequency": "50 Hz"}])
+
+
 class SyntheticOptions(KindOptions):
     """A test pattern that needs no hardware."""
 
@@ -115,6 +124,7 @@ class SyntheticOptions(KindOptions):
                               "false delivers raw pixels")
     pixel_format: Literal["bgr", "grey", "bgra"] = Field("bgr", description="layout of raw "
                                                          "pixels (native_jpeg: false)")
+    controls: Any = _controls_field()
 
 
 _COLORMAP_NAMES = sorted([NO_COLORMAP, *COLORMAPS])
@@ -138,11 +148,7 @@ class V4l2Options(KindOptions):
                                              "example's --codec)")
     native_jpeg: Bool = Field(True, description="with MJPG, serve the camera's JPEG bytes "
                               "untouched; false decodes every frame")
-    controls: Any = Field(
-        None, json_schema_extra={"type": "object", "additionalProperties": {
-            "type": ["integer", "number", "boolean", "string"]}},
-        description="control name -> initial value, applied at every open",
-        examples=[{"brightness": 10, "power_line_frequency": "50 Hz"}])
+    controls: Any = _controls_field()
     image_type: Optional[Literal["visual", "depth"]] = Field(None, description="16-bit "
                                                              "sources: visual (thermal) or "
                                                              "depth; default from the format")

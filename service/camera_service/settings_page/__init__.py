@@ -8,6 +8,7 @@ Modules, one job each:
 - ``robot_auth``: checks a user name and password with the robot's own auth service.
 - ``schema``: what the source editor offers, derived from the config validation.
 - ``config_store``: validate, then write ``config.yaml`` atomically with a backup.
-- ``http_api``: the HTTPS server, its routes and security headers.
+- ``http_api``: the page's routes, sessions, CSRF and security headers, as a Starlette
+  application served by ``web.asgi_server`` (uvicorn in a thread; all connection limits).
 - ``service_view``: what the page reads from and asks of the running service.
 """

@@ -27,7 +27,8 @@ def control_json(control: Control) -> Dict[str, Any]:
     """One control as the page shows it."""
     return {"name": control.name, "kind": control.kind, "value": control.value,
             "default": control.default, "min": control.minimum, "max": control.maximum,
-            "choices": list(control.choices)}
+            "step": control.step, "choices": list(control.choices),
+            "description": control.description}
 
 
 def describe_device(device: Any) -> Dict[str, Any]:

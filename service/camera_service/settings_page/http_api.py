@@ -1,4 +1,6 @@
-"""The settings page's HTTPS server: the page, its files and a JSON API behind a login.
+"""The settings page's HTTPS server: the page, its files and a JSON API behind a login, as a
+Starlette application served by uvicorn in a background thread (``web.asgi_server``: the
+connection, header, timeout and concurrency limits live there, in one place).
 
 Routes (everything under ``/api`` except ``session`` and ``login`` needs a session cookie):
 - ``GET /``, ``/static/NAME``  the page; its files, and the live viewer's shared preview code.
@@ -16,16 +18,29 @@ Routes (everything under ``/api`` except ``session`` and ``login`` needs a sessi
                                config is invalid (nothing is written).
 - ``GET /api/frame?source=N``  a JPEG of that source, served by the service in-process
                                (the same query and headers as the viewer's ``/api/frame``).
+- ``GET /api/controls?source=N`` that source's camera controls (kind, range, step, menu
+                               entries, default, current value).
+- ``POST /api/controls``       ``{source, values: {name: value}}``: set as a GetImage
+                               request's custom parameters would be (same path); answers
+                               once a frame taken after the change is served.
+- ``POST /api/controls/reset`` ``{source}``: every control back to the camera's default.
+- ``POST /api/controls/keep``  ``{source}``: the values not at their default written as the
+                               source's ``controls:`` in the config file, and applied.
 
 Every POST must carry the session's CSRF token in ``X-CSRF-Token``, a JSON body
-(``Content-Type: application/json``, at most ``MAX_BODY`` bytes) and, when the browser sends
-one, an ``Origin`` equal to the page's own: a cross-site form post is refused with 403 before
-anything happens. Errors are ``{"error": kind, "message": one line}``. Passwords, session ids
+(``Content-Type: application/json``, at most ``MAX_BODY`` bytes, read no further) and, when
+the browser sends one, an ``Origin`` equal to the page's own: a cross-site form post is
+refused with 403 before anything happens. A refused request with a body is answered with
+``Connection: close``, so an unread body is never taken for the next request; JSON nested
+deeper than Python can parse is a 400. Refusals are logged at most every
+``QuietLog.interval`` seconds per kind; a client closing its connection is not logged.
+Errors are ``{"error": kind, "message": one line}``. Passwords, session ids
 and CSRF tokens are never logged. Every JSON answer (config, status, cameras, errors) goes
 through ``redaction.redact_values``: a camera URL reaches the page as
 ``scheme://***@host/path``, and saving it back keeps the stored password
 (``masked_urls``).
 """
+
 
 from __future__ import annotations
 
@@ -34,13 +49,17 @@ import logging
 import re
 import time
 from http import HTTPStatus
-from http.cookies import SimpleCookie
 from pathlib import Path
-from typing import Any, Dict, List, Protocol, Tuple
+from typing import Any, Awaitable, Callable, Dict, List, Protocol, Tuple
 from urllib.parse import parse_qs, urlsplit
 
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route, Router
+
 from camera_service.core.errors import ConfigError
-from camera_service.core.redaction import redact_values
+from camera_service.core.redaction import redact_values, scrub
 from camera_service.settings_page import schema
 from camera_service.settings_page.config_store import ConfigStore
 from camera_service.settings_page.robot_auth import (
@@ -49,17 +68,27 @@ from camera_service.settings_page.robot_auth import (
     RobotUnavailable,
 )
 from camera_service.settings_page.sessions import LoginLimiter, Session, SessionStore
+from camera_service.web.asgi_server import BackgroundAsgiServer, ServerLimits
 from camera_service.web.errors import BadRequest, WebError
 from camera_service.web.frames import JpegFrame, frame_headers, parse_frame_query
-from camera_service.web.http_server import STATIC_DIR as WEB_STATIC_DIR
-from camera_service.web.http_server import BackgroundServer, JsonStaticHandler
+from camera_service.web.static_files import STATIC_DIR as WEB_STATIC_DIR
+from camera_service.web.static_files import find_static
 
 LOGGER = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 COOKIE = "camera_settings_session"
 MAX_BODY = 256 * 1024
-_KEY_RE = re.compile(r"^sources\[(\d+)\](?:\.([A-Za-z0-9_]+))?")
+_KEY_RE = re.compile(r"^sources\[(\d+)\](?:\.(.+))?$")
+
+SECURITY_HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' blob:; "
+                               "frame-ancestors 'none'; form-action 'none'",
+}
 
 
 class SettingsBackend(Protocol):
@@ -76,6 +105,15 @@ class SettingsBackend(Protocol):
     def apply(self) -> Dict[str, Any]:
         """Load the config file again and apply it; returns what changed."""
 
+    def controls(self, source: str) -> List[Dict[str, Any]]:
+        """The camera controls of ``source`` with their current values and defaults."""
+
+    def set_controls(self, source: str, values: Dict[str, Any]) -> List[Dict[str, Any]]:
+        """Set controls as a GetImage request would; returns them as they are now."""
+
+    def reset_controls(self, source: str) -> List[Dict[str, Any]]:
+        """Every control back to the camera's default; returns them as they are now."""
+
 
 class NotLoggedIn(WebError, kind="not_logged_in", http_status=401):
     """No session, or it expired or ended."""
@@ -83,6 +121,14 @@ class NotLoggedIn(WebError, kind="not_logged_in", http_status=401):
 
 class Refused(WebError, kind="forbidden", http_status=403):
     """A state change without the CSRF token, or from another site."""
+
+
+class NotFound(WebError, kind="not_found", http_status=404):
+    """No such page, file or API."""
+
+
+class TooLarge(WebError, kind="too_large", http_status=413):
+    """A request body over ``MAX_BODY``."""
 
 
 class TooManyAttempts(WebError, kind="rate_limited", http_status=429):
@@ -93,216 +139,138 @@ class AuthUnavailable(WebError, kind="robot_unreachable", http_status=503):
     """The robot's auth service could not be asked."""
 
 
-class SettingsServer(BackgroundServer):
-    """HTTPS server on ``address`` (TLS from ``context``) serving the page for ``backend``."""
+class SafeJSON(JSONResponse):
+    """A JSON answer with URL credentials masked and known secrets scrubbed."""
+
+    def render(self, content: Any) -> bytes:
+        return scrub(json.dumps(redact_values(content))).encode()
+
+
+def error_location(key: str) -> Tuple[int | None, str | None]:
+    """(source index, page field) of a ``ConfigError`` key such as ``sources[1].fps``; a
+    nested key keeps its path (``sources[0].mount.xyz`` -> ``mount.xyz``: the page shows it
+    next to that sub-field, else next to ``mount``)."""
+    match = _KEY_RE.match(key)
+    if match is None:
+        return None, None
+    return int(match.group(1)), match.group(2)
+
+
+class SettingsServer(BackgroundAsgiServer):
+    """HTTPS server on ``address`` (TLS from ``context``) serving the page for ``backend``.
+    Binds at construction (``OSError`` when the port is taken); ``start``/``stop``."""
 
     thread_name = "settings-https"
 
     def __init__(self, address: Tuple[str, int], context, backend: SettingsBackend,
                  store: ConfigStore, authenticator: RobotAuthenticator,
-                 session_seconds: float, limiter: LoginLimiter | None = None) -> None:
-        super().__init__(address, SettingsRequestHandler)
-        # The TLS handshake happens in the request's thread, so a slow client cannot hold
-        # up the accept loop.
-        self.socket = context.wrap_socket(self.socket, server_side=True,
-                                          do_handshake_on_connect=False)
+                 session_seconds: float, limiter: LoginLimiter | None = None,
+                 limits: ServerLimits | None = None) -> None:
         self.backend = backend
         self.store = store
         self.authenticator = authenticator
         self.sessions = SessionStore(session_seconds)
         self.limiter = limiter or LoginLimiter()
-
-    @property
-    def port(self) -> int:
-        return self.server_address[1]
-
-    def handle_error(self, request, client_address) -> None:
-        """A client that fails the TLS handshake (plain http://, a scanner) or drops the
-        connection is one debug line, not a traceback in the service log."""
-        LOGGER.debug("settings page: connection from %s failed", client_address[0],
-                     exc_info=True)
+        self.api = SettingsApi(self)
+        super().__init__(self.api.app(), address, context, limits,
+                         logging.getLogger("camera_service.settings_page"))
 
 
-def error_location(key: str) -> Tuple[int | None, str | None]:
-    """(source index, page field) of a ``ConfigError`` key such as ``sources[1].fps``; a key
-    without a field of its own (``sources[1].controls.gain``) belongs to the ``more`` box."""
-    match = _KEY_RE.match(key)
-    if match is None:
-        return None, None
-    index, name = int(match.group(1)), match.group(2)
-    if name is None:
-        return index, None
-    return index, name if name in schema.fields() or name == schema.MORE else schema.MORE
+Handler = Callable[[Request], Awaitable[Response]]
 
 
-class SettingsRequestHandler(JsonStaticHandler):
-    """Routes one request; see the module doc."""
+class SettingsApi:
+    """The routes of the page (see the module doc) over ``server``'s parts."""
 
-    server: SettingsServer
-    server_version = "camera-settings"
-    timeout = 30  # seconds a client may stay silent (TLS handshake included)
-    static_dirs = (STATIC_DIR, WEB_STATIC_DIR)
-    common_headers = {
-        "Cache-Control": "no-store",
-        "X-Content-Type-Options": "nosniff",
-        "X-Frame-Options": "DENY",
-        "Referrer-Policy": "no-referrer",
-        "Content-Security-Policy": "default-src 'self'; img-src 'self' blob:; "
-                                   "frame-ancestors 'none'; form-action 'none'",
-    }
+    def __init__(self, server: SettingsServer) -> None:
+        self.server = server
 
-    # -- dispatch ------------------------------------------------------------------------
-    def do_GET(self) -> None:
-        self._guarded(self._get)
+    def app(self) -> _Guard:
+        get, post = ["GET", "HEAD"], ["POST"]
+        routes = [
+            Route("/", self._index, methods=get),
+            Route("/index.html", self._index, methods=get),
+            Route("/static/{name}", self._static, methods=get),
+            Route("/api/session", self._session_route, methods=get),
+            Route("/api/status", self._signed_in(self._status), methods=get),
+            Route("/api/cameras", self._signed_in(self._cameras), methods=get),
+            Route("/api/config", self._signed_in(self._config), methods=get),
+            Route("/api/frame", self._signed_in(self._frame), methods=get),
+            Route("/api/controls", self._signed_in(self._controls), methods=get),
+            Route("/api/controls", self._post(self._set_controls), methods=post),
+            Route("/api/controls/reset", self._post(self._reset_controls), methods=post),
+            Route("/api/controls/keep", self._post(self._keep_controls), methods=post),
+            Route("/api/login", self._post(self._login, needs_session=False), methods=post),
+            Route("/api/logout", self._post(self._logout), methods=post),
+            Route("/api/config", self._post(self._save_config), methods=post),
+        ]
+        return _Guard(Router(routes=routes, default=_not_found), self.server)
 
-    def do_POST(self) -> None:
-        self._guarded(self._post)
-
-    def _guarded(self, route) -> None:
-        url = urlsplit(self.path)
-        try:
-            route(url)
-        except WebError as err:
-            headers = {"Retry-After": err.status} if isinstance(err, TooManyAttempts) else None
-            self._send_json(err.http_status, {"error": err.kind, "message": err.message},
-                            headers)
-        except (BrokenPipeError, ConnectionResetError):
-            pass
-        except Exception as err:  # one bad request must not take the server down
-            LOGGER.error("settings page: %s failed: %s", url.path, type(err).__name__)
-            self._send_json(HTTPStatus.INTERNAL_SERVER_ERROR,
-                            {"error": "internal", "message": f"internal error "
-                             f"({type(err).__name__}); see the service log"})
-
-    def _get(self, url) -> None:
-        path = url.path
-        if path in ("/", "/index.html"):
-            self._send_static("index.html")
-        elif path.startswith("/static/"):
-            self._send_static(path[len("/static/"):])
-        elif path == "/api/session":
-            self._send_json(HTTPStatus.OK, self._session_json(self._session()))
-        elif path == "/api/status":
-            self._session()
-            self._send_json(HTTPStatus.OK, self.server.backend.status())
-        elif path == "/api/cameras":
-            self._session()
-            self._send_json(HTTPStatus.OK, self.server.backend.cameras())
-        elif path == "/api/config":
-            self._session()
-            self._send_config()
-        elif path == "/api/frame":
-            self._session()
-            self._send_frame(parse_qs(url.query))
-        else:
-            self._send_json(HTTPStatus.NOT_FOUND, {"error": "not_found", "message": path})
-
-    def _post(self, url) -> None:
-        path = url.path
-        self._check_origin()
-        body = self._json_body()
-        if path == "/api/login":
-            self._login(body)
-            return
-        session = self._session()
-        if not session.csrf_ok(self.headers.get("X-CSRF-Token")):
-            LOGGER.warning("settings page: refused %s from %s without a valid CSRF token",
-                           path, self._client())
-            raise Refused("missing or wrong CSRF token; reload the page")
-        if path == "/api/logout":
-            self.server.sessions.end(session.id)
-            LOGGER.info("settings page: user %r logged out", session.username)
-            self._send_json(HTTPStatus.OK, {"ok": True},
-                            {"Set-Cookie": self._cookie("", max_age=0)})
-        elif path == "/api/config":
-            self._save_config(body, session)
-        else:
-            self._send_json(HTTPStatus.NOT_FOUND, {"error": "not_found", "message": path})
-
-    # -- security ------------------------------------------------------------------------
-    def _client(self) -> str:
-        return self.client_address[0]
-
-    def _session(self) -> Session:
-        cookie = SimpleCookie()
-        try:
-            cookie.load(self.headers.get("Cookie", ""))
-        except Exception:
-            cookie = SimpleCookie()
-        morsel = cookie.get(COOKIE)
-        session = self.server.sessions.get(morsel.value if morsel else None)
+    # -- guards --------------------------------------------------------------------------
+    def session(self, request: Request) -> Session:
+        session = self.server.sessions.get(request.cookies.get(COOKIE))
         if session is None:
             raise NotLoggedIn("not logged in (or the session expired); log in again")
         return session
+
+    def _signed_in(self, route: Callable[[Request, Session], Awaitable[Response]]) -> Handler:
+        async def handler(request: Request) -> Response:
+            return await route(request, self.session(request))
+        return handler
+
+    def _post(self, route: Callable[..., Awaitable[Response]],
+              needs_session: bool = True) -> Handler:
+        """A state change: same origin, JSON, bounded body, then (``needs_session``) the
+        session and its CSRF token - all checked before the route runs."""
+        async def handler(request: Request) -> Response:
+            self._check_origin(request)
+            check_json_request(request)
+            if not needs_session:
+                return await route(request, await read_json(request))
+            session = self.session(request)  # refused before the body is read
+            if not session.csrf_ok(request.headers.get("x-csrf-token")):
+                self.server.quiet.note("csrf", f"settings page: refused {request.url.path} "
+                                       f"from {client(request)} without a valid CSRF token")
+                raise Refused("missing or wrong CSRF token; reload the page")
+            return await route(request, await read_json(request), session)
+        return handler
+
+    def _check_origin(self, request: Request) -> None:
+        origin = request.headers.get("origin")
+        if origin is None:
+            return
+        if urlsplit(origin).netloc != request.headers.get("host", ""):
+            self.server.quiet.note("cross-site", f"settings page: refused a cross-site "
+                                   f"request from {client(request)} (Origin {origin[:100]})")
+            raise Refused("cross-site request refused")
+
+    # -- files -----------------------------------------------------------------------------
+    async def _index(self, request: Request) -> Response:
+        return _static_answer("index.html")
+
+    async def _static(self, request: Request) -> Response:
+        return _static_answer(request.path_params["name"])
+
+    # -- reads -----------------------------------------------------------------------------
+    async def _session_route(self, request: Request) -> Response:
+        return SafeJSON(self._session_json(self.session(request)))
 
     def _session_json(self, session: Session) -> Dict[str, Any]:
         return {"user": session.username, "csrf": session.csrf_token,
                 "expires_in": round(self.server.sessions.remaining(session)),
                 "service": self.server.backend.service_name}
 
-    def _cookie(self, value: str, max_age: int) -> str:
-        return (f"{COOKIE}={value}; Path=/; Max-Age={max_age}; Secure; HttpOnly; "
-                "SameSite=Strict")
+    async def _status(self, request: Request, session: Session) -> Response:
+        return SafeJSON(await run_in_threadpool(self.server.backend.status))
 
-    def _check_origin(self) -> None:
-        origin = self.headers.get("Origin")
-        if origin is None:
-            return
-        if urlsplit(origin).netloc != self.headers.get("Host", ""):
-            LOGGER.warning("settings page: refused a cross-site request from %s (Origin %s)",
-                           self._client(), origin[:100])
-            raise Refused("cross-site request refused")
+    async def _cameras(self, request: Request, session: Session) -> Response:
+        return SafeJSON(await run_in_threadpool(self.server.backend.cameras))
 
-    def _json_body(self) -> Dict[str, Any]:
-        kind = self.headers.get("Content-Type", "").split(";")[0].strip().lower()
-        if kind != "application/json":
-            raise Refused("state changes must be JSON requests from the settings page")
-        try:
-            length = int(self.headers.get("Content-Length", "0"))
-        except ValueError:
-            raise BadRequest("bad Content-Length") from None
-        if not 0 <= length <= MAX_BODY:
-            raise BadRequest(f"request body over {MAX_BODY} bytes")
-        try:
-            body = json.loads(self.rfile.read(length) or b"{}")
-        except ValueError:
-            raise BadRequest("the request body is not JSON") from None
-        if not isinstance(body, dict):
-            raise BadRequest("the request body must be a JSON object")
-        return body
-
-    # -- login -----------------------------------------------------------------------------
-    def _login(self, body: Dict[str, Any]) -> None:
-        client = self._client()
-        limiter = self.server.limiter
-        wait = limiter.wait_seconds(client)
-        if wait > 0:
-            raise TooManyAttempts(f"too many failed logins; try again in {wait:.0f} s",
-                                  status=str(int(wait) + 1))
-        username, password = body.get("username"), body.get("password")
-        if not isinstance(username, str) or not isinstance(password, str) or not username:
-            raise BadRequest("give a user name and a password")
-        try:
-            self.server.authenticator.verify(username, password)
-        except LoginRejected as err:
-            limiter.failed(client)
-            LOGGER.warning("settings page: login refused for user %r from %s: %s",
-                           username[:64], client, err)
-            raise NotLoggedIn(str(err)) from None
-        except RobotUnavailable as err:
-            raise AuthUnavailable(str(err)) from None
-        limiter.succeeded(client)
-        session = self.server.sessions.create(username)
-        LOGGER.info("settings page: user %r logged in from %s", username, client)
-        self._send_json(HTTPStatus.OK, self._session_json(session), {
-            "Set-Cookie": self._cookie(session.id, int(self.server.sessions.lifetime))})
-
-    # -- config ----------------------------------------------------------------------------
-    def _send_config(self) -> None:
+    async def _config(self, request: Request, session: Session) -> Response:
         store = self.server.store
-        data = store.read()
+        data = await run_in_threadpool(store.read)
         sources = data.get("sources") or []
-        self._send_json(HTTPStatus.OK, {
+        return SafeJSON({
             "path": str(store.path),
             "backup": store.backup.exists(),
             "sources": [schema.entry_to_page(redact_values(entry)) if isinstance(entry, dict)
@@ -311,36 +279,224 @@ class SettingsRequestHandler(JsonStaticHandler):
             "schema": schema.describe(),
         })
 
-    def _save_config(self, body: Dict[str, Any], session: Session) -> None:
+    async def _frame(self, request: Request, session: Session) -> Response:
+        query = parse_qs(request.url.query)
+        query.setdefault("service", [self.server.backend.service_name])
+        _, source, quality, resize = parse_frame_query(query)
+        frame = await run_in_threadpool(self.server.backend.frame, source, quality, resize)
+        return Response(frame.jpeg, media_type="image/jpeg",
+                        headers=frame_headers(frame, time.time()))
+
+    async def _controls(self, request: Request, session: Session) -> Response:
+        source = request.query_params.get("source", "")
+        controls = await run_in_threadpool(self.server.backend.controls, source)
+        return SafeJSON({"source": source, "controls": controls})
+
+    # -- changes ---------------------------------------------------------------------------
+    async def _set_controls(self, request: Request, body: Dict[str, Any],
+                            session: Session) -> Response:
+        source, values = _source_of(body), body.get("values")
+        if not isinstance(values, dict):
+            raise BadRequest("give the control values as 'values': {name: value}")
+        controls = await run_in_threadpool(self.server.backend.set_controls, source, values)
+        return SafeJSON({"source": source, "controls": controls})
+
+    async def _reset_controls(self, request: Request, body: Dict[str, Any],
+                              session: Session) -> Response:
+        source = _source_of(body)
+        controls = await run_in_threadpool(self.server.backend.reset_controls, source)
+        return SafeJSON({"source": source, "controls": controls})
+
+    async def _keep_controls(self, request: Request, body: Dict[str, Any],
+                             session: Session) -> Response:
+        """The source's current control values (those not at the camera's default) become
+        its ``controls:`` in the config file, so the camera starts with them."""
+        source = _source_of(body)
+        controls = await run_in_threadpool(self.server.backend.controls, source)
+        kept = {c["name"]: c["value"] for c in controls if c["value"] != c["default"]}
+        store = self.server.store
+        data = await run_in_threadpool(store.read)
+        entries = [dict(entry) for entry in data.get("sources") or []]
+        entry = next((e for e in entries if e.get("name") == source), None)
+        if entry is None:
+            raise BadRequest(f"{source!r} is not a source of {store.path.name}")
+        if kept:
+            entry["controls"] = kept
+        else:
+            entry.pop("controls", None)
+        try:
+            await run_in_threadpool(store.save_sources, entries)
+        except ConfigError as err:
+            raise BadRequest(f"{err.key}: {err.problem}") from None
+        except OSError as err:
+            raise WebError(f"cannot write {store.path}: {err.strerror or err}") from None
+        LOGGER.info("settings page: user %r kept the controls of %r as its defaults",
+                    session.username, source)
+        applied = await run_in_threadpool(self.server.backend.apply)
+        return SafeJSON({"source": source, "kept": kept, "applied": applied})
+
+    async def _login(self, request: Request, body: Dict[str, Any]) -> Response:
+        where = client(request)
+        limiter = self.server.limiter
+        wait = limiter.wait_seconds(where)
+        if wait > 0:
+            raise TooManyAttempts(f"too many failed logins; try again in {wait:.0f} s",
+                                  status=str(int(wait) + 1))
+        username, password = body.get("username"), body.get("password")
+        if not isinstance(username, str) or not isinstance(password, str) or not username:
+            raise BadRequest("give a user name and a password")
+        try:
+            await run_in_threadpool(self.server.authenticator.verify, username, password)
+        except LoginRejected as err:
+            limiter.failed(where)
+            LOGGER.warning("settings page: login refused for user %r from %s: %s",
+                           username[:64], where, err)
+            raise NotLoggedIn(str(err)) from None
+        except RobotUnavailable as err:
+            raise AuthUnavailable(str(err)) from None
+        limiter.succeeded(where)
+        session = self.server.sessions.create(username)
+        LOGGER.info("settings page: user %r logged in from %s", username, where)
+        answer = SafeJSON(self._session_json(session))
+        set_cookie(answer, session.id, int(self.server.sessions.lifetime))
+        return answer
+
+    async def _logout(self, request: Request, body: Dict[str, Any],
+                      session: Session) -> Response:
+        self.server.sessions.end(session.id)
+        LOGGER.info("settings page: user %r logged out", session.username)
+        answer = SafeJSON({"ok": True})
+        set_cookie(answer, "", 0)
+        return answer
+
+    async def _save_config(self, request: Request, body: Dict[str, Any],
+                           session: Session) -> Response:
         pages = body.get("sources")
         if not isinstance(pages, list):
             raise BadRequest("give the source list as 'sources'")
+        store = self.server.store
         try:
             entries: List[Dict[str, Any]] = [schema.page_to_entry(values, index)
                                              for index, values in enumerate(pages)]
-            self.server.store.save_sources(entries)
+            await run_in_threadpool(store.save_sources, entries)
         except ConfigError as err:
             index, field = error_location(err.key)
-            self._send_json(HTTPStatus.UNPROCESSABLE_ENTITY, {
-                "error": "invalid", "key": err.key, "index": index, "field": field,
-                "message": err.problem})
-            return
+            return SafeJSON({"error": "invalid", "key": err.key, "index": index,
+                             "field": field, "message": err.problem},
+                            HTTPStatus.UNPROCESSABLE_ENTITY)
         except OSError as err:
-            raise WebError(f"cannot write {self.server.store.path}: "
-                              f"{err.strerror or err}") from None
+            raise WebError(f"cannot write {store.path}: {err.strerror or err}") from None
         LOGGER.info("settings page: user %r saved %d source(s) to %s", session.username,
-                    len(entries), self.server.store.path)
-        self._send_json(HTTPStatus.OK, {"ok": True, "applied": self.server.backend.apply()})
+                    len(entries), store.path)
+        applied = await run_in_threadpool(self.server.backend.apply)
+        return SafeJSON({"ok": True, "applied": applied})
 
-    def _send_frame(self, query: Dict[str, list]) -> None:
-        query.setdefault("service", [self.server.backend.service_name])
-        _, source, quality, resize = parse_frame_query(query)
-        frame = self.server.backend.frame(source, quality, resize)
-        self._send(HTTPStatus.OK, "image/jpeg", frame.jpeg, frame_headers(frame, time.time()))
 
-    def _send_json(self, status: int, body: dict, headers: Dict[str, str] | None = None) -> None:
-        """Every JSON answer with URL credentials masked and known secrets scrubbed."""
-        super()._send_json(status, redact_values(body), headers)
+def _static_answer(name: str) -> Response:
+    found = find_static(name, (STATIC_DIR, WEB_STATIC_DIR))
+    if found is None:
+        raise NotFound(name)
+    return Response(found[0], media_type=found[1])
 
-    def log_message(self, format: str, *args) -> None:
-        LOGGER.debug("settings http: " + format, *args)
+
+async def _not_found(scope, receive, send) -> None:
+    raise NotFound(scope["path"][:200])
+
+
+def _source_of(body: Dict[str, Any]) -> str:
+    source = body.get("source")
+    if not isinstance(source, str) or not source:
+        raise BadRequest("give the source's name as 'source'")
+    return source
+
+
+def client(request: Request) -> str:
+    return request.client.host if request.client else "?"
+
+
+def set_cookie(answer: Response, value: str, max_age: int) -> None:
+    """The session cookie: Secure, HttpOnly, SameSite=Strict, the whole site."""
+    answer.headers.append("Set-Cookie", f"{COOKIE}={value}; Path=/; Max-Age={max_age}; "
+                                        "Secure; HttpOnly; SameSite=Strict")
+
+
+def check_json_request(request: Request) -> None:
+    """Refuses (``Refused``) a state change that is not a JSON request (a form post), and
+    (``TooLarge``, ``BadRequest``) a declared body over ``MAX_BODY`` - before reading it."""
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind != "application/json":
+        raise Refused("state changes must be JSON requests from the settings page")
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        if not declared.isdigit():
+            raise BadRequest("bad Content-Length")
+        if int(declared) > MAX_BODY:
+            raise TooLarge(f"request body over {MAX_BODY} bytes")
+
+
+async def read_json(request: Request) -> Dict[str, Any]:
+    """The request's JSON object body, read no further than ``MAX_BODY`` bytes (a chunked
+    body is counted as it comes). Raises ``TooLarge`` or ``BadRequest``."""
+    data = bytearray()
+    async for chunk in request.stream():
+        data += chunk
+        if len(data) > MAX_BODY:
+            raise TooLarge(f"request body over {MAX_BODY} bytes")
+    try:
+        body = json.loads(bytes(data) or b"{}")
+    except (ValueError, RecursionError):
+        raise BadRequest("the request body is not JSON (or nested too deeply)") from None
+    if not isinstance(body, dict):
+        raise BadRequest("the request body must be a JSON object")
+    return body
+
+
+class _Guard:
+    """The outermost ASGI layer: the security headers on every answer, a ``WebError`` as
+    its JSON answer, any other failure as one log line and a 500 (never a traceback), a
+    refused request with a body answered with ``Connection: close``."""
+
+    def __init__(self, app: Router, server: SettingsServer) -> None:
+        self._app = app
+        self._server = server
+        self._headers = [(k.lower().encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            return
+        started = False
+
+        async def send_with_headers(message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                names = {name for name, _ in message.get("headers", [])}
+                message["headers"] = list(message.get("headers", [])) + [
+                    header for header in self._headers if header[0] not in names]
+            await send(message)
+
+        try:
+            await self._app(scope, receive, send_with_headers)
+        except Exception as err:
+            if started:  # the answer is under way: the client gets a cut answer
+                LOGGER.debug("settings page: %s failed while answering", scope["path"],
+                             exc_info=True)
+                return
+            answer = self._error_answer(scope, err)
+            await answer(scope, receive, send_with_headers)
+
+    def _error_answer(self, scope, err: Exception) -> Response:
+        if isinstance(err, WebError):
+            body = {"error": err.kind, "message": err.message}
+            status = err.http_status
+            headers = {"Retry-After": err.status} if isinstance(err, TooManyAttempts) else {}
+        else:
+            self._server.quiet.note(f"internal:{type(err).__name__}",
+                                    f"settings page: {scope['path'][:100]} failed: "
+                                    f"{type(err).__name__}", logging.ERROR)
+            body = {"error": "internal", "message": f"internal error ({type(err).__name__}); "
+                    "see the service log"}
+            status, headers = HTTPStatus.INTERNAL_SERVER_ERROR, {}
+        if scope["method"] not in ("GET", "HEAD"):
+            headers["Connection"] = "close"  # its body may be unread: never the next request
+        return SafeJSON(body, status, headers)

@@ -5,7 +5,8 @@ capture time burnt in.
 delivers it either as native JPEG, like an MJPEG camera, or as raw pixels. (Failure injection
 for tests lives in ``fake_cameras.failing_camera``, outside the product.)
 
-Options: ``camera_service.schema.sources.SyntheticOptions`` (``native_jpeg``, ``pixel_format``).
+Options: ``camera_service.schema.sources.SyntheticOptions`` (``native_jpeg``, ``pixel_format``,
+``controls``: the values it starts with).
 """
 
 from __future__ import annotations
@@ -135,6 +136,15 @@ class SyntheticSource(CameraSource):
             raise ConfigError("fps", f"must be > 0, got {settings.fps!r}")
         self._lock = threading.Lock()
         self._controls = _fake_controls()
+        for name, value in (options.controls or {}).items():  # the values it starts with
+            control = self._controls.get(name)
+            if control is None:
+                raise ConfigError(f"controls.{name}", f"a synthetic camera has no such "
+                                  f"control; use {', '.join(self._controls)}")
+            try:
+                self._controls[name] = replace(control, value=_checked_value(control, value))
+            except (KeyError, ValueError) as err:
+                raise ConfigError(f"controls.{name}", str(err)) from None
         self._sequence = 0
         self._pacer = FramePacer(self.fps)
         self._is_open = False

@@ -1,13 +1,12 @@
-"""The HTTP plumbing shared by the pages served from this package and the laptop viewer: a
-threading server run in the background, the loopback host check, and a request handler base
-that answers JSON, static files and raw bytes with common headers."""
+"""The ``http.server`` plumbing of the laptop viewer (the settings page is served by
+``asgi_server``): a threading server run in the background, the loopback host check, and a
+request handler base that answers JSON, static files and raw bytes with common headers."""
 
 from __future__ import annotations
 
 import ipaddress
 import json
 import logging
-import mimetypes
 import threading
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -16,15 +15,16 @@ from typing import Dict, Tuple
 from urllib.parse import urlsplit
 
 from camera_service.core.redaction import scrub
+from camera_service.web.static_files import STATIC_DIR, find_static
 
 LOGGER = logging.getLogger(__name__)
 
-STATIC_DIR = Path(__file__).resolve().parent / "static"
+__all__ = ["STATIC_DIR", "BackgroundServer", "JsonStaticHandler", "host_allowed"]
 
 
 class BackgroundServer(ThreadingHTTPServer):
     """A threading HTTP server that serves in a background thread (``start``) until
-    ``stop``; shared by the viewer and the extension's settings page."""
+    ``stop`` (the laptop viewer's)."""
 
     daemon_threads = True
     thread_name = "http"
@@ -73,18 +73,11 @@ class JsonStaticHandler(BaseHTTPRequestHandler):
     static_dirs: Tuple[Path, ...] = (STATIC_DIR,)
 
     def _send_static(self, name: str) -> None:
-        # Only plain file names of the static folders: no paths, no traversal.
-        available: Dict[str, Path] = {}
-        for folder in reversed(self.static_dirs):
-            available.update({path.name: path for path in folder.iterdir() if path.is_file()})
-        path = available.get(name)
-        if path is None:
+        found = find_static(name, self.static_dirs)
+        if found is None:
             self._send_json(HTTPStatus.NOT_FOUND, {"error": "not_found", "message": name})
             return
-        content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
-        if content_type.startswith("text/") or name.endswith(".js"):
-            content_type += "; charset=utf-8"
-        self._send(HTTPStatus.OK, content_type, path.read_bytes())
+        self._send(HTTPStatus.OK, found[1], found[0])
 
     def _send_json(self, status: int, body: dict, headers: Dict[str, str] | None = None) -> None:
         payload = scrub(json.dumps(body)).encode()  # no URL credential reaches the page

@@ -77,7 +77,7 @@ class Page:
         answer = connection.getresponse()
         content = answer.read()
         connection.close()
-        return answer.status, dict(answer.getheaders()), content
+        return answer.status, answer.headers, content  # names case-insensitive
 
     def login(self, password=PASSWORD):
         status, headers, body = self.request("POST", "/api/login",
@@ -209,13 +209,13 @@ def _with_ip_camera(config) -> None:
 
 
 def _save_edited(server, config, edit):
-    """Log in on a file with the IP camera, save the page's list with ``edit(more)`` applied
-    to the camera's YAML box; (page, status, body) of the save."""
+    """Log in on a file with the IP camera, save the page's list with ``edit(fields)``
+    applied to the camera's fields; (page, status, body) of the save."""
     _with_ip_camera(config)
     page = Page(server)
     page.login()
     sources = json.loads(page.request("GET", "/api/config")[2])["sources"]
-    sources[1]["more"] = edit(sources[1]["more"])
+    edit(sources[1])
     status, _, body = page.request("POST", "/api/config", {"sources": sources},
                                    {"X-CSRF-Token": page.csrf})
     return page, status, body
@@ -231,28 +231,29 @@ def test_config_reaches_the_page_with_url_passwords_masked(parts):
     assert URL_SECRET not in body.decode() and "camuser" not in body.decode()
     for encoded in (json.dumps(URL_SECRET), "p%23ss"):
         assert encoded.strip('"') not in body.decode()
-    shown = yaml.safe_load(json.loads(body)["sources"][1]["more"])
+    shown = json.loads(body)["sources"][1]
     assert shown["url"] == "http://***@10.0.0.7:8080/video.mjpg?res=1"
 
 
 def test_saving_a_masked_url_keeps_the_stored_password_and_never_returns_it(parts):
     server, _, backend, config = parts
     page, status, body = _save_edited(server, config,
-                                      lambda more: more.replace("timeout: 2", "timeout: 4"))
+                                      lambda fields: fields.update(timeout="4"))
     assert status == 200 and backend.applied == 1
     assert URL_SECRET not in body.decode()
     saved = yaml.safe_load(config.read_text())["sources"][1]
     assert saved == {"name": "ip", "type": "url", "url": IP_URL, "timeout": 4}
     again = page.request("GET", "/api/config")[2].decode()
-    assert URL_SECRET not in again and "timeout: 4" in again
+    assert URL_SECRET not in again and '"timeout": 4' in again
 
 
 def test_masked_url_with_a_changed_host_is_refused_and_nothing_written(parts):
     server, _, backend, config = parts
-    _, status, body = _save_edited(server, config,
-                                   lambda more: more.replace("10.0.0.7", "10.0.0.9"))
+    _, status, body = _save_edited(
+        server, config, lambda fields: fields.update(url=fields["url"].replace("10.0.0.7",
+                                                                               "10.0.0.9")))
     answer = json.loads(body)
-    assert status == 422 and (answer["index"], answer["field"]) == (1, "more")
+    assert status == 422 and (answer["index"], answer["field"]) == (1, "url")
     assert "type the user and password" in answer["message"]
     assert config.read_text() == IP_CONFIG and backend.applied == 0
 
@@ -265,6 +266,6 @@ def test_status_and_errors_never_carry_a_url_password(parts):
     status, _, body = page.request("GET", "/api/status")
     assert status == 200 and URL_SECRET not in body.decode()
     assert json.loads(body)["where"] == "http://***@10.0.0.7:8080/video.mjpg?res=1"
-    bad = {"sources": [{"name": "ip", "type": "url", "more": f"url: '{IP_URL}'\ncolour: 1"}]}
+    bad = {"sources": [{"name": "ip", "type": "url", "url": IP_URL, "colour": 1}]}
     status, _, body = page.request("POST", "/api/config", bad, {"X-CSRF-Token": page.csrf})
     assert status == 422 and URL_SECRET not in body.decode()

@@ -15,12 +15,19 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Iterator, List, Tuple
 
+import cv2
+import numpy as np
 import pytest
+import yaml
 from bosdyn.client.image import ImageClient, build_image_request
 from browser_page import frames, save_screenshot, tile, wait
+from conftest import chromium
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select
 from settings_stack import SERVICE, SESSION_MINUTES, SettingsStack, start_stack
+
+from devtools.polling import wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -275,3 +282,79 @@ def test_logout_then_session_expiry(page, stack, tmp_path):
          "the expired session kept the page open", timeout=SESSION_MINUTES * 60 + 10)
     assert "expired" in text(page, "login-message")
     screenshot(page, tmp_path, "settings-session-expired.png")
+
+
+def test_closing_the_browser_mid_stream_logs_nothing_at_error(stack):
+    """A second browser streams every preview, then quits in the middle of the frames."""
+    with chromium() as other:
+        other.get(stack.url)
+        fresh_session(other, stack)
+        wait(other, lambda d: frames(d, "front") >= 3 and frames(d, "back") >= 3,
+             "the second browser shows no frames")
+    # the service has seen the connections go: the page's connection count falls
+    wait_for(lambda: stack.request("GET", "/api/session").status == 401, timeout=10)
+    errors = [line for line in stack.log().splitlines() if "ERROR" in line]
+    assert not errors, errors
+
+
+def mean_through_the_robot(client: ImageClient, source: str) -> float:
+    """Mean pixel value of a fresh frame of ``source`` through the robot."""
+    [answer] = client.get_image([build_image_request(source)], timeout=5)
+    image = cv2.imdecode(np.frombuffer(answer.shot.image.data, np.uint8), cv2.IMREAD_GRAYSCALE)
+    return float(image.mean())
+
+
+def restart_service(stack: SettingsStack) -> None:
+    stack.service.stop()
+    stack.service.start()
+    assert stack.service.wait_registered(stack.sim, 60, threading.Event())
+    wait_for(lambda: "settings page on https://" in stack.log(), timeout=30,
+             what="the settings page after the restart")
+
+
+def test_brightness_slider_reaches_get_image_and_keep_survives_a_restart(page, stack,
+                                                                         tmp_path):
+    """Runs last: it restarts the service."""
+    fresh_session(page, stack)
+    robot = stack.sim.sdk_robot()
+    robot.sync_with_directory()
+    client = robot.ensure_client(SERVICE)
+    Select(page.find_element(By.ID, "controls-source")).select_by_value("front")
+    wait(page, lambda d: d.find_elements(By.ID, "control-brightness"), "no brightness slider")
+    slider = page.find_element(By.ID, "control-brightness")
+    assert slider.get_attribute("type") == "range"
+    assert (slider.get_attribute("min"), slider.get_attribute("max")) == ("-64", "64")
+    assert page.find_element(By.ID, "control-mirror").get_attribute("type") == "checkbox"
+    assert page.find_element(By.ID, "control-pattern").tag_name == "select"
+    before = mean_through_the_robot(client, "front")
+    moved = time.monotonic()
+    slider.send_keys(Keys.END)  # the slider to its maximum, as a user's keyboard does
+    wait_for(lambda: mean_through_the_robot(client, "front") > before + 30, timeout=5,
+             what="a brighter frame through the robot")
+    seen = time.monotonic() - moved
+    print(f"\nbrightness slider -> GetImage through the robot shows it after {seen * 1000:.0f} ms")
+    assert seen < 1.0
+    assert page.find_element(By.CSS_SELECTOR, '[data-value-for="brightness"]').text == "64"
+    screenshot(page, tmp_path, "settings-controls.png", top=False)
+
+    page.find_element(By.ID, "controls-keep").click()
+    wait(page, lambda d: "Kept in the config file: brightness: 64" in text(d, "controls-message"),
+         "keep as default was not confirmed")
+    saved = yaml.safe_load(stack.config_file.read_text())["sources"]
+    assert next(s for s in saved if s["name"] == "front")["controls"] == {"brightness": 64}
+    restart_service(stack)
+    client = stack.sim.sdk_robot()
+    client.sync_with_directory()
+    client = client.ensure_client(SERVICE)
+    assert mean_through_the_robot(client, "front") > before + 30  # the camera starts with it
+    fresh_session(page, stack)
+    Select(page.find_element(By.ID, "controls-source")).select_by_value("front")
+    wait(page, lambda d: d.find_element(By.ID, "control-brightness").get_attribute("value")
+         == "64", "the kept brightness is not shown after the restart")
+
+    page.find_element(By.ID, "controls-reset").click()
+    wait(page, lambda d: "back at the camera's default" in text(d, "controls-message"),
+         "reset was not confirmed")
+    wait_for(lambda: abs(mean_through_the_robot(client, "front") - before) < 10, timeout=5,
+             what="the default brightness through the robot")
+    assert page.find_element(By.ID, "control-brightness").get_attribute("value") == "0"

@@ -86,3 +86,14 @@ def test_bad_options_name_the_key(options, key):
     with pytest.raises(ConfigError) as err:
         _source(options=options)
     assert err.value.key == key
+
+
+def test_configured_controls_are_the_values_it_starts_with():
+    source = create_source("synthetic", SourceSettings(
+        "s", options={"controls": {"brightness": 10, "pattern": "black"}}))
+    values = {c.name: (c.value, c.default) for c in source.controls()}
+    assert values["brightness"] == (10, 0) and values["pattern"] == ("black", "bars")
+    with pytest.raises(ConfigError, match=r"controls\.shutter.*no such control"):
+        create_source("synthetic", SourceSettings("s", options={"controls": {"shutter": 1}}))
+    with pytest.raises(ConfigError, match=r"controls\.brightness.*<= 64"):
+        create_source("synthetic", SourceSettings("s", options={"controls": {"brightness": 99}}))
