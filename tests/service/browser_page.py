@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from pathlib import Path
 
+import pytest
 from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
+
+from devtools.chromium import available
+from devtools.chromium import chromium as open_chromium
 
 TIMEOUT = 20
 # Draws a tile's current image onto a canvas: the pixels the page shows, as a data URL.
@@ -54,3 +59,13 @@ def save_screenshot(driver, tmp_path: Path, name: str) -> Path:
         Path(keep).mkdir(parents=True, exist_ok=True)
         shutil.copy(path, Path(keep) / name)
     return path
+
+
+@contextlib.contextmanager
+def chromium():
+    """Debian's Chromium for one test (``devtools.chromium``); skipped where there is none."""
+    if not available():
+        pytest.skip("needs Debian's chromium and chromium-driver (apt-get install chromium "
+                    "chromium-driver, or run tools/provision.sh)")
+    with open_chromium() as driver:
+        yield driver

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
-
 import bosdyn.client.channel
 import pytest
+from browser_page import chromium
 from camera_service.app.service import CameraService
 from service_test_helpers import QUICK_RETRY, LocalImageService
 
-from devtools.chromium import available
-from devtools.chromium import chromium as open_chromium
 from fake_cameras.failing_camera import failing_cameras
 
 
@@ -61,16 +58,6 @@ def created_channels(monkeypatch):
 
     monkeypatch.setattr(bosdyn.client.channel, "create_secure_channel", spy)
     return created
-
-
-@contextlib.contextmanager
-def chromium():
-    """Debian's Chromium for one test (``devtools.chromium``); skipped where there is none."""
-    if not available():
-        pytest.skip("needs Debian's chromium and chromium-driver (apt-get install chromium "
-                    "chromium-driver, or run tools/provision.sh)")
-    with open_chromium() as driver:
-        yield driver
 
 
 @pytest.fixture(scope="module")

@@ -20,8 +20,7 @@ import numpy as np
 import pytest
 import yaml
 from bosdyn.client.image import ImageClient, build_image_request
-from browser_page import frames, save_screenshot, tile, wait
-from conftest import chromium
+from browser_page import chromium, frames, save_screenshot, tile, wait
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select
