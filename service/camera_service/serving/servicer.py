@@ -264,7 +264,7 @@ class ImageServicer(image_service_pb2_grpc.ImageServiceServicer):
         described = self._describe(capture, capture.state.status())
         source = described[1]
         try:
-            stored, spec = self._frame_and_output(capture, request)
+            stored, spec = self._frame_and_output(capture, request, call)
             return self._served(call, capture, described, stored, spec)
         except RequestRejected as rejected:
             return _failure(rejected.status, str(rejected), source)
@@ -322,11 +322,12 @@ class ImageServicer(image_service_pb2_grpc.ImageServiceServicer):
             shot.transforms_snapshot.CopyFrom(geometry.snapshot())
         return ServedResponse(response.SerializeToString(), len(encoded.data))
 
-    def _frame_and_output(self, capture: CaptureThread, request: image_pb2.ImageRequest
-                          ) -> Tuple[StoredFrame, OutputSpec]:
-        """The frame to serve - the latest one, or the first one whose capture began after this
-        request changed a camera setting - and the output resolved for it (once, unless the frame
-        served is not the one validated). Raises ``RequestRejected`` / ``CustomParamsError``."""
+    def _frame_and_output(self, capture: CaptureThread, request: image_pb2.ImageRequest,
+                          call: CallBudget) -> Tuple[StoredFrame, OutputSpec]:
+        """The frame to serve - the latest one, or the first one whose record shows the
+        camera settings this request changed - and the output resolved for it (once, unless
+        the frame served is not the one validated). Raises ``RequestRejected`` /
+        ``CustomParamsError``."""
         latest = self.store.latest(capture.name)
         # Validate the request's formats before touching the camera's settings.
         spec = self._resolve(capture, request, latest.frame) if latest is not None else None
@@ -338,12 +339,13 @@ class ImageServicer(image_service_pb2_grpc.ImageServiceServicer):
             raise RequestRejected(Status.STATUS_IMAGE_DATA_ERROR, status.failure)
         period = status.frame_period or 0.1
         if changed:
-            # The frame after the newest one may have been read before the change (its
-            # capture was under way); the one after that was read once the change was made.
-            newest = self.store.latest(capture.name)
-            stored = self.store.wait_for_frame(capture.name,
-                                               (newest.serial if newest else 0) + 1,
-                                               timeout=max(2.0, 4 * period))
+            # Frames carry the controls in effect when captured (Frame.controls): wait for
+            # the first showing this change, within the call's deadline.
+            remaining = call.time_remaining()
+            wait = max(2.0, 10 * period)
+            stored = self.store.wait_for_controls(
+                capture.name, capture.controls_issued,
+                timeout=wait if remaining is None else min(wait, remaining))
         elif latest is None:
             stored = self.store.wait_for_frame(capture.name, 0, self.first_frame_timeout)
         else:
