@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import signal
 import socket
 import threading
@@ -41,9 +40,16 @@ from camera_service.core.errors import ConfigError
 from camera_service.core.memory_limits import BudgetLimits, resolve_limit
 from camera_service.encoding.output_cache import OutputCache
 from camera_service.geometry.payload_pose import PayloadPose
-from camera_service.robot.credentials import check_credentials, read_credentials_file
+from camera_service.robot.credentials import check_credentials
 from camera_service.robot.faults import FaultReporter
 from camera_service.robot.link import RobotLink
+from camera_service.robot.login import (
+    PASSWORD_ENV,
+    USERNAME_ENV,
+    PayloadLogin,
+    password_login_from_env,
+    read_payload_login,
+)
 from camera_service.robot.registration import Registration, ServiceEndpoint
 from camera_service.robot.sdk_robot import RobotTarget
 from camera_service.robot.session import RobotSession
@@ -97,17 +103,16 @@ def _make_session(config: Config) -> RobotSession:
             creds = check_credentials(robot.guid, robot.secret or "", "--guid/--secret")
         except Exception as err:
             raise ConfigError("robot.guid", str(err)) from None
-        return RobotSession(target, credentials=lambda: creds, client_name=name)
+        login = PayloadLogin(creds.guid, creds.secret)
+        return RobotSession(target, lambda: login, client_name=name)
     if robot.mode == "external":
-        username = os.environ.get("BOSDYN_CLIENT_USERNAME")
-        password = os.environ.get("BOSDYN_CLIENT_PASSWORD")
-        if not username or not password:
-            raise ConfigError("robot.mode", "external mode logs in as a user: set "
-                              "BOSDYN_CLIENT_USERNAME and BOSDYN_CLIENT_PASSWORD")
-        return RobotSession(target, user_login=(username, password), client_name=name)
+        user = password_login_from_env()
+        if user is None:
+            raise ConfigError("robot.mode", f"external mode logs in as a user: set "
+                              f"{USERNAME_ENV} and {PASSWORD_ENV}")
+        return RobotSession(target, lambda: user, client_name=name)
     path = robot.payload_credentials_file
-    return RobotSession(target, credentials=lambda: read_credentials_file(path),
-                        client_name=name)
+    return RobotSession(target, lambda: read_payload_login(path), client_name=name)
 
 
 def make_budget(config: Config) -> MemoryBudget:
