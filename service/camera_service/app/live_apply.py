@@ -40,7 +40,9 @@ def apply_sources(cameras: Cameras, running: Config, config: Config,
     reopened, added, removed, republished, restart_needed}``, names) and the config now
     running (``running`` with ``config``'s sources and path)."""
     wanted = config.build_sources()
-    kept, reopened, added = [], [], []
+    kept: List[str] = []
+    reopened: List[str] = []
+    added: List[str] = []
     for source in wanted:
         if cameras.runs(source):
             kept.append(source.name)

@@ -195,7 +195,7 @@ class Cameras:
 
     def _camera(self, source: CameraSource) -> RunningCamera:
         settings = getattr(source.settings, "geometry", None)
-        geometry = (SourceGeometry(source.name, settings, self._payload_pose)  # type: ignore[arg-type]
+        geometry = (SourceGeometry(source.name, settings, self._payload_pose)
                     if settings is not None else None)
         return RunningCamera(source, self._make_capture(source), geometry)
 
