@@ -34,8 +34,8 @@ from typing import IO, List
 
 import yaml
 from camera_service.cli.ports import ALLOWED_RANGE, SUGGESTED_PORT, port_advice
+from camera_service.robot.login import PasswordLogin
 from camera_service.robot.sdk_robot import RobotTarget
-from camera_service.robot.user_login import PasswordLogin
 from camera_service.sources.v4l2.discovery import VideoTree
 
 from robot_sim import RobotSimulator

@@ -24,6 +24,13 @@ them: the grey formats as an ``H x W`` ``uint16`` array over the driver's bytes 
 big-endian buffer reads byte-swapped on this machine), ``Z16`` as ``1 x N`` raw bytes; with
 conversion on, as OpenCV's 8-bit BGR (the high byte).
 
+A camera with ``queued_buffers`` keeps that many frames queued in its driver, like a V4L2
+driver whose reader lags: every read returns the oldest queued frame and takes a new one, so
+after a control change that many frames taken before it still come first
+(``CAP_PROP_BUFFERSIZE`` answers the number). With ``shows_brightness`` the top rows of
+every colour frame have the value ``128 + brightness`` (the brightness control when the
+frame was taken), so a test can read which setting a frame shows.
+
 ``open_handles()`` counts captures and control devices not yet released (leak checks).
 """
 
@@ -102,6 +109,8 @@ def default_controls() -> List[RawControl]:
 
 
 COMPRESSION_QUALITY_ID = 0x009D0903  # V4L2_CID_JPEG_COMPRESSION_QUALITY
+BRIGHTNESS_ID = 0x00980900  # V4L2_CID_BRIGHTNESS
+BRIGHTNESS_ROWS = 8  # rows at the top of a frame showing the brightness (shows_brightness)
 
 
 def compression_quality_control(default: int = 80) -> RawControl:
@@ -124,6 +133,8 @@ class FakeCamera:
     values: Dict[int, int] = field(default_factory=dict)
     jpeg_quality: int = 80  # unless it has a compression-quality control, which wins
     paced: bool = False  # sleep to the granted frame rate in read(), like a real camera
+    queued_buffers: int = 0  # frames kept queued in the driver (see the module doc)
+    shows_brightness: bool = False  # top rows show 128 + brightness (see the module doc)
     meta_name: Optional[str] = None  # sysfs name of the metadata node (vivid's differs)
     plugged: bool = False
     nodes: Tuple[str, str] = ("", "")  # capture node, metadata node (names like "video0")
@@ -292,7 +303,8 @@ class FakeV4L2World:
 
 
 # OpenCV properties the fake capture maps onto controls, as OpenCV's V4L2 backend does.
-_PROPERTY_CONTROLS = {cv2.CAP_PROP_BRIGHTNESS: 0x00980900, cv2.CAP_PROP_CONTRAST: 0x00980901}
+_PROPERTY_CONTROLS = {cv2.CAP_PROP_BRIGHTNESS: BRIGHTNESS_ID,
+                      cv2.CAP_PROP_CONTRAST: 0x00980901}
 
 
 def _as_opencv_int(value: float) -> int:
@@ -326,6 +338,7 @@ class FakeCapture:
         self.convert_rgb = True
         self._pending: Dict[int, int] = {}
         self._sequence = 0
+        self._queue: Deque[Tuple[bool, Optional[np.ndarray]]] = deque()  # driver's frames
         self._pacer: Optional[FramePacer] = None
         self.set_calls: List[Tuple[int, float]] = []
 
@@ -377,6 +390,8 @@ class FakeCapture:
             return self.fps
         if prop in _PROPERTY_CONTROLS:
             return float(self._camera.values[_PROPERTY_CONTROLS[prop]])
+        if prop == cv2.CAP_PROP_BUFFERSIZE:
+            return float(self._camera.queued_buffers)
         return -1.0
 
     def read(self) -> Tuple[bool, Optional[np.ndarray]]:
@@ -387,10 +402,18 @@ class FakeCapture:
             if self._pacer is None or self._pacer.fps != self.fps:
                 self._pacer = FramePacer(self.fps)
             self._pacer.wait()
+        while len(self._queue) <= camera.queued_buffers:
+            self._queue.append(self._take(camera))
+        return self._queue.popleft()
+
+    def _take(self, camera: FakeCamera) -> Tuple[bool, Optional[np.ndarray]]:
+        """One frame taken now, with the camera's settings now, as ``read`` returns it."""
         self._sequence += 1
         if self.fourcc in SIXTEEN_BIT_FORMATS:
             return True, self._sixteen_bit_buffer(camera)
         image = render_test_pattern(self.size[0], self.size[1], self._sequence, time.time())
+        if camera.shows_brightness:
+            image[:BRIGHTNESS_ROWS] = 128 + camera.values[BRIGHTNESS_ID]
         if self.fourcc == "GREY":
             grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
             return True, cv2.cvtColor(grey, cv2.COLOR_GRAY2BGR) if self.convert_rgb else grey

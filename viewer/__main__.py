@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import signal
 import sys
 import threading
@@ -23,8 +22,14 @@ from typing import List, Tuple
 from camera_service.cli.abbreviations import AbbreviationError, OneLineParser, reject_unknown
 from camera_service.core.redaction import scrub_log_handlers
 from camera_service.robot.credentials import CredentialsError
+from camera_service.robot.login import (
+    PASSWORD_ENV,
+    USERNAME_ENV,
+    Login,
+    password_login_from_env,
+    read_payload_login,
+)
 from camera_service.robot.sdk_robot import RobotTarget
-from camera_service.robot.user_login import Login, PasswordLogin, read_payload_login
 
 from viewer.http_api import ViewerServer
 from viewer.robot_link import ViewerConnection
@@ -70,14 +75,13 @@ def login_from_args(args: argparse.Namespace) -> Login:
         if args.username or args.password:
             raise UsageError("give either --username/--password or --payload-credentials-file")
         return read_payload_login(args.payload_credentials_file)
-    username = args.username or os.environ.get("BOSDYN_CLIENT_USERNAME")
-    password = args.password or os.environ.get("BOSDYN_CLIENT_PASSWORD")
-    if not username or not password:
+    login = password_login_from_env(args.username, args.password)
+    if login is None:
         raise UsageError(
             "no robot credentials: pass --username and --password (or set "
-            "BOSDYN_CLIENT_USERNAME and BOSDYN_CLIENT_PASSWORD), or --payload-credentials-file"
+            f"{USERNAME_ENV} and {PASSWORD_ENV}), or --payload-credentials-file"
         )
-    return PasswordLogin(username, password)
+    return login
 
 
 def target_from_args(args: argparse.Namespace) -> RobotTarget:

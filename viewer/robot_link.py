@@ -40,8 +40,8 @@ from bosdyn.client.image import ImageClient, build_image_request
 from bosdyn.client.robot import Robot
 from bosdyn.client.robot_state import RobotStateClient
 from bosdyn.client.time_sync import TimeSyncError
+from camera_service.robot.login import Login, describe_login_failure
 from camera_service.robot.sdk_robot import RobotTarget, make_sdk_robot
-from camera_service.robot.user_login import Login, describe_login_failure
 from camera_service.serving import view_params
 from camera_service.serving.request_resolution import enum_name
 from camera_service.web.errors import (

@@ -32,8 +32,8 @@ from typing import Dict, Iterable, List
 import pytest
 import yaml
 from bosdyn.api import image_pb2
+from camera_service.robot.login import PasswordLogin
 from camera_service.robot.sdk_robot import RobotTarget
-from camera_service.robot.user_login import PasswordLogin
 from reliability_support import (
     SERVICE_NAME,
     config_mapping,

@@ -12,20 +12,21 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import signal
 import socket
 import threading
 import time
 from concurrent import futures
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, List, Sequence
+from typing import Any, Callable, Dict, List, Sequence, Tuple
 
 import grpc
 from bosdyn.client.payload import PayloadClient
 
 from camera_service.app.live_apply import apply_sources
+from camera_service.app.settings_page import start_settings_page
 from camera_service.capture.camera_state import CameraStatus
+from camera_service.capture.cameras import Cameras
 from camera_service.capture.capture_thread import CaptureThread
 from camera_service.capture.frame_budget import FrameBudget
 from camera_service.capture.frame_hygiene import FrameHygiene
@@ -39,10 +40,16 @@ from camera_service.core.errors import ConfigError
 from camera_service.core.memory_limits import BudgetLimits, resolve_limit
 from camera_service.encoding.output_cache import OutputCache
 from camera_service.geometry.payload_pose import PayloadPose
-from camera_service.geometry.source_geometry import build_geometries, needs_payload_pose
-from camera_service.robot.credentials import check_credentials, read_credentials_file
+from camera_service.robot.credentials import check_credentials
 from camera_service.robot.faults import FaultReporter
 from camera_service.robot.link import RobotLink
+from camera_service.robot.login import (
+    PASSWORD_ENV,
+    USERNAME_ENV,
+    PayloadLogin,
+    password_login_from_env,
+    read_payload_login,
+)
 from camera_service.robot.registration import Registration, ServiceEndpoint
 from camera_service.robot.sdk_robot import RobotTarget
 from camera_service.robot.session import RobotSession
@@ -96,17 +103,16 @@ def _make_session(config: Config) -> RobotSession:
             creds = check_credentials(robot.guid, robot.secret or "", "--guid/--secret")
         except Exception as err:
             raise ConfigError("robot.guid", str(err)) from None
-        return RobotSession(target, credentials=lambda: creds, client_name=name)
+        login = PayloadLogin(creds.guid, creds.secret)
+        return RobotSession(target, lambda: login, client_name=name)
     if robot.mode == "external":
-        username = os.environ.get("BOSDYN_CLIENT_USERNAME")
-        password = os.environ.get("BOSDYN_CLIENT_PASSWORD")
-        if not username or not password:
-            raise ConfigError("robot.mode", "external mode logs in as a user: set "
-                              "BOSDYN_CLIENT_USERNAME and BOSDYN_CLIENT_PASSWORD")
-        return RobotSession(target, user_login=(username, password), client_name=name)
+        user = password_login_from_env()
+        if user is None:
+            raise ConfigError("robot.mode", f"external mode logs in as a user: set "
+                              f"{USERNAME_ENV} and {PASSWORD_ENV}")
+        return RobotSession(target, lambda: user, client_name=name)
     path = robot.payload_credentials_file
-    return RobotSession(target, credentials=lambda: read_credentials_file(path),
-                        client_name=name)
+    return RobotSession(target, lambda: read_payload_login(path), client_name=name)
 
 
 def make_budget(config: Config) -> MemoryBudget:
@@ -147,7 +153,9 @@ class CameraService:
     ``output_cache`` replaces the encode-once cache (the benchmark's baseline does),
     ``budget`` the memory budget made from the config.
 
-    Observable state (tests, benchmarks): ``cache.stats()`` (encode counters), ``faults``
+    The running cameras belong to ``cameras`` (``capture.cameras.Cameras``); a live config
+    change goes through it (``apply``/``reload``). Everything else is read-only from outside
+    (tests, benchmarks, the settings page): ``cache.stats()`` (encode counters), ``faults``
     (``desired()`` = cameras currently faulted), ``link.connected``, ``registration``,
     ``captures`` (``state``, ``frames_captured`` and ``hygiene.counts()`` per camera),
     ``port`` (the bound port, after ``start``/``serve``).
@@ -157,72 +165,140 @@ class CameraService:
                  session: RobotSession | None = None, output_cache: OutputCache | None = None,
                  budget: MemoryBudget | None = None, retry: RetryTiming | None = None,
                  loader: Callable[[], Config] | None = None) -> None:
-        self.config = config
+        self._config = config
         # Reads the config again for ``reload`` (the CLI passes one that re-applies its flags).
         if loader is None and config.path is not None:
             loader = lambda: config_module.load(config.path)  # noqa: E731
         self._loader = loader
         self._apply_lock = threading.Lock()
-        self.last_apply: Dict[str, Any] | None = None
-        self.watcher: FileWatcher | None = None
-        self.sources = list(sources) if sources is not None else config.build_sources()
-        self.retry = retry or RetryTiming()
-        self.store = FrameStore()
-        self.cache = output_cache if output_cache is not None else OutputCache()
-        self.clock = RobotClock()
-        self.budget = budget or make_budget(config)
-        self.captures = [self.new_capture(source) for source in self.sources]
-        self.faults = FaultReporter(config.service.name, [c.state for c in self.captures])
-        self.payload_pose = PayloadPose()
-        self.geometries = build_geometries(self.sources, self.payload_pose)
-        self.servicer = ImageServicer(self.captures, self.store, self.cache,
-                                      to_robot_time=self.clock.robot_timestamp,
-                                      budget=self.budget, geometries=self.geometries)
-        self.malformed = RateLimitedLog()  # requests that do not parse, counted per kind
-        self.server: grpc.Server | None = None
-        self.port: int | None = None
-        self.registration: Registration | None = None
-        self.link: RobotLink | None = None
+        self._last_apply: Dict[str, Any] | None = None
+        self._watcher: FileWatcher | None = None
+        self._retry = retry or RetryTiming()
+        self._store = FrameStore()
+        self._cache = output_cache if output_cache is not None else OutputCache()
+        self._clock = RobotClock()
+        self._budget = budget or make_budget(config)
+        self._payload_pose = PayloadPose()
+        self._cameras = Cameras(self._store, self._new_capture, self._payload_pose,
+                                list(sources) if sources is not None
+                                else config.build_sources())
+        self._faults = FaultReporter(config.service.name, self._cameras)
+        self._servicer = ImageServicer(self._cameras, self._store, self._cache,
+                                       to_robot_time=self._clock.robot_timestamp,
+                                       budget=self._budget)
+        self._malformed = RateLimitedLog()  # requests that do not parse, counted per kind
+        self._server: grpc.Server | None = None
+        self._port: int | None = None
+        self._registration: Registration | None = None
+        self._link: RobotLink | None = None
         self._session = session
         self._stopping = threading.Event()
         self._watchdog = threading.Thread(target=self._watch_stalls, name="stall-watchdog",
                                           daemon=True)
 
+    # -- read-only state -----------------------------------------------------------------
+    @property
+    def config(self) -> Config:
+        """The config running now (its sources change with every live apply)."""
+        return self._config
+
+    @property
+    def cameras(self) -> Cameras:
+        """The owner of the running cameras."""
+        return self._cameras
+
+    @property
+    def captures(self) -> Tuple[CaptureThread, ...]:
+        """The running cameras' capture threads, in config order."""
+        return self._cameras.capture_threads()
+
+    @property
+    def sources(self) -> Tuple[CameraSource, ...]:
+        """The running cameras' sources, in config order."""
+        return self._cameras.sources()
+
+    @property
+    def store(self) -> FrameStore:
+        return self._store
+
+    @property
+    def cache(self) -> OutputCache:
+        return self._cache
+
+    @property
+    def clock(self) -> RobotClock:
+        return self._clock
+
+    @property
+    def faults(self) -> FaultReporter:
+        return self._faults
+
+    @property
+    def servicer(self) -> ImageServicer:
+        return self._servicer
+
+    @property
+    def malformed(self) -> RateLimitedLog:
+        return self._malformed
+
+    @property
+    def payload_pose(self) -> PayloadPose:
+        return self._payload_pose
+
+    @property
+    def port(self) -> int | None:
+        """The bound port, after ``start``/``serve``."""
+        return self._port
+
+    @property
+    def registration(self) -> Registration | None:
+        return self._registration
+
+    @property
+    def link(self) -> RobotLink | None:
+        return self._link
+
+    @property
+    def last_apply(self) -> Dict[str, Any] | None:
+        """What the last live apply changed, and when (``time.time()`` in ``at``)."""
+        return self._last_apply
+
+    # -- running -------------------------------------------------------------------------
     def start(self) -> None:
         """Serve, then connect to the robot in the background. Raises ``ConfigError`` (robot
         credentials or CA unusable) or ``StartupError`` (port taken) before anything runs."""
-        session = self._session or make_session(self.config)
+        session = self._session or make_session(self._config)
         self.serve()
-        robot = self.config.robot
+        robot = self._config.robot
         host_ip = robot.host_ip if robot.host_ip != "auto" else detect_host_ip(robot.hostname)
-        self.registration = Registration(ServiceEndpoint(
-            self.config.service.name, self.config.service.authority, host_ip, self.port,
+        self._registration = Registration(ServiceEndpoint(
+            self._config.service.name, self._config.service.authority, host_ip, self._port,
             liveness_timeout=robot.keepalive_seconds * 3))
-        self.link = RobotLink(session, self.registration, self.faults, self.clock,
-                              keepalive_seconds=robot.keepalive_seconds,
-                              backoff=self.retry.robot(),
-                              round_tasks=[self._read_payload_pose])
-        self.link.start()
+        self._link = RobotLink(session, self._registration, self._faults, self._clock,
+                               keepalive_seconds=robot.keepalive_seconds,
+                               backoff=self._retry.robot(),
+                               round_tasks=[self._read_payload_pose])
+        self._link.start()
 
     def serve(self) -> None:
         """Bind the port (``StartupError`` when taken), start capturing and serving."""
         # FFmpeg's options live in the process environment: set before any capture runs.
-        process_env.set_rtsp_transport(rtsp_transport_of(self.sources))
-        service = self.config.service
-        self.server = grpc.server(
+        process_env.set_rtsp_transport(rtsp_transport_of(self._cameras.sources()))
+        service = self._config.service
+        self._server = grpc.server(
             futures.ThreadPoolExecutor(max_workers=service.workers,
                                        thread_name_prefix="grpc"),
             options=[("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
                      ("grpc.max_receive_message_length", MAX_REQUEST_BYTES),
                      ("grpc.so_reuseport", 0)])
-        add_image_service(self.servicer, self.server, self.malformed)
-        self.port = self._bind(self.server, service.bind, service.port)
-        for capture in self.captures:
-            capture.start()
+        add_image_service(self._servicer, self._server, self._malformed)
+        self._port = self._bind(self._server, service.bind, service.port)
+        self._cameras.start()
         self._watchdog.start()
-        self.server.start()
-        _LOG.info("serving ImageService on port %d with %d source(s): %s", self.port,
-                  len(self.captures), ", ".join(c.name for c in self.captures) or "none")
+        self._server.start()
+        names = [camera.name for camera in self._cameras.running()]
+        _LOG.info("serving ImageService on port %d with %d source(s): %s", self._port,
+                  len(names), ", ".join(names) or "none")
 
     @staticmethod
     def _bind(server: grpc.Server, address: str, port: int) -> int:
@@ -235,18 +311,26 @@ class CameraService:
                                "address is not local; choose another with --port")
         return bound
 
+    def apply(self, config: Config) -> Dict[str, Any]:
+        """Capture and serve ``config``'s sources from now on (``live_apply``); returns what
+        changed."""
+        with self._apply_lock:
+            link = self._link
+            result, self._config = apply_sources(
+                self._cameras, self._config, config,
+                republish=link.republish if link is not None else lambda: None)
+            self._last_apply = {**result, "at": time.time()}
+            return result
+
     def reload(self) -> Dict[str, Any]:
-        """Read the config file again and apply it live (``live_apply``); returns what
-        changed. Raises ``ConfigError`` (nothing applied) when the file is invalid."""
+        """Read the config file again and apply it live (``apply``); returns what changed.
+        Raises ``ConfigError`` (nothing applied) when the file is invalid."""
         if self._loader is None:
             raise ConfigError("--config", "the service runs without a config file")
-        with self._apply_lock:
-            config = self._loader()
-            result = apply_sources(self, config)
-            self.last_apply = {**result, "at": time.time()}
-            if self.watcher is not None:
-                self.watcher.mark_seen()
-            return result
+        result = self.apply(self._loader())
+        if self._watcher is not None:
+            self._watcher.mark_seen()
+        return result
 
     def reload_or_keep(self) -> None:
         """``reload`` for hand edits and SIGHUP: an invalid file is logged in one line and the
@@ -258,15 +342,15 @@ class CameraService:
 
     def watch_config_file(self, interval: float = 1.0) -> None:
         """Apply hand edits of the config file (``config_watch``) from now on."""
-        if self.config.path is not None and self._loader is not None:
-            self.watcher = FileWatcher(self.config.path, self.reload_or_keep, interval)
-            self.watcher.start()
+        if self._config.path is not None and self._loader is not None:
+            self._watcher = FileWatcher(self._config.path, self.reload_or_keep, interval)
+            self._watcher.start()
 
-    def new_capture(self, source: CameraSource) -> CaptureThread:
-        """A capture thread for ``source`` wired like the ones built at start."""
-        frame_budget = FrameBudget(self.budget.limits, source.name)
-        return CaptureThread(source, self.store, self._camera_changed,
-                             backoff=self.retry.camera(),
+    def _new_capture(self, source: CameraSource) -> CaptureThread:
+        """A capture thread for ``source`` (the cameras owner makes every one with this)."""
+        frame_budget = FrameBudget(self._budget.limits, source.name)
+        return CaptureThread(source, self._store, self._camera_changed,
+                             backoff=self._retry.camera(),
                              hygiene=FrameHygiene(source.name, checks=[frame_budget.check],
                                                   open_checks=[frame_budget.check_open]))
 
@@ -277,61 +361,56 @@ class CameraService:
         side; the server stops last, so the robot stops routing clients here first."""
         deadline = time.monotonic() + timeout
         self._stopping.set()
-        if self.watcher is not None:
-            self.watcher.stop()
-        cameras = [threading.Thread(target=c.stop, args=(max(0.1, timeout - 0.2),),
-                                    name=f"stop-{c.name}", daemon=True)
-                   for c in self.captures]
-        for thread in cameras:
-            thread.start()
-        if self.link is not None:
-            self.link.stop(timeout=max(0.1, deadline - time.monotonic() - SERVER_GRACE - 0.1))
-        if self.server is not None:
-            self.server.stop(grace=min(SERVER_GRACE, max(0.0, deadline - time.monotonic())))
-        for thread in cameras:
-            thread.join(max(0.0, deadline - time.monotonic()))
+        if self._watcher is not None:
+            self._watcher.stop()
+        cameras = threading.Thread(target=self._cameras.stop,
+                                   args=(max(0.1, timeout - 0.2),), name="stop-cameras",
+                                   daemon=True)
+        cameras.start()
+        if self._link is not None:
+            self._link.stop(timeout=max(0.1, deadline - time.monotonic() - SERVER_GRACE - 0.1))
+        if self._server is not None:
+            self._server.stop(grace=min(SERVER_GRACE, max(0.0, deadline - time.monotonic())))
+        cameras.join(max(0.0, deadline - time.monotonic()))
         _LOG.info("stopped")
 
     def status(self, camera: str) -> CameraStatus:
         """The current ``CameraStatus`` of ``camera`` (``KeyError`` for an unknown name)."""
-        for capture in self.captures:
-            if capture.name == camera:
-                return capture.state.status()
-        raise KeyError(camera)
+        running = self._cameras.get(camera)
+        if running is None:
+            raise KeyError(camera)
+        return running.capture.state.status()
 
     def counters(self) -> Dict[str, object]:
         """Pipeline counters for logs and benchmarks."""
-        stats: Dict[str, object] = dict(self.cache.stats())
-        stats["frames"] = {c.name: c.frames_captured for c in self.captures}
-        stats["budget"] = {"in_flight_peak": self.budget.peak, "refused": self.budget.refused}
-        stats["malformed"] = self.malformed.counts()
-        stats["frame_hygiene"] = {c.name: c.hygiene.counts() for c in self.captures}
-        stats["faulted"] = sorted(self.faults.desired())
-        stats["robot_connected"] = bool(self.link and self.link.connected)
+        captures = self._cameras.capture_threads()
+        stats: Dict[str, object] = dict(self._cache.stats())
+        stats["frames"] = {c.name: c.frames_captured for c in captures}
+        stats["budget"] = {"in_flight_peak": self._budget.peak,
+                           "refused": self._budget.refused}
+        stats["malformed"] = self._malformed.counts()
+        stats["frame_hygiene"] = {c.name: c.hygiene.counts() for c in captures}
+        stats["faulted"] = sorted(self._faults.desired())
+        stats["robot_connected"] = bool(self._link and self._link.connected)
         return stats
 
     def _watch_stalls(self) -> None:
         """Cameras whose read hangs without an error are failed by this watchdog."""
         while not self._stopping.wait(0.5):
-            for capture in self.captures:
+            for capture in self._cameras.capture_threads():
                 capture.check_stall(STALL_SECONDS)
-
-    def refresh_geometry(self) -> None:
-        """Rebuild the sources' camera models and mounts (after a live config change)."""
-        self.geometries = build_geometries(self.sources, self.payload_pose)
-        self.servicer.set_geometries(self.geometries)
 
     def _read_payload_pose(self, session: RobotSession) -> None:
         """Robot-link round task: follow the payload's pose while a source is mounted
         relative to the payload."""
-        if not needs_payload_pose(self.geometries):
+        if not self._cameras.needs_payload_pose():
             return
-        self.payload_pose.refresh(session.client(PayloadClient), session.payload_guid or "",
-                                  timeout=3.0)
+        self._payload_pose.refresh(session.client(PayloadClient), session.payload_guid or "",
+                                   timeout=3.0)
 
     def _camera_changed(self, _status: CameraStatus) -> None:
-        if self.link is not None:
-            self.link.wake()
+        if self._link is not None:
+            self._link.wake()
 
 
 def run(config: Config, build: Callable[..., CameraService] = CameraService,
@@ -340,8 +419,6 @@ def run(config: Config, build: Callable[..., CameraService] = CameraService,
     ``ConfigError`` goes to the caller (exit status 2). With a config file the settings page
     runs too, and the file is applied again on change or SIGHUP (``loader`` reads it with
     the command line's flags; default ``config.load``)."""
-    from camera_service.app.settings_page import start_settings_page
-
     stop, hup, wake = threading.Event(), threading.Event(), threading.Event()
     service = build(config, loader=loader) if loader is not None else build(config)
     try:

@@ -1,6 +1,7 @@
 """The running service as the settings page sees it (``http_api.SettingsBackend``).
 
-``ServiceView(service)`` reads a ``CameraService``'s state for the status and camera lists,
+``ServiceView(service)`` reads a running service's state (``RunningService``: what
+``app.service.CameraService`` offers read-only) for the status and camera lists,
 serves preview frames by asking the service's own ``ImageServicer`` in-process (the same
 answer a robot client gets, without a network hop), and applies a saved config by calling
 the service's ``reload``.
@@ -15,28 +16,58 @@ from __future__ import annotations
 import os
 import threading
 import time
-from typing import TYPE_CHECKING, Any, Callable, Dict, List
+from typing import Any, Callable, Dict, List, Optional, Protocol
 
 from bosdyn.api import image_pb2, service_customization_pb2
 from bosdyn.client.image import build_image_request
 
+from camera_service.capture.cameras import Cameras
+from camera_service.capture.capture_thread import CaptureThread
+from camera_service.config.model import Config
+from camera_service.robot.faults import FaultReporter
+from camera_service.robot.link import RobotLink
+from camera_service.robot.registration import Registration
+from camera_service.robot.time_sync import RobotClock
+from camera_service.serving.servicer import ImageServicer
 from camera_service.settings_page.camera_query import control_json, describe_device
 from camera_service.sources.v4l2.discovery import VideoTree, preferred_path, stable_name
 from camera_service.sources.v4l2.ioctl import V4L2Device
 from camera_service.web.errors import BadRequest, SourceFault, UnknownService
 from camera_service.web.frames import JpegFrame
 
-if TYPE_CHECKING:
-    from camera_service.app.service import CameraService
-
 QUERY_SECONDS = 5.0  # how long a node's formats/sizes/rates/controls answer is reused
 _NOTHING: Dict[str, Any] = {"formats": [], "controls": []}
 
 
-class ServiceView:
-    """Adapter from ``CameraService`` to what the page shows; thread-safe."""
+class RunningService(Protocol):
+    """What the page reads of the running service (``CameraService``), and ``reload``."""
 
-    def __init__(self, service: CameraService, tree: VideoTree | None = None,
+    @property
+    def config(self) -> Config: ...
+    @property
+    def port(self) -> Optional[int]: ...
+    @property
+    def link(self) -> Optional[RobotLink]: ...
+    @property
+    def registration(self) -> Optional[Registration]: ...
+    @property
+    def clock(self) -> RobotClock: ...
+    @property
+    def faults(self) -> FaultReporter: ...
+    @property
+    def cameras(self) -> Cameras: ...
+    @property
+    def servicer(self) -> ImageServicer: ...
+    @property
+    def last_apply(self) -> Optional[Dict[str, Any]]: ...
+
+    def reload(self) -> Dict[str, Any]: ...
+
+
+class ServiceView:
+    """Adapter from the running service to what the page shows; thread-safe."""
+
+    def __init__(self, service: RunningService, tree: VideoTree | None = None,
                  device_factory: Callable[[str], Any] = V4L2Device) -> None:
         self._service = service
         self._tree = tree or VideoTree()
@@ -67,7 +98,7 @@ class ServiceView:
                 "problem": link.problem if link is not None else None,
             },
             "sources": [self._source_status(capture, faults.get(capture.name))
-                        for capture in service.captures],
+                        for capture in service.cameras.capture_threads()],
             "last_apply": service.last_apply,
         }
 
@@ -107,7 +138,8 @@ class ServiceView:
         configured source uses it, and for a capture node its formats (each with sizes and
         rates) and controls, configured or not; plus the configured sources' controls."""
         used = {}  # real path of a configured device -> source name
-        for capture in self._service.captures:
+        captures = self._service.cameras.capture_threads()
+        for capture in captures:
             device = capture.settings.options.get("device") if capture.kind == "v4l2" else None
             if isinstance(device, str):
                 used[os.path.realpath(device)] = capture.name
@@ -121,7 +153,7 @@ class ServiceView:
                             "stable_paths": list(node.stable_paths), "source": configured,
                             "formats": offers["formats"], "controls": offers["controls"]})
         controls = {}
-        for capture in self._service.captures:
+        for capture in captures:
             try:
                 listed = capture.controls()
             except Exception:
@@ -179,11 +211,11 @@ class ServiceView:
         return self.set_controls(source, {c.name: c.default
                                           for c in self._capture(source).controls()})
 
-    def _capture(self, source: str):
-        capture = self._service.servicer.captures.get(source)
-        if capture is None:
+    def _capture(self, source: str) -> CaptureThread:
+        running = self._service.cameras.get(source)
+        if running is None:
             raise UnknownService(f"no source {source!r} in this service")
-        return capture
+        return running.capture
 
     # -- preview -----------------------------------------------------------------------------
     def frame(self, source: str, quality: int, resize: float) -> JpegFrame:

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from camera_service.app.settings_backend import ServiceView
+from camera_service.app.settings_backend import RunningService, ServiceView
 from camera_service.core.errors import ConfigError
 from camera_service.robot.sdk_robot import RobotTarget
 from camera_service.settings_page.config_store import ConfigStore
@@ -21,13 +20,10 @@ from camera_service.settings_page.http_api import SettingsServer
 from camera_service.settings_page.robot_auth import RobotAuthenticator
 from camera_service.settings_page.tls import CertificatePair, ensure_certificate
 
-if TYPE_CHECKING:
-    from camera_service.app.service import CameraService
-
 _LOG = logging.getLogger("camera_service.settings_page")
 
 
-def start_settings_page(service: CameraService) -> SettingsServer | None:
+def start_settings_page(service: RunningService) -> SettingsServer | None:
     """The started page for ``service``, or None (off, or it could not start)."""
     config = service.config
     page = config.settings

@@ -11,7 +11,6 @@ Each is an iterator-like object: ``grab()`` returns the next ``H x W`` uint8 ima
 
 from __future__ import annotations
 
-import os
 from typing import Tuple
 
 import cv2
@@ -21,6 +20,7 @@ from bosdyn.api import image_pb2, image_service_pb2_grpc
 from bosdyn.client.image import build_image_request
 
 Image = image_pb2.Image
+LOGIN_TIMEOUT = 10.0
 
 
 class FrameError(RuntimeError):
@@ -84,20 +84,23 @@ class RobotFrames:
                  ca_cert: str | None = None) -> None:
         from bosdyn.client.exceptions import Error as SdkError
 
+        from camera_service.robot.login import (
+            PASSWORD_ENV,
+            USERNAME_ENV,
+            password_login_from_env,
+        )
         from camera_service.robot.sdk_robot import RobotTarget, make_sdk_robot
 
-        username = os.environ.get("BOSDYN_CLIENT_USERNAME")
-        password = os.environ.get("BOSDYN_CLIENT_PASSWORD")
-        if not username or not password:
-            raise FrameError("set BOSDYN_CLIENT_USERNAME and BOSDYN_CLIENT_PASSWORD to log in "
-                             "to the robot")
+        login = password_login_from_env()
+        if login is None:
+            raise FrameError(f"set {USERNAME_ENV} and {PASSWORD_ENV} to log in to the robot")
         self.source = source
         self.where = f"robot {hostname}, service {service!r}, source {source!r}"
         self._sdk_error = SdkError
         try:
             self._robot = make_sdk_robot(RobotTarget(hostname, port, ca_cert),
                                          "camera-calibrate")
-            self._robot.authenticate(username, password)
+            login.apply(self._robot, timeout=LOGIN_TIMEOUT)
             self._robot.sync_with_directory()
             self._client = self._robot.ensure_client(service)
         except SdkError as err:

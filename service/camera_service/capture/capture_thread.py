@@ -5,16 +5,21 @@ into the ``FrameStore`` and, when the source stops delivering, closes and reopen
 failure is logged once; retries are quiet (debug); recovery is logged once. The camera's
 state (open generation, granted info, control spec, failure) lives in its ``CameraState``,
 which this thread owns; every change healthy <-> failing goes to a listener (the service
-wakes its robot link, whose fault reporter reads the states).
+wakes its robot link, whose fault reporter reads the states). Every frame stored carries its
+record of the controls in effect (``Frame.controls``, ``control_records``): a client that
+changed a control waits for the first frame whose record shows the change
+(``FrameStore.wait_for_controls`` with the generation ``set_control`` returned).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 from typing import Callable, Sequence, Tuple
 
 from camera_service.capture.camera_state import CameraState, CameraStatus
+from camera_service.capture.control_records import ControlRecords
 from camera_service.capture.frame_hygiene import FrameHygiene
 from camera_service.capture.frame_store import FrameStore
 from camera_service.core.backoff import Backoff
@@ -45,6 +50,7 @@ class CaptureThread:
         self.state = CameraState(source.name)
         self.hygiene = hygiene or FrameHygiene(source.name)
         self._listener = listener
+        self._records = ControlRecords()
         self._backoff = backoff or Backoff(initial=0.5, maximum=10.0)
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"capture-{source.name}",
@@ -90,9 +96,16 @@ class CaptureThread:
         """The camera's controls with their current values."""
         return self._source.controls()
 
-    def set_control(self, name: str, value: ControlValue) -> None:
-        """Apply one camera setting (see ``CameraSource.set_control``)."""
+    def set_control(self, name: str, value: ControlValue) -> int:
+        """Apply one camera setting (see ``CameraSource.set_control``); returns the controls
+        generation of the first frames that show it (``Frame.controls.generation``)."""
         self._source.set_control(name, value)
+        return self._records.changed({name: value})
+
+    @property
+    def controls_issued(self) -> int:
+        """The controls generation a frame must show to reflect every change made so far."""
+        return self._records.issued
 
     def start(self) -> None:
         self._thread.start()
@@ -128,6 +141,7 @@ class CaptureThread:
             return False
         failing = self.state.status().failure is not None
         self.state.opened(info, controls)
+        self._records.opened(controls, self._source.queued_frames())
         # While failing, reopening is part of the quiet retries; recovery is logged on the
         # first frame.
         _LOG.log(logging.DEBUG if failing else logging.INFO, "camera %r open: %s", self.name,
@@ -136,6 +150,7 @@ class CaptureThread:
 
     def _read_until_error(self) -> None:
         while not self._stopping.is_set():
+            ticket = self._records.read_started()
             try:
                 frame = self._source.read()
             except Exception as err:  # SourceError, or an unexpected library error
@@ -145,6 +160,7 @@ class CaptureThread:
                 return
             if self._stopping.is_set():
                 return
+            record = self._records.read_done(ticket)
             try:
                 admitted = self.hygiene.admit(frame)
             except SourceError as err:  # only unusable frames, or a check failed the camera
@@ -152,7 +168,7 @@ class CaptureThread:
                 return
             if admitted is None:
                 continue
-            self.store.put(self.name, admitted)
+            self.store.put(self.name, dataclasses.replace(admitted, controls=record))
             if self.state.delivered(size=(admitted.width, admitted.height)):
                 _LOG.info("camera %r delivering again", self.name)
                 self._notify()

@@ -1,9 +1,10 @@
 """The latest frame of every source.
 
 Writers: one capture thread per source. Readers: any number of RPC threads. A reader never
-waits on the camera unless it asks to (``wait_for_frame``, used right after a camera setting
-was changed or while a source is still starting). Why a camera is not delivering is not kept
-here but in its ``CameraState``; the store only drops the frame of a failed camera.
+waits on the camera unless it asks to (``wait_for_frame`` while a source is still starting,
+``wait_for_controls`` right after a camera setting was changed). Why a camera is not
+delivering is not kept here but in its ``CameraState``; the store only drops the frame of a
+failed camera.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
-from typing import Dict
+from typing import Callable, Dict
 
 from camera_service.sources.base import Frame
 
@@ -80,11 +81,23 @@ class FrameStore:
     def wait_for_frame(self, source: str, newer_than: int, timeout: float) -> StoredFrame | None:
         """Block up to ``timeout`` seconds for a frame with ``serial > newer_than``; returns it,
         or None on timeout or when the source fails meanwhile."""
+        return self._wait(source, lambda stored: stored.serial > newer_than, timeout)
+
+    def wait_for_controls(self, source: str, generation: int,
+                          timeout: float) -> StoredFrame | None:
+        """Block up to ``timeout`` seconds for a frame whose record shows the controls of
+        ``generation`` or later (``Frame.controls``); returns it, or None on timeout or when
+        the source fails meanwhile."""
+        return self._wait(source, lambda stored: stored.frame.controls.generation >= generation,
+                          timeout)
+
+    def _wait(self, source: str, accept: Callable[[StoredFrame], bool],
+              timeout: float) -> StoredFrame | None:
         deadline = time.monotonic() + timeout
         with self._cond:
             while True:
                 slot = self._slots.get(source)
-                if slot is not None and slot.latest is not None and slot.latest.serial > newer_than:
+                if slot is not None and slot.latest is not None and accept(slot.latest):
                     return slot.latest
                 if slot is not None and slot.withdrawn:
                     return None

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Dict, Iterable, Optional, Tuple
+from typing import Dict, Optional, Tuple
 
 from bosdyn.api import geometry_pb2
 from bosdyn.client.frame_helpers import BODY_FRAME_NAME
@@ -94,16 +94,3 @@ class SourceGeometry:
         with self._lock:
             self._snapshot = (version, snapshot)
         return snapshot
-
-
-def build_geometries(sources: Iterable, payload_pose: PayloadPose | None = None
-                     ) -> Dict[str, SourceGeometry]:
-    """``{source name: SourceGeometry}`` for the camera sources whose settings have
-    geometry (``settings.geometry``)."""
-    return {source.name: SourceGeometry(source.name, source.settings.geometry, payload_pose)
-            for source in sources if getattr(source.settings, "geometry", None) is not None}
-
-
-def needs_payload_pose(geometries: Dict[str, SourceGeometry]) -> bool:
-    """True when some source is mounted relative to the payload."""
-    return any(g.payload_relative for g in geometries.values())

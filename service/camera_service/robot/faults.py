@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-from typing import Dict, Sequence
+from typing import Dict, Protocol, Sequence
 
 from bosdyn.api import service_fault_pb2
 from bosdyn.client.fault import (
@@ -31,32 +31,31 @@ def fault_name(camera: str) -> str:
     return f"camera {camera} not delivering"
 
 
+class CameraStates(Protocol):
+    """The running cameras as the reporter reads them (``capture.cameras.Cameras``)."""
+
+    def states(self) -> Sequence[CameraState]: ...
+
+
 class FaultReporter:
     """What the robot has been told about ``cameras``' failures.
 
-    ``desired()`` (camera -> reason, read from the camera states) is observable by tests and
+    ``desired()`` (camera -> reason, read from the states of the cameras running now: a
+    removed camera's fault is cleared by the next ``sync``) is observable by tests and
     benchmarks; whoever changes a camera's state wakes the link, which calls ``sync``.
     """
 
-    def __init__(self, service_name: str, cameras: Sequence[CameraState] = ()) -> None:
+    def __init__(self, service_name: str, cameras: CameraStates) -> None:
         self.service_name = service_name
         self.payload_guid = ""
-        self._cameras = list(cameras)
+        self._cameras = cameras
         self._lock = threading.Lock()
         self._on_robot: Dict[str, str] = {}  # faults the robot is known to have active
         self._robot_knows = False  # False after a robot outage: push everything again
 
-    def set_cameras(self, cameras: Sequence[CameraState]) -> None:
-        """The cameras to report on from now on (the source list was changed live); a
-        removed camera's fault is cleared by the next ``sync``."""
-        with self._lock:
-            self._cameras = list(cameras)
-
     def desired(self) -> Dict[str, str]:
         """The faults that should be active: failing camera -> reason."""
-        with self._lock:
-            cameras = list(self._cameras)
-        statuses = (camera.status() for camera in cameras)
+        statuses = (camera.status() for camera in self._cameras.states())
         return {status.name: status.failure for status in statuses if status.failure}
 
     def in_sync(self) -> bool:

@@ -1,4 +1,5 @@
-"""An SDK ``Robot`` pointed at the configured robot, authenticated as the payload.
+"""An SDK ``Robot`` pointed at the configured robot, authenticated as the payload (or as a
+user), through the one ``robot.login``.
 
 ``authenticate`` makes one attempt and turns every outcome into either success or an
 ``AuthFailure`` whose message is one operator-facing line (never the secret). The caller
@@ -23,10 +24,15 @@ from bosdyn.client.exceptions import (
 from bosdyn.client.payload_registration import (
     InvalidPayloadCredentialsError,
     PayloadNotAuthorizedError,
-    PayloadRegistrationClient,
 )
 
-from camera_service.robot.credentials import CredentialsError, PayloadCredentials
+from camera_service.robot.credentials import CredentialsError
+from camera_service.robot.login import (
+    PASSWORD_ENV,
+    USERNAME_ENV,
+    Login,
+    PayloadLogin,
+)
 from camera_service.robot.login_backoff import LoginBackoff
 from camera_service.robot.sdk_robot import RobotTarget, make_sdk_robot
 
@@ -59,21 +65,18 @@ class LoginDeferred(AuthFailure):
 class RobotSession:
     """The SDK robot object and its token.
 
-    ``credentials`` is called on every attempt (so a credentials file fixed meanwhile is
-    picked up) and returns ``PayloadCredentials``; with ``user_login`` set instead (username,
-    password), the session logs in as a user ("external" mode of the SDK example).
+    ``login`` is called on every attempt (so a credentials file fixed meanwhile is picked
+    up) and returns the ``Login`` to use: a ``PayloadLogin`` (the payload's credentials) or
+    a ``PasswordLogin`` ("external" mode of the SDK example). It raises ``CredentialsError``
+    when the credentials cannot be read.
     """
 
-    def __init__(self, target: RobotTarget,
-                 credentials: Callable[[], PayloadCredentials] | None = None,
-                 user_login: tuple | None = None, client_name: str = "camera-image-service",
+    def __init__(self, target: RobotTarget, login: Callable[[], Login],
+                 client_name: str = "camera-image-service",
                  login_backoff: LoginBackoff | None = None):
-        if (credentials is None) == (user_login is None):
-            raise ValueError("give exactly one of credentials or user_login")
         self.login_backoff = login_backoff or LoginBackoff()
         self.target = target
-        self._credentials = credentials
-        self._user_login = user_login
+        self._login = login
         self.robot = make_sdk_robot(target, client_name)
         self.payload_guid: str | None = None
         self.authenticated_at: float | None = None  # time.monotonic() of the last success
@@ -89,67 +92,46 @@ class RobotSession:
     def authenticate(self, timeout: float = AUTH_TIMEOUT) -> None:
         """One attempt to obtain a token, each robot call within ``timeout`` seconds. Raises
         ``AuthFailure`` with a secret-free message."""
-        if self._user_login is not None:
-            self._login_as_user(timeout)
-        else:
-            self._login_as_payload(timeout)
-        self.authenticated_at = time.monotonic()
-
-    def _login_as_payload(self, timeout: float) -> None:
         try:
-            creds = self._credentials()
+            login = self._login()
         except CredentialsError as err:
             raise AuthFailure(str(err)) from None
-        self.payload_guid = creds.guid
-        fingerprint = self._may_try(creds.guid, creds.secret)
-        client = self.client(PayloadRegistrationClient)
-        try:
-            token = client.get_payload_auth_token(creds.guid, creds.secret, timeout=timeout)
-        except PayloadNotAuthorizedError:
-            # Right credentials waiting for the admin console: retried at the link's pace.
-            raise AuthFailure(
-                f"payload {creds.guid} is not authorized yet: authorize it in the robot's "
-                "admin console (Payloads page)") from None
-        except InvalidPayloadCredentialsError:
-            raise LoginRefused(
-                f"robot {self.target} does not know payload {creds.guid} with this secret: "
-                "check the payload credentials file (or --guid/--secret)",
-                self.login_backoff.refused(fingerprint)) from None
-        except SdkError as err:
-            raise AuthFailure(self.describe_rpc_error(err, creds.secret)) from None
-        self.login_backoff.succeeded()
-        # Set the token directly: Robot.update_user_token would start the SDK's token
-        # refresher, which logs tracebacks; RobotLink re-authenticates instead.
-        self.robot.user_token = token
-
-    def _login_as_user(self, timeout: float) -> None:
-        username, password = self._user_login
-        fingerprint = self._may_try(username, password)
-        try:
-            self.robot.authenticate(username, password, timeout=timeout)
-        except (InvalidLoginError, TemporarilyLockedOutError) as err:
-            raise LoginRefused(
-                f"robot {self.target} refused the login of user {username!r} "
-                f"({type(err).__name__}): check BOSDYN_CLIENT_USERNAME/BOSDYN_CLIENT_PASSWORD",
-                self.login_backoff.refused(fingerprint)) from None
-        except SdkError as err:
-            raise AuthFailure(self.describe_rpc_error(err, password)) from None
-        self.login_backoff.succeeded()
-
-    def _may_try(self, *credentials: str) -> bytes:
-        """The credentials' fingerprint; ``LoginDeferred`` while they are backed off."""
-        fingerprint = self.login_backoff.fingerprint(*credentials)
+        if isinstance(login, PayloadLogin):
+            self.payload_guid = login.guid
+        fingerprint = login.fingerprint(self.login_backoff)
         remaining = self.login_backoff.remaining(fingerprint)
         if remaining > 0:
             raise LoginDeferred(remaining)
-        return fingerprint
+        try:
+            login.apply(self.robot, timeout)
+        except PayloadNotAuthorizedError:
+            # Right credentials waiting for the admin console: retried at the link's pace.
+            raise AuthFailure(
+                f"{login.describe()} is not authorized yet: authorize it in the robot's "
+                "admin console (Payloads page)") from None
+        except (InvalidPayloadCredentialsError, InvalidLoginError,
+                TemporarilyLockedOutError) as err:
+            raise LoginRefused(self._refusal(login, err),
+                               self.login_backoff.refused(fingerprint)) from None
+        except SdkError as err:
+            raise AuthFailure(login.without_secret(self.describe_rpc_error(err))) from None
+        self.login_backoff.succeeded()
+        self.authenticated_at = time.monotonic()
+
+    def _refusal(self, login: Login, err: Exception) -> str:
+        """One line for credentials the robot refused, naming where to fix them."""
+        if isinstance(login, PayloadLogin):
+            return (f"robot {self.target} does not know {login.describe()} with this secret: "
+                    "check the payload credentials file (or --guid/--secret)")
+        return (f"robot {self.target} refused the login of {login.describe()} "
+                f"({type(err).__name__}): check {USERNAME_ENV}/{PASSWORD_ENV}")
 
     def client(self, client_class):
         """The SDK client for ``client_class`` (on the robot's fast-reconnecting channels)."""
         return self.robot.ensure_client(client_class.default_service_name)
 
-    def describe_rpc_error(self, err: Exception, secret: str | None = None) -> str:
-        """One line for a failed robot call, with ``secret`` scrubbed should it appear."""
+    def describe_rpc_error(self, err: Exception) -> str:
+        """One line for a failed robot call (the caller scrubs a secret it may hold)."""
         if isinstance(err, RetryableRpcError):
             text = (f"robot {self.target} is unreachable ({type(err).__name__}): is it "
                     "powered on and on the network?")
@@ -157,7 +139,4 @@ class RobotSession:
             text = f"robot {self.target} refused the call ({type(err).__name__}): {err}"
         else:
             text = f"robot {self.target} answered with an error ({type(err).__name__}): {err}"
-        text = " ".join(text.split())[:300]
-        if secret:
-            text = text.replace(secret, "***")
-        return text
+        return " ".join(text.split())[:300]

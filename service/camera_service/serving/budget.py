@@ -128,6 +128,10 @@ class CallBudget:
         self.images = 0
         self.response_bytes = 0
 
+    def time_remaining(self) -> Optional[float]:
+        """Seconds until the call's deadline (None: no deadline)."""
+        return self._time_remaining()
+
     def admit(self) -> None:
         """Count one image request; refuse those past ``max_images``."""
         limit = self._budget.limits.max_images
@@ -155,7 +159,7 @@ class CallBudget:
                          "images (memory limit "
                          f"{mib_text(limits.memory_limit)} MiB, service.memory_limit_mib); "
                          "ask for JPEG or a smaller resize_ratio")
-        remaining = self._time_remaining()
+        remaining = self.time_remaining()
         wait = self._budget.max_wait if remaining is None else min(self._budget.max_wait,
                                                                      remaining)
         if not self._budget._acquire(need, wait):

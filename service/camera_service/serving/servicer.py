@@ -24,7 +24,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
-from typing import Callable, Dict, Mapping, Sequence, Tuple
+from typing import Callable, Dict, Mapping, Tuple
 
 import bosdyn.util
 from bosdyn.api import header_pb2, image_pb2, image_service_pb2_grpc
@@ -33,6 +33,7 @@ from bosdyn.client.server_util import ResponseContext
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from camera_service.capture.camera_state import CameraStatus
+from camera_service.capture.cameras import Cameras
 from camera_service.capture.capture_thread import CaptureThread
 from camera_service.capture.frame_store import FrameStore, StoredFrame
 from camera_service.core.memory_limits import BudgetLimits, resolve_limit
@@ -90,42 +91,36 @@ class _Controls:
 
 
 class ImageServicer(image_service_pb2_grpc.ImageServiceServicer):
-    """Serves the cameras in ``captures`` (one ``CaptureThread`` per source, by name).
+    """Serves the running ``cameras`` (read through the owner's live views: ``captures``,
+    one ``CaptureThread`` per source by name, and ``geometries``, each source's camera
+    model and mount as a ``SourceGeometry``).
 
     ``first_frame_timeout``: how long a request waits for a source that is starting and has
     not delivered yet. ``stale_after``: a frame older than this many seconds (or 10 frame
     periods, whichever is longer) is not served: the camera is stalled. ``budget``: the memory
     budget every GetImage call draws from (default: from the container's limit).
-    ``geometries``: per source name, its camera model and mount (``SourceGeometry``).
     """
 
-    def __init__(self, captures: Sequence[CaptureThread], store: FrameStore, cache: OutputCache,
+    def __init__(self, cameras: Cameras, store: FrameStore, cache: OutputCache,
                  to_robot_time: RobotTimeConverter = local_timestamp,
                  first_frame_timeout: float = 2.0, stale_after: float = 2.0,
-                 budget: MemoryBudget | None = None,
-                 geometries: Mapping[str, SourceGeometry] | None = None) -> None:
+                 budget: MemoryBudget | None = None) -> None:
         super().__init__()
-        self.captures: Dict[str, CaptureThread] = {c.name: c for c in captures}
+        self._cameras = cameras
+        self.captures: Mapping[str, CaptureThread] = cameras.captures  # live, read-only
+        self.geometries: Mapping[str, SourceGeometry] = cameras.geometries  # live, read-only
         self.store = store
         self.cache = cache
         self.to_robot_time = to_robot_time
         self.first_frame_timeout = first_frame_timeout
         self.stale_after = stale_after
+        # Descriptions are cached under the cameras' version too (part of every cached
+        # response's key): a replaced camera may start at the same generation.
         self._described: Dict[str, Tuple[tuple, image_pb2.ImageSource]] = {}
-        self.geometries: Mapping[str, SourceGeometry] = geometries or {}
         self._resized: Dict[tuple, image_pb2.ImageSource] = {}
-        self._geometry_version = 0  # part of every cached response's key
         self._controls: Dict[str, _Controls] = {}
         self._controls_lock = threading.Lock()
         self.budget = budget or MemoryBudget(BudgetLimits.from_limit(resolve_limit(0)[0]))
-
-    def set_geometries(self, geometries: Mapping[str, SourceGeometry]) -> None:
-        """New camera models and mounts (live config change): source descriptions built
-        from the old ones are dropped (a reopened camera may start at the same generation)."""
-        self.geometries = geometries
-        self._described = {}
-        self._resized = {}
-        self._geometry_version += 1
 
     # -- ListImageSources ----------------------------------------------------------------
     def ListImageSources(self, request, context):
@@ -154,7 +149,7 @@ class ImageServicer(image_service_pb2_grpc.ImageServiceServicer):
         """(key, ImageSource) of ``describe_source``; responses are cached under the key."""
         latest = self.store.latest(capture.name)
         size = (latest.frame.width, latest.frame.height) if latest is not None else None
-        key = (size, status.generation, self._geometry_version)
+        key = (size, status.generation, self._cameras.version)
         cached = self._described.get(capture.name)
         if cached is not None and cached[0] == key:
             return cached
@@ -269,7 +264,7 @@ class ImageServicer(image_service_pb2_grpc.ImageServiceServicer):
         described = self._describe(capture, capture.state.status())
         source = described[1]
         try:
-            stored, spec = self._frame_and_output(capture, request)
+            stored, spec = self._frame_and_output(capture, request, call)
             return self._served(call, capture, described, stored, spec)
         except RequestRejected as rejected:
             return _failure(rejected.status, str(rejected), source)
@@ -327,11 +322,12 @@ class ImageServicer(image_service_pb2_grpc.ImageServiceServicer):
             shot.transforms_snapshot.CopyFrom(geometry.snapshot())
         return ServedResponse(response.SerializeToString(), len(encoded.data))
 
-    def _frame_and_output(self, capture: CaptureThread, request: image_pb2.ImageRequest
-                          ) -> Tuple[StoredFrame, OutputSpec]:
-        """The frame to serve - the latest one, or the first one whose capture began after this
-        request changed a camera setting - and the output resolved for it (once, unless the frame
-        served is not the one validated). Raises ``RequestRejected`` / ``CustomParamsError``."""
+    def _frame_and_output(self, capture: CaptureThread, request: image_pb2.ImageRequest,
+                          call: CallBudget) -> Tuple[StoredFrame, OutputSpec]:
+        """The frame to serve - the latest one, or the first one whose record shows the
+        camera settings this request changed - and the output resolved for it (once, unless
+        the frame served is not the one validated). Raises ``RequestRejected`` /
+        ``CustomParamsError``."""
         latest = self.store.latest(capture.name)
         # Validate the request's formats before touching the camera's settings.
         spec = self._resolve(capture, request, latest.frame) if latest is not None else None
@@ -343,12 +339,13 @@ class ImageServicer(image_service_pb2_grpc.ImageServiceServicer):
             raise RequestRejected(Status.STATUS_IMAGE_DATA_ERROR, status.failure)
         period = status.frame_period or 0.1
         if changed:
-            # The frame after the newest one may have been read before the change (its
-            # capture was under way); the one after that was read once the change was made.
-            newest = self.store.latest(capture.name)
-            stored = self.store.wait_for_frame(capture.name,
-                                               (newest.serial if newest else 0) + 1,
-                                               timeout=max(2.0, 4 * period))
+            # Frames carry the controls in effect when captured (Frame.controls): wait for
+            # the first showing this change, within the call's deadline.
+            remaining = call.time_remaining()
+            wait = max(2.0, 10 * period)
+            stored = self.store.wait_for_controls(
+                capture.name, capture.controls_issued,
+                timeout=wait if remaining is None else min(wait, remaining))
         elif latest is None:
             stored = self.store.wait_for_frame(capture.name, 0, self.first_frame_timeout)
         else:

@@ -13,8 +13,8 @@ import threading
 from bosdyn.client.exceptions import Error as SdkError
 from bosdyn.client.exceptions import ResponseError
 
+from camera_service.robot.login import PasswordLogin, describe_login_failure
 from camera_service.robot.sdk_robot import RobotTarget, make_sdk_robot
-from camera_service.robot.user_login import PasswordLogin, describe_login_failure
 
 AUTH_TIMEOUT = 5.0
 

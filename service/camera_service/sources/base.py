@@ -9,13 +9,32 @@ from __future__ import annotations
 
 import abc
 from dataclasses import dataclass, field
-from typing import Optional, Sequence, Tuple, Union
+from types import MappingProxyType
+from typing import Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
 from camera_service.core.sixteen_bit import SixteenBitProfile
 
 ControlValue = Union[int, float, bool, str]
+
+
+@dataclass(frozen=True)
+class ControlRecord:
+    """The camera controls in effect when a frame was captured (its per-frame record).
+
+    ``generation`` counts the control changes of one capture thread that frames show:
+    every change a client makes is given the next generation, and frames carry it once the
+    driver accepted the change and the frames it had queued before were drained
+    (``capture.control_records``). ``values``: control name -> value in effect (read-only).
+    """
+
+    generation: int = 0
+    values: Mapping[str, ControlValue] = field(
+        default_factory=lambda: MappingProxyType({}))
+
+
+NO_RECORD = ControlRecord()
 
 
 @dataclass(frozen=True)
@@ -31,7 +50,8 @@ class Frame:
       order (``sixteen_bit`` is True).
 
     ``capture_time`` is the local wall-clock time (``time.time()``) at which the frame was
-    captured; the servicer converts it to robot time.
+    captured; the servicer converts it to robot time. ``controls`` is the frame's record of
+    the camera controls in effect; sources leave it empty, the capture thread stamps it.
     """
 
     sequence: int
@@ -41,6 +61,7 @@ class Frame:
     jpeg: Optional[bytes] = None
     jpeg_quality: Optional[int] = None
     pixels: Optional[np.ndarray] = None
+    controls: ControlRecord = NO_RECORD
 
     def __post_init__(self) -> None:
         if (self.jpeg is None) == (self.pixels is None):
@@ -151,6 +172,12 @@ class CameraSource(abc.ABC):
         """Apply one setting. Raises ``KeyError`` for an unknown name, ``ValueError`` when out
         of range. Takes effect for every client of this source."""
         raise KeyError(name)
+
+    def queued_frames(self) -> int:
+        """How many frames a ``read`` may still return that were captured before a control
+        change the camera has just accepted (frames waiting in the driver's queue); 0 for a
+        source whose next read captures anew. Asked by the capture thread after each open."""
+        return 0
 
     def describe(self) -> str:
         """Where the camera is, for log lines (device path, URL, file name)."""

@@ -63,7 +63,7 @@ def test_removed_source_is_gone_and_unchanged_file_is_no_change(robot_sim, run_s
 def test_invalid_hand_edit_keeps_the_running_config(robot_sim, run_service, tmp_path, caplog):
     path = tmp_path / "config.yaml"
     service = run_service(service_config(robot_sim, [_cam("a")], path=path))
-    before = list(service.captures)
+    before = tuple(service.captures)
     _edit(path, lambda d: d["sources"][0].__setitem__("fps", 999))
     caplog.set_level(logging.ERROR)
     service.reload_or_keep()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import grpc
 from bosdyn.api import image_pb2, image_service_pb2_grpc
 from bosdyn.client.image import build_image_request
-from camera_service.app.live_apply import apply_sources
 from camera_service.app.service import CameraService
 from camera_service.config.model import from_mapping
 from service_test_helpers import QUICK_RETRY, wait_for
@@ -34,11 +33,11 @@ def test_added_geometry_is_served_after_a_live_apply():
     try:
         before = wait_for(answer)
         assert before.shot.frame_name_image_sensor == ""
-        assert apply_sources(service, _config(**GEOMETRY))["reopened"] == ["front"]
+        assert service.apply(_config(**GEOMETRY))["reopened"] == ["front"]
         after = wait_for(lambda: (r := answer()) and r.shot.frame_name_image_sensor and r)
         assert after.shot.frame_name_image_sensor == "front_image_sensor"
         assert after.source.pinhole.intrinsics.focal_length.x == 300
-        apply_sources(service, _config())
+        service.apply(_config())
         wait_for(lambda: (r := answer()) and not r.shot.frame_name_image_sensor)
     finally:
         channel.close()

@@ -9,7 +9,7 @@ from bosdyn.client.directory_registration import DirectoryRegistrationClient
 from bosdyn.client.fault import FaultClient
 from bosdyn.client.payload import PayloadClient
 from bosdyn.client.time_sync import TimeSyncClient
-from camera_service.robot.credentials import read_credentials_file
+from camera_service.robot.login import read_payload_login
 from camera_service.robot.sdk_robot import RobotTarget, make_sdk_robot
 from camera_service.robot.session import RobotSession
 from service_test_helpers import assert_fast_reconnect
@@ -22,7 +22,7 @@ def _target(sim) -> RobotTarget:
 def test_every_robot_channel_reconnects_within_a_second(robot_sim, created_channels):
     """gRPC's default reconnect backoff grows to minutes: after a long outage the service would
     see the robot back only long after it is (the e2e reboot scenario caught this)."""
-    session = RobotSession(_target(robot_sim), credentials=lambda: read_credentials_file(
+    session = RobotSession(_target(robot_sim), lambda: read_payload_login(
         str(robot_sim.payload_credentials_file)))
     session.authenticate()
     for client_class in (DirectoryRegistrationClient, TimeSyncClient, FaultClient,

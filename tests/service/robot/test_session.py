@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from camera_service.robot.credentials import read_credentials_file
+from camera_service.robot.login import read_payload_login
 from camera_service.robot.sdk_robot import RobotTarget
 from camera_service.robot.session import AuthFailure, RobotSession
 
 
 def _session(sim) -> RobotSession:
     target = RobotTarget(sim.address, sim.port, str(sim.ca_cert))
-    return RobotSession(target, credentials=lambda: read_credentials_file(
+    return RobotSession(target, lambda: read_payload_login(
         str(sim.payload_credentials_file)))
 
 
@@ -20,7 +20,7 @@ def test_unauthorized_payload_is_one_clear_line(robot_sim, tmp_path):
     creds = tmp_path / "creds"
     creds.write_text(f"{guid}\n{secret}\n")
     target = RobotTarget(robot_sim.address, robot_sim.port, str(robot_sim.ca_cert))
-    session = RobotSession(target, credentials=lambda: read_credentials_file(str(creds)))
+    session = RobotSession(target, lambda: read_payload_login(str(creds)))
     with pytest.raises(AuthFailure) as caught:
         session.authenticate()
     message = str(caught.value)

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from bosdyn.client.directory_registration import DirectoryRegistrationClient
 from camera_service.robot.credentials import CredentialsError
+from camera_service.robot.login import PasswordLogin, PayloadLogin, read_payload_login
 from camera_service.robot.sdk_robot import RobotTarget
-from camera_service.robot.user_login import PasswordLogin, PayloadLogin, read_payload_login
 from service_test_helpers import assert_fast_reconnect
 
 from devtools.demo import free_port

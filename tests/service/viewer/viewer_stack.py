@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Tuple
 
+from camera_service.robot.login import PasswordLogin
 from camera_service.robot.sdk_robot import RobotTarget
-from camera_service.robot.user_login import PasswordLogin
 from service_test_helpers import Reply
 
 from devtools.demo import CameraServiceProcess, free_port, write_service_config

@@ -84,6 +84,8 @@ JPEG_FOURCCS = ("MJPG", "JPEG")
 COMPRESSION_QUALITY = "compression_quality"
 PREFERRED_FOURCC = "MJPG"
 _SIXTEEN_BIT_OPTIONS = ("image_type", "depth_scale", "range", "colormap")
+# Buffers OpenCV's V4L2 backend queues in the driver when it cannot tell (its default).
+OPENCV_V4L_BUFFERS = 4
 # Consecutive raw buffers OpenCV could not convert before a read gives up. (Camera JPEGs are
 # checked by the capture loop's frame hygiene, not here.)
 _MAX_BAD_BUFFERS = 30
@@ -162,6 +164,13 @@ def _parse_controls(controls: object) -> Dict[str, ControlValue]:
     return dict(controls)
 
 
+def _queued_buffers(capture: Capture) -> int:
+    """The buffers OpenCV's V4L2 backend streams with (``CAP_PROP_BUFFERSIZE``); its default
+    when the backend cannot tell."""
+    size = capture.get(cv2.CAP_PROP_BUFFERSIZE)
+    return int(size) if size >= 0 else OPENCV_V4L_BUFFERS
+
+
 @register("v4l2")
 class V4L2Source(CameraSource):
     """One V4L2 camera. ``open``/``read``/``close`` belong to the capture thread;
@@ -205,6 +214,7 @@ class V4L2Source(CameraSource):
         self._native = False
         self._granted16: Optional[SixteenBitFormat] = None  # the 16-bit format being read
         self._size = (0, 0)
+        self._queued = 0  # buffers the driver keeps queued (CAP_PROP_BUFFERSIZE)
         self._sequence = 0
         self._quality = QualityEstimator(settings.name)
         # Guards the control backend and the values set at run time (re-applied on reopen).
@@ -233,6 +243,7 @@ class V4L2Source(CameraSource):
             capture.release()
             raise
         self._capture, self._node = capture, node
+        self._queued = _queued_buffers(capture)
         try:
             self._setup_controls(capture, node)
         except OSError as err:
@@ -366,6 +377,11 @@ class V4L2Source(CameraSource):
                 return {COMPRESSION_QUALITY: int(min(high, max(low,
                                                                self.settings.jpeg_quality)))}
         return {}
+
+    def queued_frames(self) -> int:
+        """The driver's buffers: after a control change, that many frames already taken may
+        still come before the first one that shows it."""
+        return self._queued
 
     # -- read -----------------------------------------------------------------------------
     def read(self) -> Frame:

@@ -1,17 +1,27 @@
-"""How the viewer logs in to a robot: as a user (username/password) or as a payload.
+"""Logging in to a robot, written once: as a user (username/password) or as a payload.
+
+Every part that logs in uses a ``Login``: the service's robot session (``robot.session``),
+the settings page's user check (``settings_page.robot_auth``), the calibrate tool
+(``calibrate.frames``) and the laptop viewer. ``PasswordLogin`` comes from the command line
+or the SDK's environment variables (``password_login_from_env``), ``PayloadLogin`` from a
+payload credentials file (``read_payload_login``) or a GUID and secret.
 
 A ``Login`` never shows its secret: ``describe()`` and ``repr()`` name the method and the
-user or payload GUID only, and no error message built here contains a password or secret.
+user or payload GUID only, ``without_secret`` scrubs it from a message, and no error message
+built here contains a password or secret; the login back-off knows it only by a salted
+fingerprint.
 
 The token is set on the ``Robot`` directly rather than with ``Robot.update_user_token``:
 that would start the SDK's token refresher, which logs tracebacks while the robot is away.
-The viewer logs in again instead when the robot rejects an expired token.
+Callers log in again instead when the robot rejects an expired token.
 """
 
 from __future__ import annotations
 
 import abc
+import os
 from pathlib import Path
+from typing import Optional
 
 from bosdyn.client.auth import AuthClient, InvalidLoginError, TemporarilyLockedOutError
 from bosdyn.client.payload_registration import (
@@ -22,6 +32,10 @@ from bosdyn.client.payload_registration import (
 from bosdyn.client.robot import Robot
 
 from camera_service.robot.credentials import read_credentials_file
+from camera_service.robot.login_backoff import LoginBackoff
+
+USERNAME_ENV = "BOSDYN_CLIENT_USERNAME"  # the SDK's own variable names
+PASSWORD_ENV = "BOSDYN_CLIENT_PASSWORD"
 
 
 class Login(abc.ABC):
@@ -34,7 +48,15 @@ class Login(abc.ABC):
 
     @abc.abstractmethod
     def describe(self) -> str:
-        """Who the viewer logs in as, for the page and logs (never the secret)."""
+        """Who logs in, for pages and logs (never the secret)."""
+
+    @abc.abstractmethod
+    def fingerprint(self, backoff: LoginBackoff) -> bytes:
+        """These credentials as ``backoff`` knows them (a salted digest)."""
+
+    @abc.abstractmethod
+    def without_secret(self, text: str) -> str:
+        """``text`` with the secret replaced by ``***`` should it appear."""
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.describe()}>"
@@ -53,6 +75,24 @@ class PasswordLogin(Login):
 
     def describe(self) -> str:
         return f"user {self.username!r}"
+
+    def fingerprint(self, backoff: LoginBackoff) -> bytes:
+        return backoff.fingerprint(self.username, self._password)
+
+    def without_secret(self, text: str) -> str:
+        return text.replace(self._password, "***") if self._password else text
+
+
+def password_login_from_env(username: Optional[str] = None,
+                            password: Optional[str] = None) -> Optional[PasswordLogin]:
+    """A user login from ``username``/``password``, each not given read from the SDK's
+    environment variables (``BOSDYN_CLIENT_USERNAME``/``BOSDYN_CLIENT_PASSWORD``); None
+    when either is missing."""
+    username = username or os.environ.get(USERNAME_ENV)
+    password = password or os.environ.get(PASSWORD_ENV)
+    if not username or not password:
+        return None
+    return PasswordLogin(username, password)
 
 
 class PayloadLogin(Login):
@@ -74,8 +114,14 @@ class PayloadLogin(Login):
     def describe(self) -> str:
         return f"payload {self.guid}"
 
+    def fingerprint(self, backoff: LoginBackoff) -> bytes:
+        return backoff.fingerprint(self.guid, self._secret)
 
-def read_payload_login(path: Path) -> PayloadLogin:
+    def without_secret(self, text: str) -> str:
+        return text.replace(self._secret, "***") if self._secret else text
+
+
+def read_payload_login(path: Path | str) -> PayloadLogin:
     """Log in as the payload whose CORE I/O credentials file is ``path`` (GUID on line 1,
     secret on line 2). Raises ``CredentialsError`` with a one-line, secret-free message."""
     credentials = read_credentials_file(str(path))
