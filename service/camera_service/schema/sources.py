@@ -124,7 +124,7 @@ class SyntheticOptions(KindOptions):
                               "false delivers raw pixels")
     pixel_format: Literal["bgr", "grey", "bgra"] = Field("bgr", description="layout of raw "
                                                          "pixels (native_jpeg: false)")
-    controls: Any = _controls_field()
+    controls: Optional[Dict[str, Any]] = _controls_field()
 
 
 _COLORMAP_NAMES = sorted([NO_COLORMAP, *COLORMAPS])
@@ -148,7 +148,7 @@ class V4l2Options(KindOptions):
                                              "example's --codec)")
     native_jpeg: Bool = Field(True, description="with MJPG, serve the camera's JPEG bytes "
                               "untouched; false decodes every frame")
-    controls: Any = _controls_field()
+    controls: Optional[Dict[str, Any]] = _controls_field()
     image_type: Optional[Literal["visual", "depth"]] = Field(None, description="16-bit "
                                                              "sources: visual (thermal) or "
                                                              "depth; default from the format")

@@ -97,3 +97,9 @@ def test_configured_controls_are_the_values_it_starts_with():
         create_source("synthetic", SourceSettings("s", options={"controls": {"shutter": 1}}))
     with pytest.raises(ConfigError, match=r"controls\.brightness.*<= 64"):
         create_source("synthetic", SourceSettings("s", options={"controls": {"brightness": 99}}))
+
+
+def test_controls_given_as_a_list_are_one_config_error():
+    # found by the loader fuzz test: a list where the control map belongs was a traceback
+    with pytest.raises(ConfigError, match="controls.*must be a mapping"):
+        create_source("synthetic", SourceSettings("a", options={"controls": [None]}))
