@@ -115,6 +115,19 @@ class SourceInfo:
     sixteen_bit: Optional[SixteenBitProfile] = None
 
 
+@dataclass(frozen=True)
+class ShotSettings:
+    """How a frame was taken, as ``ImageCapture.capture_params`` reports it: ``exposure`` in
+    seconds and unitless ``gain``; None where the camera chose it (automatic) or has no
+    such control."""
+
+    exposure: Optional[float] = None
+    gain: Optional[float] = None
+
+
+NO_SHOT_SETTINGS = ShotSettings()
+
+
 @dataclass
 class SourceSettings:
     """Settings common to every source kind, from the ``sources`` section of the config."""
@@ -178,6 +191,12 @@ class CameraSource(abc.ABC):
         change the camera has just accepted (frames waiting in the driver's queue); 0 for a
         source whose next read captures anew. Asked by the capture thread after each open."""
         return 0
+
+    @classmethod
+    def shot_settings(cls, values: Mapping[str, ControlValue]) -> ShotSettings:
+        """Exposure and gain of a frame taken while the controls had ``values`` (control name
+        -> value, a frame's record); unset for a kind with no such controls."""
+        return NO_SHOT_SETTINGS
 
     def describe(self) -> str:
         """Where the camera is, for log lines (device path, URL, file name)."""

@@ -47,7 +47,7 @@ import contextlib
 import logging
 import os
 import threading
-from typing import Callable, Dict, List, Optional, Protocol, Sequence, Tuple
+from typing import Callable, Dict, List, Mapping, Optional, Protocol, Sequence, Tuple
 
 import cv2  # OpenCV's V4L2 wait timeout is set in camera_service.core.process_env
 import numpy as np
@@ -64,10 +64,12 @@ from camera_service.sources.base import (
     Control,
     ControlValue,
     Frame,
+    ShotSettings,
     SourceInfo,
     SourceSettings,
 )
 from camera_service.sources.options import check_positive_settings
+from camera_service.sources.v4l2 import shot_settings as v4l2_shot
 from camera_service.sources.v4l2.controls import (
     ControlBackend,
     ControlDeviceFactory,
@@ -411,6 +413,12 @@ class V4L2Source(CameraSource):
         """The driver's buffers: after a control change, that many frames already taken may
         still come before the first one that shows it."""
         return self._queued
+
+    @classmethod
+    def shot_settings(cls, values: Mapping[str, ControlValue]) -> ShotSettings:
+        """Exposure (``exposure_time_absolute``, 100 us units, when not automatic) and gain
+        of a frame taken under the controls ``values`` (``v4l2.shot_settings``)."""
+        return v4l2_shot.shot_settings(values)
 
     # -- read -----------------------------------------------------------------------------
     def read(self) -> Frame:
