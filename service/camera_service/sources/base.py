@@ -49,9 +49,11 @@ class Frame:
       depth), an ``H x W`` ``uint16`` array of the camera's values in this machine's byte
       order (``sixteen_bit`` is True).
 
-    ``capture_time`` is the local wall-clock time (``time.time()``) at which the frame was
-    captured; the servicer converts it to robot time. ``controls`` is the frame's record of
-    the camera controls in effect; sources leave it empty, the capture thread stamps it.
+    ``capture_time`` is the local wall-clock time (``time.time()`` seconds) at which the frame
+    was taken, as close to the sensor as the source can tell (each source's module doc says
+    which clock: V4L2 the driver's buffer timestamp); the servicer converts it to robot
+    time. ``controls`` is the frame's record of the camera controls in effect; sources leave
+    it empty, the capture thread stamps it.
     """
 
     sequence: int
