@@ -90,3 +90,14 @@ def test_sixteen_bit_frames_carry_their_buffer_time_too(world):
     assert frame.sixteen_bit
     assert frame.capture_time == pytest.approx(camera.sent_times[-1] + WALL_OFFSET, abs=2e-6)
     source.close()
+
+
+def test_a_driver_without_timestamps_is_timed_when_read(world, caplog):
+    clock = Clock()
+    camera = world.plug(FakeCamera(clock=lambda: 0.0, timestamp_kind="unknown"))  # no stamps
+    source = world.source(camera, clock=clock.mapping())
+    source.open()
+    with caplog.at_level(logging.WARNING):
+        assert source.read().capture_time == clock.wall()
+    assert "no buffer timestamp: frames timed when read" in caplog.text
+    source.close()

@@ -454,8 +454,9 @@ class V4L2Source(CameraSource):
                 return clock.to_wall(stamp)
             if not self._kernel_time_failed:
                 self._kernel_time_failed = True
-                log.warning("%s: buffer timestamp %.3f s is not a recent monotonic time "
-                            "(now %.3f s): frames timed when read", self.name, stamp, now)
+                problem = ("no buffer timestamp" if stamp <= 0 else f"buffer timestamp "
+                           f"{stamp:.3f} s is not a recent monotonic time (now {now:.3f} s)")
+                log.warning("%s: %s: frames timed when read", self.name, problem)
         return clock.wall()
 
     def _to_frame(self, data: np.ndarray, now: float) -> Optional[Frame]:
