@@ -31,6 +31,12 @@ after a control change that many frames taken before it still come first
 every colour frame have the value ``128 + brightness`` (the brightness control when the
 frame was taken), so a test can read which setting a frame shows.
 
+Every frame carries a buffer timestamp as a V4L2 driver gives it: the camera's ``clock``
+(``CLOCK_MONOTONIC`` unless a test injects one) when the frame was taken, in microseconds,
+read back through ``CAP_PROP_POS_MSEC`` as OpenCV's V4L2 backend does (0 before the first
+frame); ``sent_times`` lists them in order. ``timestamp_kind`` is what ``VIDIOC_QUERYBUF``
+says of them ("monotonic", "copy" or "unknown").
+
 ``open_handles()`` counts captures and control devices not yet released (leak checks).
 """
 
@@ -45,10 +51,11 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Deque, Dict, List, Optional, Tuple
+from typing import Callable, Deque, Dict, List, Optional, Tuple
 
 import cv2
 import numpy as np
+from camera_service.core.clock_map import MonotonicToWall, kernel_monotonic
 from camera_service.sources.base import SourceSettings
 from camera_service.sources.pacing import FramePacer
 from camera_service.sources.synthetic import render_test_pattern
@@ -140,6 +147,9 @@ class FakeCamera:
     nodes: Tuple[str, str] = ("", "")  # capture node, metadata node (names like "video0")
     sent_jpegs: List[bytes] = field(default_factory=list)
     sent_values: Deque[np.ndarray] = field(default_factory=lambda: deque(maxlen=32))
+    clock: Callable[[], float] = kernel_monotonic  # the driver's timestamp clock
+    timestamp_kind: str = "monotonic"  # what VIDIOC_QUERYBUF says of the timestamps
+    sent_times: List[float] = field(default_factory=list)  # one per frame, as sent_jpegs
 
     def __post_init__(self) -> None:
         for control in self.controls:
@@ -278,13 +288,14 @@ class FakeV4L2World:
         return FakeControlDevice(self, path)
 
     def source(self, camera: FakeCamera, name: str = "cam", fps: Optional[float] = None,
-               **options) -> V4L2Source:
+               clock: Optional[MonotonicToWall] = None, **options) -> V4L2Source:
         """A ``V4L2Source`` named ``name`` on ``camera``'s capture node, with this world's
-        parts injected; ``options`` are the source's config keys (``format``, ``range``...)."""
+        parts injected (and ``clock``, its monotonic-to-wall map, when given); ``options``
+        are the source's config keys (``format``, ``range``...)."""
         settings = SourceSettings(name, fps=fps,
                                   options={"device": f"/dev/{camera.nodes[0]}", **options})
         return V4L2Source(settings, capture_factory=self.capture_factory, tree=self.tree(),
-                          control_device_factory=self.control_device_factory)
+                          control_device_factory=self.control_device_factory, clock=clock)
 
     def _acquire(self, path: str) -> int:
         with self._lock:
@@ -338,7 +349,9 @@ class FakeCapture:
         self.convert_rgb = True
         self._pending: Dict[int, int] = {}
         self._sequence = 0
-        self._queue: Deque[Tuple[bool, Optional[np.ndarray]]] = deque()  # driver's frames
+        self._stamp_usec = 0  # the last frame's buffer timestamp, in microseconds
+        # the driver's queued frames: (buffer timestamp in us, what read returns)
+        self._queue: Deque[Tuple[int, Tuple[bool, Optional[np.ndarray]]]] = deque()
         self._pacer: Optional[FramePacer] = None
         self.set_calls: List[Tuple[int, float]] = []
 
@@ -390,6 +403,9 @@ class FakeCapture:
             return self.fps
         if prop in _PROPERTY_CONTROLS:
             return float(self._camera.values[_PROPERTY_CONTROLS[prop]])
+        if prop == cv2.CAP_PROP_POS_MSEC:  # as cap_v4l.cpp: tv_sec * 1000 + tv_usec / 1000
+            seconds, usec = divmod(self._stamp_usec, 1_000_000)
+            return 1000.0 * seconds + usec / 1000.0
         if prop == cv2.CAP_PROP_BUFFERSIZE:
             return float(self._camera.queued_buffers)
         return -1.0
@@ -404,10 +420,17 @@ class FakeCapture:
             self._pacer.wait()
         while len(self._queue) <= camera.queued_buffers:
             self._queue.append(self._take(camera))
-        return self._queue.popleft()
+        self._stamp_usec, answer = self._queue.popleft()
+        return answer
 
-    def _take(self, camera: FakeCamera) -> Tuple[bool, Optional[np.ndarray]]:
-        """One frame taken now, with the camera's settings now, as ``read`` returns it."""
+    def _take(self, camera: FakeCamera) -> Tuple[int, Tuple[bool, Optional[np.ndarray]]]:
+        """One frame taken now, with the camera's settings now: its buffer timestamp (us)
+        and what ``read`` returns for it."""
+        taken = camera.clock()
+        camera.sent_times.append(taken)
+        return int(taken * 1_000_000), self._picture(camera)
+
+    def _picture(self, camera: FakeCamera) -> Tuple[bool, Optional[np.ndarray]]:
         self._sequence += 1
         if self.fourcc in SIXTEEN_BIT_FORMATS:
             return True, self._sixteen_bit_buffer(camera)
@@ -475,6 +498,9 @@ class FakeControlDevice:
 
     def formats(self) -> List[int]:
         return [code_of(name) for name in self._check().modes]
+
+    def timestamp_kind(self) -> str:
+        return self._check().timestamp_kind
 
     def _modes_of(self, pixel_format: int) -> Dict[Tuple[int, int], float]:
         modes = self._check().modes

@@ -42,7 +42,7 @@ from camera_service.encoding.encoder import EncodedImage, EncodingError, OutputS
 from camera_service.encoding.output_cache import OutputCache
 from camera_service.geometry.frames import merged
 from camera_service.geometry.source_geometry import SourceGeometry
-from camera_service.serving import custom_params, view_params, wire
+from camera_service.serving import custom_params, shot_params, view_params, wire
 from camera_service.serving.budget import CallBudget, MemoryBudget
 from camera_service.serving.request_resolution import (
     FORMAT_OF_NAME,
@@ -314,6 +314,7 @@ class ImageServicer(image_service_pb2_grpc.ImageServiceServicer):
         shot.image.format = FORMAT_OF_NAME[spec.format]
         shot.image.pixel_format = PIXEL_FORMAT_OF_LAYOUT[spec.layout]
         shot.acquisition_time.CopyFrom(self.to_robot_time(stored.frame.capture_time))
+        shot_params.fill(shot.capture_params, capture.kind, stored.frame.controls.values)
         if encoded.value_range is not None:  # the raw range a 16-bit source's view shows
             view_params.report_range(shot.capture_params.custom_params, encoded.value_range)
         geometry = self.geometries.get(capture.name)

@@ -8,10 +8,16 @@ raising ``ConfigError`` (key relative to the source, e.g. ``"device"``) for bad 
 from __future__ import annotations
 
 import importlib
-from typing import Callable, Dict, List, Type
+from typing import Callable, Dict, List, Mapping, Type
 
 from camera_service.core.errors import ConfigError
-from camera_service.sources.base import CameraSource, SourceSettings
+from camera_service.sources.base import (
+    NO_SHOT_SETTINGS,
+    CameraSource,
+    ControlValue,
+    ShotSettings,
+    SourceSettings,
+)
 
 _KINDS: Dict[str, Type[CameraSource]] = {}
 
@@ -56,3 +62,11 @@ def create_source(kind: str, settings: SourceSettings) -> CameraSource:
             "type", f"unknown source type {kind!r}; use one of {', '.join(known_kinds())}"
         ) from None
     return cls(settings)
+
+
+def shot_settings(kind: str, values: Mapping[str, ControlValue]) -> ShotSettings:
+    """Exposure and gain of a frame of a ``kind`` source taken under the controls ``values``
+    (``CameraSource.shot_settings``); unset for an unknown kind."""
+    _load_kinds()
+    cls = _KINDS.get(kind)
+    return cls.shot_settings(values) if cls is not None else NO_SHOT_SETTINGS

@@ -49,9 +49,11 @@ class Frame:
       depth), an ``H x W`` ``uint16`` array of the camera's values in this machine's byte
       order (``sixteen_bit`` is True).
 
-    ``capture_time`` is the local wall-clock time (``time.time()``) at which the frame was
-    captured; the servicer converts it to robot time. ``controls`` is the frame's record of
-    the camera controls in effect; sources leave it empty, the capture thread stamps it.
+    ``capture_time`` is the local wall-clock time (``time.time()`` seconds) at which the frame
+    was taken, as close to the sensor as the source can tell (each source's module doc says
+    which clock: V4L2 the driver's buffer timestamp); the servicer converts it to robot
+    time. ``controls`` is the frame's record of the camera controls in effect; sources leave
+    it empty, the capture thread stamps it.
     """
 
     sequence: int
@@ -113,6 +115,19 @@ class SourceInfo:
     detail: str = ""  # e.g. "MJPG 1280x720 @30 on /dev/video0", for logs
     # Set when the source delivers 16-bit values (Frame.sixteen_bit): what it serves them as.
     sixteen_bit: Optional[SixteenBitProfile] = None
+
+
+@dataclass(frozen=True)
+class ShotSettings:
+    """How a frame was taken, as ``ImageCapture.capture_params`` reports it: ``exposure`` in
+    seconds and unitless ``gain``; None where the camera chose it (automatic) or has no
+    such control."""
+
+    exposure: Optional[float] = None
+    gain: Optional[float] = None
+
+
+NO_SHOT_SETTINGS = ShotSettings()
 
 
 @dataclass
@@ -178,6 +193,12 @@ class CameraSource(abc.ABC):
         change the camera has just accepted (frames waiting in the driver's queue); 0 for a
         source whose next read captures anew. Asked by the capture thread after each open."""
         return 0
+
+    @classmethod
+    def shot_settings(cls, values: Mapping[str, ControlValue]) -> ShotSettings:
+        """Exposure and gain of a frame taken while the controls had ``values`` (control name
+        -> value, a frame's record); unset for a kind with no such controls."""
+        return NO_SHOT_SETTINGS
 
     def describe(self) -> str:
         """Where the camera is, for log lines (device path, URL, file name)."""

@@ -6,7 +6,8 @@ Options (``camera_service.schema.sources.FileOptions``):
   source error (the capture loop then reopens it, which also starts it again).
 
 The common ``fps`` overrides the file's own rate (used when the file does not state one).
-Frames are delivered as pixels (the file is decoded).
+Frames are delivered as pixels (the file is decoded). Frame times: the wall clock when the
+frame was decoded (a file has no capture time of its own).
 """
 
 from __future__ import annotations

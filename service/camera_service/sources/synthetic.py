@@ -6,7 +6,8 @@ delivers it either as native JPEG, like an MJPEG camera, or as raw pixels. (Fail
 for tests lives in ``fake_cameras.failing_camera``, outside the product.)
 
 Options: ``camera_service.schema.sources.SyntheticOptions`` (``native_jpeg``, ``pixel_format``,
-``controls``: the values it starts with).
+``controls``: the values it starts with). Frame times: the wall clock when the pattern was
+rendered (the time burnt into it).
 """
 
 from __future__ import annotations

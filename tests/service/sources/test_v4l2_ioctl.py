@@ -20,6 +20,7 @@ def test_request_numbers_match_videodev2_h():
     assert v4l2.VIDIOC_QUERYMENU == 0xC02C5625
     assert v4l2.VIDIOC_ENUM_FRAMESIZES == 0xC02C564A
     assert v4l2.VIDIOC_ENUM_FRAMEINTERVALS == 0xC034564B
+    assert v4l2.VIDIOC_QUERYBUF == 0xC0585609  # struct v4l2_buffer: 88 bytes on 64-bit
 
 
 MJPG, YUYV = 0x47504A4D, 0x56595559
@@ -34,6 +35,8 @@ class FakeKernel:
         self.caps = caps
         self.controls = {c.id: c for c in default_controls()}
         self.values = {c.id: c.default for c in self.controls.values()}
+        self.buffers = 0  # capture buffers requested (by another descriptor)
+        self.timestamp_flags = v4l2.BUF_FLAG_TIMESTAMP_MONOTONIC
 
     def ioctl(self, fd, request, arg, mutate=True):
         if request == v4l2.VIDIOC_QUERYCAP:
@@ -58,6 +61,11 @@ class FakeKernel:
             self._frame_size(arg)
         elif request == v4l2.VIDIOC_ENUM_FRAMEINTERVALS:
             self._frame_interval(arg)
+        elif request == v4l2.VIDIOC_QUERYBUF:
+            if arg.type != v4l2.BUF_TYPE_VIDEO_CAPTURE or arg.index >= self.buffers:
+                raise OSError(errno.EINVAL, "Invalid argument")
+            arg.flags = self.timestamp_flags | 0x0001  # V4L2_BUF_FLAG_MAPPED
+            arg.timestamp.tv_sec, arg.timestamp.tv_usec = 12, 345678
         elif request == v4l2.VIDIOC_G_CTRL:
             arg.value = self.values[arg.id]
         elif request == v4l2.VIDIOC_S_CTRL:
@@ -167,3 +175,15 @@ def test_stepwise_frame_sizes_and_intervals(device):
     assert (round(rate.min_fps, 3), round(rate.max_fps, 3)) == (5.0, 60.0)
     assert rate.step == pytest.approx(1 / 60)
     assert dev.frame_sizes(0x34363248) == []  # H264: not offered
+
+
+def test_timestamp_kind_from_the_buffer_flags(device):
+    dev, kernel = device
+    with pytest.raises(OSError):  # no buffers requested yet
+        dev.timestamp_kind()
+    kernel.buffers = 4
+    for flags, kind in ((v4l2.BUF_FLAG_TIMESTAMP_MONOTONIC, "monotonic"),
+                        (v4l2.BUF_FLAG_TIMESTAMP_COPY, "copy"),
+                        (v4l2.BUF_FLAG_TIMESTAMP_UNKNOWN, "unknown")):
+        kernel.timestamp_flags = flags
+        assert dev.timestamp_kind() == kind

@@ -7,7 +7,9 @@ Layouts follow ``linux/videodev2.h`` (stable kernel ABI, same on x86-64 and arm6
 - ``VIDIOC_G_CTRL`` / ``VIDIOC_S_CTRL``: read and change one control;
 - ``VIDIOC_ENUM_FMT``: the pixel formats a capture node offers (FOURCC codes);
 - ``VIDIOC_ENUM_FRAMESIZES`` / ``VIDIOC_ENUM_FRAMEINTERVALS``: the sizes of a format and the
-  frame intervals of a size, discrete lists or one stepwise (or continuous) range.
+  frame intervals of a size, discrete lists or one stepwise (or continuous) range;
+- ``VIDIOC_QUERYBUF``: the clock of the driver's buffer timestamps (monotonic, copied from
+  the writer, or unknown), once buffers have been requested (by OpenCV's descriptor).
 
 ``V4L2Device`` wraps one open file descriptor. It is opened separately from OpenCV's capture
 descriptor (V4L2 allows several opens of one node), so controls can be read and changed from
@@ -163,6 +165,50 @@ class _Control(ctypes.Structure):
     _fields_ = [("id", ctypes.c_uint32), ("value", ctypes.c_int32)]
 
 
+# -- buffers (VIDIOC_QUERYBUF): only the timestamp flags are read -------------------------
+BUF_FLAG_TIMESTAMP_MASK = 0x0000E000
+BUF_FLAG_TIMESTAMP_UNKNOWN = 0x00000000
+BUF_FLAG_TIMESTAMP_MONOTONIC = 0x00002000
+BUF_FLAG_TIMESTAMP_COPY = 0x00004000
+TIMESTAMP_KINDS = {BUF_FLAG_TIMESTAMP_UNKNOWN: "unknown", BUF_FLAG_TIMESTAMP_MONOTONIC:
+                   "monotonic", BUF_FLAG_TIMESTAMP_COPY: "copy"}
+MEMORY_MMAP = 1
+
+
+class _TimeVal(ctypes.Structure):
+    _fields_ = [("tv_sec", ctypes.c_long), ("tv_usec", ctypes.c_long)]
+
+
+class _TimeCode(ctypes.Structure):
+    _fields_ = [("type", ctypes.c_uint32), ("flags", ctypes.c_uint32),
+                ("frames", ctypes.c_uint8), ("seconds", ctypes.c_uint8),
+                ("minutes", ctypes.c_uint8), ("hours", ctypes.c_uint8),
+                ("userbits", ctypes.c_uint8 * 4)]
+
+
+class _BufferLocation(ctypes.Union):
+    _fields_ = [("offset", ctypes.c_uint32), ("userptr", ctypes.c_ulong),
+                ("planes", ctypes.c_void_p), ("fd", ctypes.c_int32)]
+
+
+class _Buffer(ctypes.Structure):
+    _fields_ = [
+        ("index", ctypes.c_uint32),
+        ("type", ctypes.c_uint32),
+        ("bytesused", ctypes.c_uint32),
+        ("flags", ctypes.c_uint32),
+        ("field", ctypes.c_uint32),
+        ("timestamp", _TimeVal),
+        ("timecode", _TimeCode),
+        ("sequence", ctypes.c_uint32),
+        ("memory", ctypes.c_uint32),
+        ("m", _BufferLocation),
+        ("length", ctypes.c_uint32),
+        ("reserved2", ctypes.c_uint32),
+        ("request_fd", ctypes.c_int32),
+    ]
+
+
 def _ioc(direction: int, number: int, struct: type) -> int:
     """The kernel's ``_IOC`` macro for the ``'V'`` ioctl family."""
     return (direction << 30) | (ctypes.sizeof(struct) << 16) | (ord("V") << 8) | number
@@ -171,6 +217,7 @@ def _ioc(direction: int, number: int, struct: type) -> int:
 _READ, _WRITE = 2, 1
 VIDIOC_QUERYCAP = _ioc(_READ, 0, _Capability)
 VIDIOC_ENUM_FMT = _ioc(_READ | _WRITE, 2, _FmtDesc)
+VIDIOC_QUERYBUF = _ioc(_READ | _WRITE, 9, _Buffer)
 VIDIOC_G_CTRL = _ioc(_READ | _WRITE, 27, _Control)
 VIDIOC_S_CTRL = _ioc(_READ | _WRITE, 28, _Control)
 VIDIOC_QUERYCTRL = _ioc(_READ | _WRITE, 36, _QueryCtrl)
@@ -391,6 +438,15 @@ class V4L2Device:
                 intervals.append(FrameInterval(kind, _seconds(step.min), _seconds(step.max),
                                                _seconds(step.step)))
         return intervals
+
+    def timestamp_kind(self) -> str:
+        """The clock of the node's capture buffer timestamps, from buffer 0's flags
+        (``VIDIOC_QUERYBUF``, which any descriptor may ask): "monotonic" (the driver's
+        ``CLOCK_MONOTONIC`` when the frame was taken), "copy" (copied from whoever wrote the
+        frame) or "unknown". ``OSError`` when no buffers are allocated yet."""
+        buffer = _Buffer(index=0, type=BUF_TYPE_VIDEO_CAPTURE, memory=MEMORY_MMAP)
+        self._ioctl(VIDIOC_QUERYBUF, buffer)
+        return TIMESTAMP_KINDS.get(buffer.flags & BUF_FLAG_TIMESTAMP_MASK, "unknown")
 
     def get_control(self, control_id: int) -> int:
         control = _Control(id=control_id)

@@ -28,6 +28,15 @@ Options (``camera_service.schema.sources.V4l2Options``; besides the common keys)
   (unless ``controls`` sets it): the camera then encodes at that quality. The quality a camera
   delivers is estimated from its JPEG tables and logged.
 
+Frame times: each frame's ``capture_time`` is the driver's buffer timestamp (when the frame
+was taken, before any queueing in the driver or this process; OpenCV's ``CAP_PROP_POS_MSEC``
+is that ``struct v4l2_buffer`` timestamp), a ``CLOCK_MONOTONIC`` time mapped to wall-clock
+time by ``core.clock_map`` (and to robot time by the servicer). It is used when the driver
+says its timestamps are monotonic (``V4L2_BUF_FLAG_TIMESTAMP_MONOTONIC``, asked with
+``VIDIOC_QUERYBUF``) or does not say, and the stamp is a plausible recent monotonic time;
+otherwise (timestamps copied from a writer, or implausible) the frame is timed when it was
+read, and the open logs which clock frames use.
+
 A read waits at most ``OPENCV_VIDEOIO_V4L_SELECT_TIMEOUT`` seconds (set here to 2 unless the
 environment says otherwise) before it raises ``SourceError``.
 """
@@ -38,12 +47,12 @@ import contextlib
 import logging
 import os
 import threading
-import time
-from typing import Callable, Dict, List, Optional, Protocol, Sequence, Tuple
+from typing import Callable, Dict, List, Mapping, Optional, Protocol, Sequence, Tuple
 
 import cv2  # OpenCV's V4L2 wait timeout is set in camera_service.core.process_env
 import numpy as np
 
+from camera_service.core.clock_map import MonotonicToWall
 from camera_service.core.errors import ConfigError, SourceError, SourceUnavailable
 from camera_service.core.jpeg_quality import QualityEstimator
 from camera_service.core.redaction import redact_url
@@ -55,10 +64,12 @@ from camera_service.sources.base import (
     Control,
     ControlValue,
     Frame,
+    ShotSettings,
     SourceInfo,
     SourceSettings,
 )
 from camera_service.sources.options import check_positive_settings
+from camera_service.sources.v4l2 import shot_settings as v4l2_shot
 from camera_service.sources.v4l2.controls import (
     ControlBackend,
     ControlDeviceFactory,
@@ -89,6 +100,10 @@ OPENCV_V4L_BUFFERS = 4
 # Consecutive raw buffers OpenCV could not convert before a read gives up. (Camera JPEGs are
 # checked by the capture loop's frame hygiene, not here.)
 _MAX_BAD_BUFFERS = 30
+# A buffer timestamp is taken as the driver's CLOCK_MONOTONIC only when it is this recent
+# (seconds before the read) and not later than the read by more than the second bound.
+_KERNEL_TIME_MAX_AGE = 10.0
+_KERNEL_TIME_MAX_AHEAD = 0.01
 
 
 class Capture(Protocol):
@@ -176,7 +191,8 @@ class V4L2Source(CameraSource):
     """One V4L2 camera. ``open``/``read``/``close`` belong to the capture thread;
     ``controls``/``set_control`` are thread-safe and work while streaming (see module doc).
 
-    ``capture_factory``, ``tree`` and ``control_device_factory`` are injectable for tests.
+    ``capture_factory``, ``tree``, ``control_device_factory`` and ``clock`` (the
+    monotonic-to-wall map frame times go through) are injectable for tests.
     """
 
     def __init__(
@@ -185,6 +201,7 @@ class V4L2Source(CameraSource):
         capture_factory: CaptureFactory = opencv_capture,
         tree: Optional[VideoTree] = None,
         control_device_factory: Optional[ControlDeviceFactory] = None,
+        clock: Optional[MonotonicToWall] = None,
     ) -> None:
         super().__init__(settings)
         options = read_options(V4l2Options, settings.options)
@@ -209,6 +226,9 @@ class V4L2Source(CameraSource):
         self._capture_factory = capture_factory
         self._tree = tree or VideoTree()
         self._control_device_factory = control_device_factory
+        self._clock = clock or MonotonicToWall()
+        self._timestamps = "unknown"  # the driver's timestamp clock (ioctl.TIMESTAMP_KINDS)
+        self._kernel_time_failed = False  # an implausible stamp was logged since the open
         self._capture: Optional[Capture] = None
         self._node = ""
         self._native = False
@@ -250,7 +270,13 @@ class V4L2Source(CameraSource):
             self.close()
             raise SourceUnavailable(f"{node} ({self.device}) went away while opening: "
                                     f"{err.strerror or err}") from None
-        log.info("%s: %s", self.name, info.detail)
+        self._timestamps = self._ask_device(node, lambda device: device.timestamp_kind(),
+                                            "unknown")
+        self._kernel_time_failed = False
+        log.info("%s: %s; frame times: %s", self.name, info.detail,
+                 "the time of reading (driver's timestamps are copied from the writer)"
+                 if self._timestamps == "copy" else
+                 f"the driver's buffer timestamps ({self._timestamps} clock)")
         self._quality.opened(info.detail)
         return info
 
@@ -315,15 +341,20 @@ class V4L2Source(CameraSource):
 
     def _offered_formats(self, node: str) -> List[int]:
         """The node's capture formats (``VIDIOC_ENUM_FMT``); empty when it cannot tell."""
+        return self._ask_device(node, lambda device: list(device.formats()), [])
+
+    def _ask_device(self, node: str, question: Callable, otherwise):
+        """``question(device)`` on a descriptor of its own on ``node``; ``otherwise`` when
+        the node cannot be opened or does not answer."""
         factory = self._control_device_factory or V4L2Device
         try:
             device = factory(node)
         except OSError:
-            return []
+            return otherwise
         try:
-            return list(device.formats())
+            return question(device)
         except (OSError, AttributeError):
-            return []
+            return otherwise
         finally:
             device.close()
 
@@ -383,6 +414,12 @@ class V4L2Source(CameraSource):
         still come before the first one that shows it."""
         return self._queued
 
+    @classmethod
+    def shot_settings(cls, values: Mapping[str, ControlValue]) -> ShotSettings:
+        """Exposure (``exposure_time_absolute``, 100 us units, when not automatic) and gain
+        of a frame taken under the controls ``values`` (``v4l2.shot_settings``)."""
+        return v4l2_shot.shot_settings(values)
+
     # -- read -----------------------------------------------------------------------------
     def read(self) -> Frame:
         capture = self._capture
@@ -393,7 +430,7 @@ class V4L2Source(CameraSource):
             ok, data = capture.read()
             if not ok or data is None:
                 raise SourceError(self._read_failure())
-            frame = self._to_frame(data)
+            frame = self._to_frame(data, self._frame_time(capture))
             if frame is not None:
                 return frame
         what = f"{self._granted16.name} images" if self._granted16 else "images OpenCV can convert"
@@ -406,9 +443,24 @@ class V4L2Source(CameraSource):
         return (f"{self.name}: {self._node} stopped delivering frames (disconnected, or "
                 f"none within {timeout} s)")
 
-    def _to_frame(self, data: np.ndarray) -> Optional[Frame]:
+    def _frame_time(self, capture: Capture) -> float:
+        """Wall-clock time the frame just read was taken: its buffer timestamp when that is
+        the driver's monotonic clock (see the module doc), else now."""
+        clock = self._clock
+        if self._timestamps != "copy":
+            stamp = capture.get(cv2.CAP_PROP_POS_MSEC) / 1000.0
+            now = clock.monotonic()
+            if now - _KERNEL_TIME_MAX_AGE <= stamp <= now + _KERNEL_TIME_MAX_AHEAD:
+                return clock.to_wall(stamp)
+            if not self._kernel_time_failed:
+                self._kernel_time_failed = True
+                problem = ("no buffer timestamp" if stamp <= 0 else f"buffer timestamp "
+                           f"{stamp:.3f} s is not a recent monotonic time (now {now:.3f} s)")
+                log.warning("%s: %s: frames timed when read", self.name, problem)
+        return clock.wall()
+
+    def _to_frame(self, data: np.ndarray, now: float) -> Optional[Frame]:
         self._sequence += 1
-        now = time.time()
         if self._native:  # the buffer as the camera filled it; the capture loop checks it
             jpeg = data.tobytes()
             return Frame(self._sequence, now, self._size[0], self._size[1], jpeg=jpeg,
