@@ -101,5 +101,5 @@ def test_configured_controls_are_the_values_it_starts_with():
 
 def test_controls_given_as_a_list_are_one_config_error():
     # found by the loader fuzz test: a list where the control map belongs was a traceback
-    with pytest.raises(ConfigError, match="controls.*must be a mapping"):
+    with pytest.raises(ConfigError, match=r"controls.*must be a mapping"):
         create_source("synthetic", SourceSettings("a", options={"controls": [None]}))
