@@ -15,7 +15,7 @@ once, in step 2; every later step works on its ``RequestSpec``, and no step is d
    that open (``Capabilities``) into a ``RequestSpec``, or refused;
 3. cameras and store (``capture``): the spec's control values set on the camera
    (``_set_controls``), the frame to serve taken from the store - the latest, or the first
-   showing a control change (``_frame_showing_change``) - and checked for staleness;
+   whose record shows a control change (``_frame_showing_change``) - checked for staleness;
 4. encoding (``encoding``): the request fitted to that frame (``OutputRequest.fit``: size,
    passthrough, quality); the memory budget reserves room for producing it (and settles
    once its bytes exist), the ``OutputCache`` makes the bytes once per (frame, output);
