@@ -21,6 +21,7 @@ from bosdyn.api import image_pb2
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from camera_service.capture.camera_state import CameraStatus
+from camera_service.capture.cameras import Cameras
 from camera_service.capture.capture_thread import CaptureThread
 from camera_service.capture.frame_store import FrameStore, StoredFrame
 from camera_service.encoding.encoder import EncodedImage, OutputSpec
@@ -69,17 +70,16 @@ class ServedResponse:
 class Descriptions:
     """The descriptions of the cameras whose frames are in ``store`` (see the module doc).
 
-    ``geometries`` is the running cameras' live view of camera models and mounts;
-    ``version()`` changes whenever the running cameras do (part of every description's key:
-    a replaced camera may start at the same generation). ``to_robot_time`` stamps shots in
-    robot time."""
+    ``cameras`` are the running cameras: their live ``geometries`` (camera models and
+    mounts) are described, their ``version`` (changed whenever the set changes) is part of
+    every description's key (a replaced camera may start at the same generation).
+    ``to_robot_time`` stamps shots in robot time."""
 
-    def __init__(self, store: FrameStore, geometries: Mapping[str, SourceGeometry],
-                 version: Callable[[], int],
+    def __init__(self, store: FrameStore, cameras: Cameras,
                  to_robot_time: RobotTimeConverter = local_timestamp) -> None:
         self.store = store
-        self.geometries = geometries
-        self._version = version
+        self._cameras = cameras
+        self.geometries: Mapping[str, SourceGeometry] = cameras.geometries  # live, read-only
         self.to_robot_time = to_robot_time
         self._described: Dict[str, Described] = {}
         self._resized: Dict[tuple, image_pb2.ImageSource] = {}
@@ -91,7 +91,7 @@ class Descriptions:
         status = capture.state.status()
         frame = stored if stored is not None else self.store.latest(capture.name)
         size = (frame.frame.width, frame.frame.height) if frame is not None else None
-        key = (size, status.generation, self._version())
+        key = (size, status.generation, self._cameras.version)
         cached = self._described.get(capture.name)
         if cached is not None and cached.key == key:
             return cached

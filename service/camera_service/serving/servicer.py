@@ -95,8 +95,7 @@ class ImageServicer(image_service_pb2_grpc.ImageServiceServicer):
         self.cache = cache
         self.first_frame_timeout = first_frame_timeout
         self.stale_after = stale_after
-        self.descriptions = Descriptions(store, cameras.geometries, lambda: cameras.version,
-                                         to_robot_time)
+        self.descriptions = Descriptions(store, cameras, to_robot_time)
         self._controls: Dict[str, _Controls] = {}
         self._controls_lock = threading.Lock()
         self.budget = budget or MemoryBudget(BudgetLimits.from_limit(resolve_limit(0)[0]))
