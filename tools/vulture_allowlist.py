@@ -62,4 +62,5 @@ _.estimate_quality  # core.jpeg_quality one-shot form: the tests' oracle for JPE
 _.in_sync  # robot.faults.FaultReporter: tests wait until the robot's faults match (test_service_robot)
 _.refusals  # robot.login_backoff.LoginBackoff: refusals in a row (test_login_backoff)
 _.open_connections  # web.asgi_server: connections open now (test_http_limits)
+_.bracket  # core.clock_map.ClockMap: the last measurement's bracket width (test_clock_map)
 _.malformed  # app.service.CameraService: the malformed-request log, read-only (test_malformed)
