@@ -94,6 +94,7 @@ class RobotState:
         self.nickname = nickname
         self.tokens = TokenAuthority(serial_number)
         self.liveness_faults_raised = 0  # every liveness fault ever raised (tests)
+        self._fresh_registrations: Dict[str, int] = {}  # per name: new entries made (tests)
         self._lock = threading.RLock()
         self._users: Dict[str, str] = {username: password}
         self._payloads: Dict[str, Payload] = {}
@@ -191,6 +192,12 @@ class RobotState:
             return [Registration(_copy(r.entry), r.host, r.port, r.last_heartbeat)
                     for r in self._registrations.values() if r.entry.type == service_type]
 
+    def fresh_registrations(self, name: str) -> int:
+        """How often service ``name`` registered anew (not a heartbeat or an update); a
+        reboot's forgetting does not reset it."""
+        with self._lock:
+            return self._fresh_registrations.get(name, 0)
+
     def registration(self, name: str) -> Registration | None:
         """The registration of service ``name`` (None when not registered)."""
         with self._lock:
@@ -233,6 +240,8 @@ class RobotState:
             entry.host_payload_guid = payload_guid
             entry.last_update.CopyFrom(self.clock.now_timestamp())
             self._registrations[entry.name] = Registration(entry, host, port, time.monotonic())
+            self._fresh_registrations[entry.name] = (
+                self._fresh_registrations.get(entry.name, 0) + 1)
         LOG.info("registered %s (%s) authority=%s at %s:%d", entry.name, entry.type,
                  entry.authority, host, port)
         return "ok"

@@ -43,7 +43,7 @@ from bosdyn.client.time_sync import TimeSyncError
 from camera_service.robot.login import Login, describe_login_failure
 from camera_service.robot.sdk_robot import RobotTarget, make_sdk_robot
 from camera_service.serving import view_params
-from camera_service.serving.request_resolution import enum_name
+from camera_service.serving.request_spec import enum_name
 from camera_service.web.errors import (
     LoginRefused,
     RobotUnreachable,

@@ -1,16 +1,12 @@
 """Camera image service for Spot's CORE I/O.
 
-The path of a frame through the package:
-
-    sources/    one module per kind of camera (synthetic, v4l2, url, file) -> Frame objects
-    pipeline/   capture.py (one thread per source) -> frame_store.py (latest frame)
-                -> output_cache.py (encode once per frame and output) + encoding.py
-    imaging/    servicer.py (ListImageSources, GetImage), request_resolution.py (request ->
-                output or status), custom_params.py (camera controls as custom parameters)
-    robot/      credentials, session (payload auth), registration (directory keep-alive),
-                faults, time_sync, link.py (the thread that keeps all of them going)
-    app.py      wiring, start/stop, signals;  config.py + cli.py  configuration and flags;
-    healthcheck.py  the container's health probe
+The package's folders are the stages a frame passes through (bottom up; a lower stage never
+imports a higher one): core/ (vocabulary), geometry/ and web/, sources/ (one module per kind
+of camera), capture/ (capture threads, camera state, latest-frame store), encoding/ (an
+output fitted to a frame, encode once per frame and output), serving/ (the ImageService:
+servicer, request spec, descriptions, wire), robot/, config/, settings_page/ and calibrate/,
+app/ (wiring, live apply), cli/. The owner of each state and the path of a GetImage request:
+docs/architecture.md.
 """
 
 from __future__ import annotations

@@ -5,12 +5,13 @@ from __future__ import annotations
 import cv2
 from camera_service.capture.frame_store import FrameStore
 from camera_service.config.model import from_mapping
-from camera_service.encoding.encoder import OutputSpec
+from camera_service.core.jpeg_quality import estimate_quality
+from camera_service.encoding.encoder import OutputSpec, is_passthrough
 from camera_service.encoding.output_cache import OutputCache
 from camera_service.sources.base import Frame
 from camera_service.sources.synthetic import render_test_pattern
 
-from bench.baseline import ReencodeEveryRequest, baseline_service
+from bench.baseline import BaselineService, ReencodeEveryRequest
 
 SPEC = OutputSpec("jpeg", "rgb", 75, 64, 48)
 
@@ -31,17 +32,19 @@ def test_baseline_re_encodes_even_a_camera_jpeg_it_could_pass_through():
     own = OutputSpec("jpeg", "rgb", 0, 64, 48)  # the camera's own bytes
     assert OutputCache().get(stored, own).data is jpeg  # shipped: the camera's bytes
     baseline = ReencodeEveryRequest()
-    assert OutputCache().passes_through(stored.frame, own)
-    assert not baseline.passes_through(stored.frame, own)
+    assert is_passthrough(stored.frame, own)
     image = baseline.get(stored, own)
     assert not image.passthrough and image.data[:2] == b"\xff\xd8"
+    assert image.spec == own
+    assert estimate_quality(image.data).quality == 75  # re-encoded at the camera's quality
     assert baseline.encodes == 1 and baseline.passthroughs == 0
 
 
 def test_baseline_service_is_the_service_with_the_baseline_cache():
     config = from_mapping({"sources": [{"name": "cam", "type": "synthetic"}]})
-    service = baseline_service(config)
+    service = BaselineService(config)
     assert isinstance(service.cache, ReencodeEveryRequest)
+    assert service.servicer.cache is service.cache  # what GetImage encodes with
     assert [c.name for c in service.captures] == ["cam"]
     assert [c.jpeg_passthrough for c in service.captures] == ["never"]
 

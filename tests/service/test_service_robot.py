@@ -133,7 +133,7 @@ def test_robot_reboot_re_registers_and_re_raises_faults(robot_sim, run_service, 
     # the rebooted robot forgot the entry; the service made a new one (no transient state
     # is sampled: the robot's registration object itself is a new one)
     wait_for(lambda: robot_sim.state.registration(NAME) not in (None, before), timeout=15)
-    wait_for(lambda: service.registration.registrations >= 2, timeout=15)
+    wait_for(lambda: robot_sim.state.fresh_registrations(NAME) >= 2, timeout=15)
     wait_for(lambda: [f for f in robot_sim.active_faults()
                       if f.fault_id.fault_name == fault_name("dead")], timeout=15)
     _, client = image_client(robot_sim)

@@ -150,8 +150,7 @@ class CameraService:
     Building it only wires objects together: no socket is bound, no name resolved, no robot
     object made, no camera opened (sources are created, not opened). ``start`` does all of
     that; ``serve`` alone starts capturing and serving without the robot link (tests).
-    ``output_cache`` replaces the encode-once cache (the benchmark's baseline does),
-    ``budget`` the memory budget made from the config.
+    ``budget`` replaces the memory budget made from the config.
 
     The running cameras belong to ``cameras`` (``capture.cameras.Cameras``); a live config
     change goes through it (``apply``/``reload``). Everything else is read-only from outside
@@ -162,7 +161,7 @@ class CameraService:
     """
 
     def __init__(self, config: Config, sources: Sequence[CameraSource] | None = None,
-                 session: RobotSession | None = None, output_cache: OutputCache | None = None,
+                 session: RobotSession | None = None,
                  budget: MemoryBudget | None = None, retry: RetryTiming | None = None,
                  loader: Callable[[], Config] | None = None) -> None:
         self._config = config
@@ -175,7 +174,7 @@ class CameraService:
         self._watcher: FileWatcher | None = None
         self._retry = retry or RetryTiming()
         self._store = FrameStore()
-        self._cache = output_cache if output_cache is not None else OutputCache()
+        self._cache = OutputCache()
         self._clock = RobotClock()
         self._budget = budget or make_budget(config)
         self._payload_pose = PayloadPose()
@@ -413,14 +412,18 @@ class CameraService:
             self._link.wake()
 
 
-def run(config: Config, build: Callable[..., CameraService] = CameraService,
-        loader: Callable[[], Config] | None = None) -> int:
-    """Run the service ``build`` makes until SIGTERM/SIGINT; returns the exit status.
-    ``ConfigError`` goes to the caller (exit status 2). With a config file the settings page
-    runs too, and the file is applied again on change or SIGHUP (``loader`` reads it with
-    the command line's flags; default ``config.load``)."""
+def run(config: Config, loader: Callable[[], Config] | None = None) -> int:
+    """Run the service for ``config`` until SIGTERM/SIGINT; returns the exit status.
+    ``ConfigError`` goes to the caller (exit status 2). ``loader`` reads the config file
+    again with the command line's flags (default ``config.load``)."""
+    return run_service(CameraService(config, loader=loader))
+
+
+def run_service(service: CameraService) -> int:
+    """Start ``service`` and run it until SIGTERM/SIGINT; returns the exit status. With a
+    config file the settings page runs too, and the file is applied again on change or
+    SIGHUP."""
     stop, hup, wake = threading.Event(), threading.Event(), threading.Event()
-    service = build(config, loader=loader) if loader is not None else build(config)
     try:
         service.start()
     except StartupError as err:

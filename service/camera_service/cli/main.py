@@ -236,10 +236,8 @@ def setup_logging(level: str) -> None:
         logging.getLogger("bosdyn").setLevel(logging.WARNING)
 
 
-def main(argv: List[str] | None = None, build=None) -> int:
-    """Console entry point; returns the exit status (2 = bad configuration). ``build`` makes
-    the service from the config (default: ``CameraService``; the benchmark's baseline
-    passes its own)."""
+def main(argv: List[str] | None = None) -> int:
+    """Console entry point; returns the exit status (2 = bad configuration)."""
     allocator.tune()  # before any thread or image buffer exists
     from camera_service.app.service import run
 
@@ -253,7 +251,7 @@ def main(argv: List[str] | None = None, build=None) -> int:
         if advice:
             _LOG.warning("%s", advice)
         loader = lambda: load_config(argv)  # noqa: E731 - reload re-applies the flags
-        return run(config, loader=loader) if build is None else run(config, build)
+        return run(config, loader=loader)
     except ConfigError as err:
         _LOG.error("%s", describe_error(err, origins))
         return 2

@@ -17,7 +17,7 @@ scale, view settings); ``profile_from_options`` reads it from a source's config 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Dict, Optional
 
 import cv2
@@ -73,9 +73,6 @@ class SixteenBitProfile:
     def raw_layout(self) -> str:
         """The output layout of the values: ``grey16`` or ``depth16``."""
         return "depth16" if self.image_type == DEPTH else "grey16"
-
-    def with_view(self, view: ViewSettings) -> SixteenBitProfile:
-        return replace(self, view=view)
 
 
 @dataclass(frozen=True)

@@ -142,17 +142,15 @@ def is_passthrough(frame: Frame, spec: OutputSpec) -> bool:
     )
 
 
-def produce(frame: Frame, spec: OutputSpec, allow_passthrough: bool = True,
-            decoder: Decoder | None = None) -> EncodedImage:
-    """The bytes of ``frame`` in ``spec``: passthrough, or decode/convert/resize/encode
-    (always the latter with ``allow_passthrough=False``: the SDK example's way, a baseline).
+def produce(frame: Frame, spec: OutputSpec, decoder: Decoder | None = None) -> EncodedImage:
+    """The bytes of ``frame`` in ``spec``: passthrough, or decode/convert/resize/encode.
 
     A camera JPEG is decoded by ``decoder`` (default: decoding here) at the largest scale-down
     that still covers the output size. A re-encode of "the camera's own" quality (0) uses the
     frame's estimated quality, else 90. Raises ``EncodingError`` when the data cannot be
     decoded.
     """
-    if allow_passthrough and is_passthrough(frame, spec):
+    if is_passthrough(frame, spec):
         return EncodedImage(frame.jpeg, spec, passthrough=True)
     size = (spec.width, spec.height)
     if frame.pixels is not None:

@@ -35,11 +35,9 @@ from camera_service.encoding.encoder import (
     EncodedImage,
     OutputSpec,
     decode_jpeg,
-    is_passthrough,
     produce,
 )
 from camera_service.encoding.sixteen_bit_output import ViewMemo, produce_sixteen_bit
-from camera_service.sources.base import Frame
 
 Built = TypeVar("Built")
 DEFAULT_MAX_BYTES = 32 * 1024 * 1024
@@ -100,10 +98,6 @@ class OutputCache:
         shared; ``build`` must return ``bytes`` (or anything with a ``len``)."""
         return self._served.get((stored.source, stored.serial, spec, variant),
                                 lambda: build(self.get(stored, spec)))
-
-    def passes_through(self, frame: Frame, spec: OutputSpec) -> bool:
-        """Whether ``get`` answers ``spec`` with the camera's own bytes (nothing encoded)."""
-        return is_passthrough(frame, spec)
 
     def stats(self) -> Dict[str, int]:
         """Counters (see module doc), plus ``entries`` and ``bytes`` of the outputs held."""

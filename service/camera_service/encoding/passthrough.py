@@ -20,8 +20,6 @@ from __future__ import annotations
 
 from typing import Optional
 
-from camera_service.schema.sources import POLICIES  # noqa: F401  (the policies, declared in the schema)
-
 DEFAULT_POLICY = "auto"
 THIN_LINK_MARGIN = 10  # quality points below the camera's that count as "clearly lower"
 

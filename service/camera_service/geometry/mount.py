@@ -13,9 +13,7 @@ from typing import Sequence, Tuple
 
 from bosdyn.api import geometry_pb2
 
-BODY = "body"
-PAYLOAD = "payload"
-PARENTS = (BODY, PAYLOAD)
+BODY = "body"  # the other parent is the payload's frame
 
 
 def quaternion_from_rpy(roll: float, pitch: float, yaw: float) -> Tuple[float, float, float,

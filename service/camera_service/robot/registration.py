@@ -41,7 +41,6 @@ class Registration:
     def __init__(self, endpoint: ServiceEndpoint) -> None:
         self.endpoint = endpoint
         self.registered = False
-        self.registrations = 0  # how often a fresh entry was created (tests observe reboots)
 
     def keep_alive(self, client: DirectoryRegistrationClient, timeout: float) -> bool:
         """Register, or refresh the existing entry. Returns True when the robot had lost an
@@ -61,7 +60,6 @@ class Registration:
                           e.name, e.authority, e.host, e.port)
                 self.registered = True
             return False
-        self.registrations += 1
         lost = self.registered
         if lost:
             _LOG.info("re-registered %r at %s:%d: the robot had lost the entry (reboot?)",

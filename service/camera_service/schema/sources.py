@@ -31,8 +31,6 @@ from camera_service.schema.sections import NAME_PATTERN, check_name
 MAX_SOURCES = 16
 MAX_PIXEL_RATE = 3840 * 2160 * 60  # 4K at 60 fps: beyond any camera a CORE I/O can take
 PassthroughPolicy = Literal["auto", "thin-link", "never"]
-#: When a camera's own JPEG bytes are served untouched (encoding.passthrough).
-POLICIES: Tuple[str, ...] = typing.get_args(PassthroughPolicy)
 
 
 class SourceCommon(Geometry):

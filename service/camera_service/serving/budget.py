@@ -31,7 +31,7 @@ from bosdyn.api import image_pb2
 
 from camera_service.core.memory_limits import RESPONSE_COPIES, BudgetLimits, mib_text
 from camera_service.encoding.encoder import OutputSpec
-from camera_service.serving.request_resolution import RequestRejected
+from camera_service.serving.request_spec import RequestRejected
 
 _LOG = logging.getLogger(__name__)
 MAX_WAIT_SECONDS = 2.0

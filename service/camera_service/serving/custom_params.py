@@ -1,8 +1,9 @@
 """A camera's real controls as ImageService custom parameters.
 
 ``spec_for`` turns ``Control``s (name, kind, range, default, read from the source) into a
-``DictParam.Spec``; ``apply`` validates a request's ``DictParam`` against it and sets the
-values on the camera.
+``DictParam.Spec``; ``requested_values`` validates a request's ``DictParam`` against it
+(``serving.request_spec`` does, once per request) and ``set_changed`` sets the values that
+differ on the camera.
 
 Controls are properties of the camera, not of a request: a value set by one client changes
 the frames every client receives from then on (last writer wins), and stays until someone
@@ -30,9 +31,7 @@ _LOG = logging.getLogger(__name__)
 
 
 class Controllable(Protocol):
-    """A camera whose settings can be read and set (a capture thread, a source)."""
-
-    def controls(self) -> Sequence[Control]: ...
+    """A camera whose settings can be set (a capture thread, a source)."""
 
     def set_control(self, name: str, value: ControlValue) -> object: ...
 
@@ -130,17 +129,6 @@ def requested_values(request_params: sc.DictParam,
     if error is not None and error.status != sc.CustomParamError.STATUS_OK:
         raise CustomParamsError(error)
     return dict_params_to_dict(request_params, dict_spec, validate=False)
-
-
-def apply(source: Controllable, request_params: sc.DictParam) -> List[str]:
-    """Validate ``request_params`` against ``source``'s controls and set the ones that differ.
-
-    Returns the names of the controls actually changed. Raises ``CustomParamsError``; a
-    camera refusing a value is reported the same way.
-    """
-    controls = list(source.controls())
-    values = requested_values(request_params, spec_for(controls))
-    return set_changed(source, values, {control.name: control.value for control in controls})
 
 
 def set_changed(source: Controllable, values: Dict[str, ControlValue],

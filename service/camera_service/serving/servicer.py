@@ -1,21 +1,30 @@
-"""The ``bosdyn.api.ImageService`` servicer: ListImageSources and GetImage.
+"""The ``bosdyn.api.ImageService`` servicer: ListImageSources and GetImage, RPC steps only.
 
 GetImage serves the latest frame from the ``FrameStore`` (it never captures on the RPC
-thread) through the encode-once ``OutputCache``. Sources with geometry (``geometries``, see
-``camera_service.geometry``) carry their camera model, scaled to the served size, in the
-``ImageSource`` and ``frame_name_image_sensor`` + ``transforms_snapshot`` in every shot.
-Every problem with a request or a camera is answered with an ``ImageResponse`` status and a
-message; the RPC itself does not fail.
+thread) through the encode-once ``OutputCache``. Every problem with a request or a camera is
+answered with an ``ImageResponse`` status and a one-line message; the RPC itself does not
+fail.
 
-Per response only what must be done per response: the serialized ``ImageResponse`` of a
-(frame, output) pair - image bytes, the camera's description, the robot-time acquisition
-stamp, frame name and transforms - is made once (``OutputCache.served``) and shared by every
-request for it; a GetImage resolves each request's output once, serializes a fresh header and
-concatenates (``imaging.wire``). ``get_image_bytes`` is that path (registered by
-``imaging.malformed.add_image_service``); ``GetImage``/``answer`` give the same answers as
-messages. What is fixed per camera open (``CameraStatus.generation``: size, channels, the
-control spec read at the open) is built once into the camera's description; fields of one
-shot belong in ``_ok_response`` so they are cached with it.
+The path of one image request, stage by stage (docs/architecture.md). The request is read
+once, in step 2; every later step works on its ``RequestSpec``, and no step is done twice:
+
+1. guard (here): the call's memory budget admits the image (``serving.budget``), the camera
+   is known, and its open is read (``CameraStatus``); a camera never opened yet is waited
+   for (its first frame tells what it offers);
+2. request spec (``serving.request_spec``): the request parsed and validated once against
+   that open (``Capabilities``) into a ``RequestSpec``, or refused;
+3. cameras and store (``capture``): the spec's control values set on the camera
+   (``_set_controls``), the frame to serve taken from the store - the latest, or the first
+   whose record shows a control change (``_frame_showing_change``) - checked for staleness;
+4. encoding (``encoding``): the request fitted to that frame (``OutputRequest.fit``: size,
+   passthrough, quality); the memory budget reserves room for producing it (and settles
+   once its bytes exist), the ``OutputCache`` makes the bytes once per (frame, output);
+5. description (``serving.description``): the camera's ``ImageSource`` (built once per
+   camera state) and the OK response of (frame, output), built inside the cache so it is
+   serialized once and shared;
+6. wire (``serving.wire``): the GetImageResponse assembled from the serialized parts behind a
+   fresh header (``get_image_bytes``, registered by ``serving.malformed.add_image_service``;
+   ``GetImage``/``answer`` give the same answers as messages).
 """
 
 from __future__ import annotations
@@ -24,13 +33,13 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
-from typing import Callable, Dict, Mapping, Tuple
+from functools import partial
+from typing import Dict, Mapping
 
 import bosdyn.util
 from bosdyn.api import header_pb2, image_pb2, image_service_pb2_grpc
 from bosdyn.api import service_customization_pb2 as sc
 from bosdyn.client.server_util import ResponseContext
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from camera_service.capture.camera_state import CameraStatus
 from camera_service.capture.cameras import Cameras
@@ -38,46 +47,21 @@ from camera_service.capture.capture_thread import CaptureThread
 from camera_service.capture.frame_store import FrameStore, StoredFrame
 from camera_service.core.memory_limits import BudgetLimits, resolve_limit
 from camera_service.core.redaction import scrub
-from camera_service.encoding.encoder import EncodedImage, EncodingError, OutputSpec
+from camera_service.encoding.encoder import EncodingError, OutputSpec, is_passthrough
 from camera_service.encoding.output_cache import OutputCache
 from camera_service.geometry.frames import merged
-from camera_service.geometry.source_geometry import SourceGeometry
-from camera_service.serving import custom_params, shot_params, view_params, wire
+from camera_service.serving import custom_params, request_spec, wire
 from camera_service.serving.budget import CallBudget, MemoryBudget
-from camera_service.serving.request_resolution import (
-    FORMAT_OF_NAME,
-    PIXEL_FORMAT_OF_LAYOUT,
-    RequestRejected,
-    resolve_output,
-    supported_layouts,
+from camera_service.serving.description import (
+    Descriptions,
+    RobotTimeConverter,
+    local_timestamp,
 )
-from camera_service.serving.sixteen_bit_requests import resolve_sixteen_bit, served_pixel_formats
-from camera_service.sources.base import Frame
+from camera_service.serving.request_spec import RequestRejected, RequestSpec
+from camera_service.sources.base import ControlValue
 
 _LOG = logging.getLogger(__name__)
 Status = image_pb2.ImageResponse
-
-# local wall-clock seconds -> robot-time Timestamp (see robot.time_sync)
-RobotTimeConverter = Callable[[float], Timestamp]
-
-
-def local_timestamp(local_secs: float) -> Timestamp:
-    """Fallback converter: local time as is (used when no robot clock is available)."""
-    stamp = Timestamp()
-    stamp.FromNanoseconds(int(local_secs * 1e9))
-    return stamp
-
-
-@dataclass(frozen=True)
-class ServedResponse:
-    """A serialized OK ImageResponse and the size of the image bytes in it (what the memory
-    budget counts); ``len`` is the serialized size (what the output cache counts)."""
-
-    data: bytes
-    image_bytes: int
-
-    def __len__(self) -> int:
-        return len(self.data)
 
 
 @dataclass
@@ -87,13 +71,13 @@ class _Controls:
 
     generation: int
     spec: sc.DictParam.Spec
-    values: Dict[str, object]
+    values: Dict[str, ControlValue]
 
 
 class ImageServicer(image_service_pb2_grpc.ImageServiceServicer):
     """Serves the running ``cameras`` (read through the owner's live views: ``captures``,
-    one ``CaptureThread`` per source by name, and ``geometries``, each source's camera
-    model and mount as a ``SourceGeometry``).
+    one ``CaptureThread`` per source by name, and each source's geometry, described by
+    ``descriptions``).
 
     ``first_frame_timeout``: how long a request waits for a source that is starting and has
     not delivered yet. ``stale_after``: a frame older than this many seconds (or 10 frame
@@ -106,18 +90,12 @@ class ImageServicer(image_service_pb2_grpc.ImageServiceServicer):
                  first_frame_timeout: float = 2.0, stale_after: float = 2.0,
                  budget: MemoryBudget | None = None) -> None:
         super().__init__()
-        self._cameras = cameras
         self.captures: Mapping[str, CaptureThread] = cameras.captures  # live, read-only
-        self.geometries: Mapping[str, SourceGeometry] = cameras.geometries  # live, read-only
         self.store = store
         self.cache = cache
-        self.to_robot_time = to_robot_time
         self.first_frame_timeout = first_frame_timeout
         self.stale_after = stale_after
-        # Descriptions are cached under the cameras' version too (part of every cached
-        # response's key): a replaced camera may start at the same generation.
-        self._described: Dict[str, Tuple[tuple, image_pb2.ImageSource]] = {}
-        self._resized: Dict[tuple, image_pb2.ImageSource] = {}
+        self.descriptions = Descriptions(store, cameras, to_robot_time)
         self._controls: Dict[str, _Controls] = {}
         self._controls_lock = threading.Lock()
         self.budget = budget or MemoryBudget(BudgetLimits.from_limit(resolve_limit(0)[0]))
@@ -127,95 +105,14 @@ class ImageServicer(image_service_pb2_grpc.ImageServiceServicer):
         response = image_pb2.ListImageSourcesResponse()
         with ResponseContext(response, request):
             for capture in self.captures.values():
-                response.image_sources.add().CopyFrom(self.describe_source(capture))
-            snapshots = [s for s in (g.snapshot() for g in self.geometries.values())
+                response.image_sources.add().CopyFrom(
+                    self.descriptions.describe(capture).source)
+            snapshots = [s for s in (g.snapshot()
+                                     for g in self.descriptions.geometries.values())
                          if s is not None]
             if snapshots:
                 response.transforms_snapshot.CopyFrom(merged(snapshots))
         return response
-
-    def describe_source(self, capture: CaptureThread) -> image_pb2.ImageSource:
-        """The ImageSource entry of one camera: size, formats, custom-parameter spec, camera
-        model (at the delivered size).
-
-        Built once per camera state (delivered size, and the open generation, which fixes
-        the granted channels and the control spec read at that open) and reused: it goes
-        into every ImageResponse.
-        """
-        return self._describe(capture, capture.state.status())[1]
-
-    def _describe(self, capture: CaptureThread, status: CameraStatus
-                  ) -> Tuple[tuple, image_pb2.ImageSource]:
-        """(key, ImageSource) of ``describe_source``; responses are cached under the key."""
-        latest = self.store.latest(capture.name)
-        size = (latest.frame.width, latest.frame.height) if latest is not None else None
-        key = (size, status.generation, self._cameras.version)
-        cached = self._described.get(capture.name)
-        if cached is not None and cached[0] == key:
-            return cached
-        described = (key, self._build_source(capture, status, size))
-        self._described[capture.name] = described
-        return described
-
-    def describe_resized(self, capture: CaptureThread,
-                         described: Tuple[tuple, image_pb2.ImageSource],
-                         size: Tuple[int, int]) -> image_pb2.ImageSource:
-        """The full-size description ``described`` (``(key, ImageSource)`` of
-        ``_describe``) for a ``resize_ratio`` response of ``size``: rows/cols and the camera
-        model at that size, so the model matches the image it comes with. Sources without a
-        camera model are described as at full size (as before). Built once per description
-        key and size."""
-        full = described[1]
-        geometry = self.geometries.get(capture.name)
-        if geometry is None or full.WhichOneof("camera_models") is None:
-            return full
-        key = (capture.name, described[0], size)
-        cached = self._resized.get(key)
-        if cached is not None:
-            return cached
-        resized = image_pb2.ImageSource()
-        resized.CopyFrom(full)
-        resized.cols, resized.rows = size
-        resized.ClearField(full.WhichOneof("camera_models"))
-        model = geometry.model_at(*size, delivered=(full.cols, full.rows))
-        if model is not None:
-            model.fill_source(resized)
-        if len(self._resized) >= 64 * max(1, len(self.captures)):
-            self._resized.clear()  # old opens and rarely asked sizes
-        self._resized[key] = resized
-        return resized
-
-    def _build_source(self, capture: CaptureThread, status: CameraStatus,
-                      size: Tuple[int, int] | None) -> image_pb2.ImageSource:
-        source = image_pb2.ImageSource(name=capture.name,
-                                       image_type=image_pb2.ImageSource.IMAGE_TYPE_VISUAL)
-        if size is not None:
-            source.cols, source.rows = size
-        elif status.info is not None:
-            source.cols, source.rows = status.info.width, status.info.height
-        else:
-            source.cols, source.rows = capture.expected_size()
-        profile = status.info.sixteen_bit if status.info is not None else None
-        if profile is not None:
-            source.pixel_formats.extend(served_pixel_formats(profile))
-            if profile.image_type == "depth":
-                source.image_type = image_pb2.ImageSource.IMAGE_TYPE_DEPTH
-                source.depth_scale = profile.depth_scale
-        else:
-            for layout in supported_layouts(status.channels):
-                source.pixel_formats.append(PIXEL_FORMAT_OF_LAYOUT[layout])
-        source.image_formats.extend([image_pb2.Image.FORMAT_JPEG, image_pb2.Image.FORMAT_RAW])
-        spec = custom_params.spec_for(status.controls)
-        if profile is not None:  # the 8-bit view's settings, per request
-            for name, entry in view_params.view_spec(profile, len(spec.specs)).specs.items():
-                spec.specs[name].CopyFrom(entry)
-        if spec.specs:
-            source.custom_params.CopyFrom(spec)
-        geometry = self.geometries.get(capture.name)
-        model = geometry.model_at(source.cols, source.rows) if geometry else None
-        if model is not None:
-            model.fill_source(source)
-        return source
 
     # -- GetImage ------------------------------------------------------------------------
     def GetImage(self, request, context):
@@ -261,92 +158,84 @@ class ImageServicer(image_service_pb2_grpc.ImageServiceServicer):
             return _failure(Status.STATUS_UNKNOWN_CAMERA,
                             f"unknown image source {request.image_source_name!r}; this "
                             f"service has {', '.join(self.captures) or 'none'}")
-        described = self._describe(capture, capture.state.status())
-        source = described[1]
         try:
-            stored, spec = self._frame_and_output(capture, request, call)
-            return self._served(call, capture, described, stored, spec)
+            return self._answer(call, capture, request)
         except RequestRejected as rejected:
-            return _failure(rejected.status, str(rejected), source)
+            return _failure(rejected.status, str(rejected), self._source(capture))
         except custom_params.CustomParamsError as err:
             response = image_pb2.ImageResponse(status=Status.STATUS_CUSTOM_PARAMS_ERROR,
-                                               source=source)
+                                               source=self._source(capture))
             response.custom_param_error.CopyFrom(err.error)
             return response.SerializeToString()
         except EncodingError as err:
             return _failure(Status.STATUS_IMAGE_DATA_ERROR, f"camera {capture.name!r}: {err}",
-                            source)
+                            self._source(capture))
         except Exception as err:  # a bug: answer this image, keep the others and the RPC
             _LOG.exception("GetImage for %r failed unexpectedly", capture.name)
             return _failure(Status.STATUS_IMAGE_DATA_ERROR, f"internal error serving "
-                            f"{capture.name!r}: {type(err).__name__}", source)
+                            f"{capture.name!r}: {type(err).__name__}", self._source(capture))
 
-    def _served(self, call: CallBudget, capture: CaptureThread, described: tuple,
-                stored: StoredFrame, spec: OutputSpec) -> bytes:
-        """The serialized OK response of (frame, output), made once and shared, produced
-        inside the call's memory reservation."""
-        frame = stored.frame
-        passthrough = self.cache.passes_through(frame, spec)
-        reservation = call.reserve(spec, frame.width, frame.height, passthrough,
-                                   known_bytes=len(frame.jpeg) if passthrough else None,
-                                   decode=frame.jpeg is not None)
-        try:
-            served = self.cache.served(stored, spec, described[0], lambda encoded: (
-                self._ok_response(capture, described, stored, spec, encoded)))
-        except BaseException:
-            call.settle(reservation, 0)
-            raise
-        call.settle(reservation, served.image_bytes)
-        return served.data
-
-    def _ok_response(self, capture: CaptureThread,
-                     described: Tuple[tuple, image_pb2.ImageSource], stored: StoredFrame,
-                     spec: OutputSpec, encoded: EncodedImage) -> ServedResponse:
-        """The OK response of one (frame, output), serialized (built once per pair)."""
-        response = image_pb2.ImageResponse(status=Status.STATUS_OK)
-        source = described[1]
-        if (spec.width, spec.height) != (stored.frame.width, stored.frame.height):
-            source = self.describe_resized(capture, described, (spec.width, spec.height))
-        response.source.CopyFrom(source)
-        shot = response.shot
-        shot.image.data = encoded.data
-        shot.image.cols, shot.image.rows = spec.width, spec.height
-        shot.image.format = FORMAT_OF_NAME[spec.format]
-        shot.image.pixel_format = PIXEL_FORMAT_OF_LAYOUT[spec.layout]
-        shot.acquisition_time.CopyFrom(self.to_robot_time(stored.frame.capture_time))
-        shot_params.fill(shot.capture_params, capture.kind, stored.frame.controls.values)
-        if encoded.value_range is not None:  # the raw range a 16-bit source's view shows
-            view_params.report_range(shot.capture_params.custom_params, encoded.value_range)
-        geometry = self.geometries.get(capture.name)
-        if geometry is not None and geometry.frame_name:
-            shot.frame_name_image_sensor = geometry.frame_name
-            shot.transforms_snapshot.CopyFrom(geometry.snapshot())
-        return ServedResponse(response.SerializeToString(), len(encoded.data))
-
-    def _frame_and_output(self, capture: CaptureThread, request: image_pb2.ImageRequest,
-                          call: CallBudget) -> Tuple[StoredFrame, OutputSpec]:
-        """The frame to serve - the latest one, or the first one whose record shows the
-        camera settings this request changed - and the output resolved for it (once, unless
-        the frame served is not the one validated). Raises ``RequestRejected`` /
-        ``CustomParamsError``."""
-        latest = self.store.latest(capture.name)
-        # Validate the request's formats before touching the camera's settings.
-        spec = self._resolve(capture, request, latest.frame) if latest is not None else None
-        changed = []
-        if request.HasField("custom_params"):
-            changed = self._apply_controls(capture, request.custom_params)
+    def _answer(self, call: CallBudget, capture: CaptureThread,
+                request: image_pb2.ImageRequest) -> bytes:
+        """The steps after the guard (module doc); raises what the steps refuse with."""
         status = capture.state.status()
+        if status.info is None:  # never opened: what it offers comes with its first frame
+            self._first_frame(capture)
+            status = capture.state.status()
+        spec = request_spec.parse(request, self._capabilities(capture, status))
+        stored = self._frame(call, capture, status, spec)
+        return self._served(call, capture, stored, spec.output.fit(stored.frame))
+
+    def _source(self, capture: CaptureThread) -> image_pb2.ImageSource:
+        return self.descriptions.describe(capture).source
+
+    # -- request spec ------------------------------------------------------------------
+    def _capabilities(self, capture: CaptureThread,
+                      status: CameraStatus) -> request_spec.Capabilities:
+        """What ``capture``'s current open offers a request."""
+        quality, policy = capture.jpeg_quality, capture.jpeg_passthrough
+        return request_spec.Capabilities(
+            status.channels, status.info.sixteen_bit if status.info is not None else None,
+            self._known_controls(capture, status).spec, quality, policy)
+
+    def _known_controls(self, capture: CaptureThread, status: CameraStatus) -> _Controls:
+        """The control spec fixed at the camera's open and the values it has (as read at the
+        open and set since through this service): nothing read from the device per request."""
+        with self._controls_lock:
+            known = self._controls.get(capture.name)
+            if known is None or known.generation != status.generation:
+                known = _Controls(status.generation, custom_params.spec_for(status.controls),
+                                  {control.name: control.value for control in status.controls})
+                self._controls[capture.name] = known
+            return known
+
+    # -- cameras and store -------------------------------------------------------------
+    def _first_frame(self, capture: CaptureThread) -> StoredFrame:
+        """The first frame of a camera that has not opened yet, waited for up to
+        ``first_frame_timeout``; raises ``RequestRejected`` (failing, or nothing in time)."""
+        failure = capture.state.status().failure
+        stored = None if failure else self.store.wait_for_frame(capture.name, 0,
+                                                                 self.first_frame_timeout)
+        if stored is None:
+            raise RequestRejected(Status.STATUS_IMAGE_DATA_ERROR,
+                                  capture.state.status().failure or
+                                  f"camera {capture.name!r} has not delivered a frame yet")
+        return stored
+
+    def _frame(self, call: CallBudget, capture: CaptureThread, status: CameraStatus,
+               spec: RequestSpec) -> StoredFrame:
+        """The frame to serve ``spec`` (parsed for the camera in ``status``): the latest
+        one, or after the spec's control values changed the camera, the first one showing
+        the change. Raises ``RequestRejected`` (camera failing, no frame, stalled)."""
+        latest = self.store.latest(capture.name)
+        changed = bool(spec.controls) and self._set_controls(capture, status, spec.controls)
+        if changed:  # the camera may have failed at the change
+            status = capture.state.status()
         if status.failure is not None:
             raise RequestRejected(Status.STATUS_IMAGE_DATA_ERROR, status.failure)
         period = status.frame_period or 0.1
         if changed:
-            # Frames carry the controls in effect when captured (Frame.controls): wait for
-            # the first showing this change, within the call's deadline.
-            remaining = call.time_remaining()
-            wait = max(2.0, 10 * period)
-            stored = self.store.wait_for_controls(
-                capture.name, capture.controls_issued,
-                timeout=wait if remaining is None else min(wait, remaining))
+            stored = self._frame_showing_change(call, capture, period)
         elif latest is None:
             stored = self.store.wait_for_frame(capture.name, 0, self.first_frame_timeout)
         else:
@@ -360,42 +249,45 @@ class ImageServicer(image_service_pb2_grpc.ImageServiceServicer):
             raise RequestRejected(Status.STATUS_IMAGE_DATA_ERROR,
                                   f"camera {capture.name!r} has delivered no frame for "
                                   f"{age:.1f} s")
-        if spec is None or stored is not latest:
-            spec = self._resolve(capture, request, stored.frame)
-        return stored, spec
+        return stored
 
-    def _apply_controls(self, capture: CaptureThread, params: sc.DictParam) -> list:
-        """Validate the request's camera controls against the spec fixed at the camera's
-        open and set those that differ from what the camera has (as read at the open and set
-        since through this service): nothing rebuilt or read from the device per request.
-        The view parameters of a 16-bit source are not controls (``_resolve`` reads them)."""
-        status = capture.state.status()
-        if status.info is not None and status.info.sixteen_bit is not None:
-            _, params = view_params.split(params)
+    def _set_controls(self, capture: CaptureThread, status: CameraStatus,
+                      values: Dict[str, ControlValue]) -> bool:
+        """Set the (validated) control ``values`` that differ from what the camera has;
+        True when one changed. A camera refusing a value raises ``CustomParamsError``."""
+        known = self._known_controls(capture, status)
         with self._controls_lock:
-            known = self._controls.get(capture.name)
-            if known is None or known.generation != status.generation:
-                known = _Controls(status.generation, custom_params.spec_for(status.controls),
-                                  {control.name: control.value for control in status.controls})
-                self._controls[capture.name] = known
-            values = custom_params.requested_values(params, known.spec)
-            return custom_params.set_changed(capture, values, known.values)
+            return bool(custom_params.set_changed(capture, values, known.values))
 
-    @staticmethod
-    def _resolve(capture: CaptureThread, request: image_pb2.ImageRequest,
-                 frame: Frame) -> OutputSpec:
-        """The output for ``request`` from ``frame``; raises ``RequestRejected``."""
-        status = capture.state.status()
-        if not frame.sixteen_bit:
-            return resolve_output(request, frame, status.channels, capture.jpeg_quality,
-                                  capture.jpeg_passthrough)
-        profile = status.info.sixteen_bit if status.info is not None else None
-        if profile is None:  # a frame from before a reopen in another format
-            raise RequestRejected(Status.STATUS_IMAGE_DATA_ERROR,
-                                  f"camera {capture.name!r} is changing format; retry")
-        view = (view_params.requested_view(request.custom_params, profile)
-                if request.HasField("custom_params") else None)
-        return resolve_sixteen_bit(request, frame, profile, capture.jpeg_quality, view)
+    def _frame_showing_change(self, call: CallBudget, capture: CaptureThread,
+                              period: float) -> StoredFrame | None:
+        """The first frame whose record (``Frame.controls``) shows the control change this
+        request made, within the call's deadline (None: none in time)."""
+        remaining = call.time_remaining()
+        wait = max(2.0, 10 * period)
+        return self.store.wait_for_controls(
+            capture.name, capture.controls_issued,
+            timeout=wait if remaining is None else min(wait, remaining))
+
+    # -- encoding -> description --------------------------------------------------------
+    def _served(self, call: CallBudget, capture: CaptureThread, stored: StoredFrame,
+                output: OutputSpec) -> bytes:
+        """The serialized OK response of (frame, output), made once and shared, produced
+        inside the call's memory reservation."""
+        frame = stored.frame
+        camera_bytes = frame.jpeg if is_passthrough(frame, output) else None
+        reservation = call.reserve(output, frame.width, frame.height, camera_bytes is not None,
+                                   known_bytes=None if camera_bytes is None else len(camera_bytes),
+                                   decode=frame.jpeg is not None)
+        described = self.descriptions.describe(capture, stored)
+        try:  # the response is built by the description, once per (frame, output)
+            served = self.cache.served(stored, output, described.key, partial(
+                self.descriptions.ok_response, capture, described, stored, output))
+        except BaseException:
+            call.settle(reservation, 0)
+            raise
+        call.settle(reservation, served.image_bytes)
+        return served.data
 
 
 def _time_remaining(context):

@@ -84,12 +84,13 @@ def split(params: sc.DictParam) -> Tuple[sc.DictParam, sc.DictParam]:
     return view, rest
 
 
-def requested_view(params: sc.DictParam, profile: SixteenBitProfile) -> Optional[ViewSettings]:
-    """The view a request's parameters ask for, or None when they name no view parameter.
+def requested_view(view_params: sc.DictParam,
+                   profile: SixteenBitProfile) -> Optional[ViewSettings]:
+    """The view the view parameters of a request (``split``'s first part) ask for, or None
+    when there are none.
 
     Raises ``CustomParamsError`` for a wrong type, a value out of range or min >= max.
     """
-    view_params, _ = split(params)
     if not view_params.values:
         return None
     values = requested_values(view_params, view_spec(profile))

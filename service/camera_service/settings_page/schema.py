@@ -23,13 +23,12 @@ from __future__ import annotations
 
 import functools
 import json
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Optional
 
 from camera_service.core.errors import ConfigError
 from camera_service.schema.document import json_schema
 from camera_service.schema.sources import SOURCE_ENTRIES, SourceCommon
 
-DEVICE = "device"  # the v4l2 field the page fills from "Cameras present"
 _SCALARS = ("str", "int", "float", "bool", "enum")
 _BOUNDS = (("minimum", "minimum"), ("maximum", "maximum"),
            ("exclusiveMinimum", "exclusive_minimum"), ("exclusiveMaximum", "exclusive_maximum"))
@@ -209,6 +208,3 @@ def _number(raw: Any, kind: str, key: str) -> Optional[float]:
         raise ConfigError(key, f"must be {expected}, got {text!r}") from None
 
 
-def field_names(kind: str) -> List[str]:
-    """The page's field names of a kind (tests, error placement)."""
-    return list(_fields(kind))

@@ -139,7 +139,7 @@ class SourceSettings:
     height: Optional[int] = None
     fps: Optional[float] = None
     jpeg_quality: int = 75
-    jpeg_passthrough: str = "auto"  # pipeline.passthrough.POLICIES
+    jpeg_passthrough: str = "auto"  # encoding.passthrough (the schema lists the policies)
     options: dict = field(default_factory=dict)  # kind-specific keys, validated by the kind
     # calibration / intrinsics / mount (camera_service.geometry.config.GeometrySettings)
     geometry: Optional[object] = None

@@ -15,7 +15,6 @@ from __future__ import annotations
 import functools
 import threading
 import time
-import typing
 from dataclasses import replace
 from typing import Dict, Sequence
 
@@ -38,7 +37,6 @@ from camera_service.sources.pacing import FramePacer
 DEFAULT_WIDTH = 640
 DEFAULT_HEIGHT = 480
 DEFAULT_FPS = 15.0
-PIXEL_FORMATS = typing.get_args(SyntheticOptions.model_fields["pixel_format"].annotation)
 
 # SMPTE-like colour bars, BGR.
 _BARS = (

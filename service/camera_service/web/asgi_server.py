@@ -206,7 +206,6 @@ class BackgroundAsgiServer:
             h11_max_incomplete_event_size=limits_.max_header_bytes)
         self._server = _GuardedUvicorn(self._config, self)
         self._thread: Optional[threading.Thread] = None
-        self._loop: Optional[asyncio.AbstractEventLoop] = None
         for name in _UVICORN_LOGGERS:
             uvicorn_logger = logging.getLogger(name)
             if not any(isinstance(f, _UvicornWarnings) for f in uvicorn_logger.filters):
@@ -240,7 +239,6 @@ class BackgroundAsgiServer:
 
     def _run(self) -> None:
         loop = asyncio.new_event_loop()
-        self._loop = loop
         loop.set_exception_handler(self._loop_exception)
         asyncio.set_event_loop(loop)
         try:

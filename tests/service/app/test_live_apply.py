@@ -26,7 +26,7 @@ def test_reload_keeps_reopens_adds_and_republishes(robot_sim, run_service, tmp_p
     path = tmp_path / "config.yaml"
     service = run_service(service_config(robot_sim, [_cam("a"), _cam("b")], path=path))
     robot_sim.wait_for_service("camera-image-service")
-    wait_for(lambda: service.registration.registrations == 1)
+    wait_for(lambda: robot_sim.state.fresh_registrations("camera-image-service") == 1)
     kept = service.captures[0]
     wait_for(lambda: kept.frames_captured > 3)
     _edit(path, lambda d: d["sources"].__setitem__(1, _cam("b", fps=5)) or
@@ -38,7 +38,8 @@ def test_reload_keeps_reopens_adds_and_republishes(robot_sim, run_service, tmp_p
     assert result["republished"] and result["restart_needed"] == []
     assert service.captures[0] is kept  # the same capture thread: never stopped
     wait_for(lambda: kept.frames_captured > frames_before + 5)
-    wait_for(lambda: service.registration.registrations == 2)  # unregistered, registered
+    # unregistered, registered
+    wait_for(lambda: robot_sim.state.fresh_registrations("camera-image-service") == 2)
     _, client = image_client(robot_sim)
     wait_for(lambda: {s.name for s in client.list_image_sources()} == {"a", "b", "c"})
     [shot] = client.get_image_from_sources(["c"])

@@ -7,7 +7,12 @@ import math
 import pytest
 from bosdyn.api import image_pb2
 from bosdyn.api import service_customization_pb2 as sc
-from camera_service.serving.custom_params import CustomParamsError, apply, spec_for
+from camera_service.serving.custom_params import (
+    CustomParamsError,
+    requested_values,
+    set_changed,
+    spec_for,
+)
 from camera_service.sources.base import Control
 from service_test_helpers import synthetic
 
@@ -41,6 +46,14 @@ def _params(**values):
         else:
             params.values[key].string_value.value = value
     return params
+
+
+def apply(source, params):
+    """Validate ``params`` against ``source``'s controls and set those that differ (what a
+    GetImage does: request_spec validates, the servicer sets)."""
+    controls = list(source.controls())
+    values = requested_values(params, spec_for(controls))
+    return set_changed(source, values, {control.name: control.value for control in controls})
 
 
 def test_apply_sets_only_changed_values():

@@ -155,6 +155,26 @@ def test_custom_param_applies_to_the_camera_for_every_client(local_service):
     assert {c.name: c.value for c in source.controls()}["brightness"] == 50
 
 
+def test_a_request_changing_a_control_is_parsed_and_validated_once(local_service,
+                                                                   monkeypatch):
+    from camera_service.serving import request_spec
+
+    source = synthetic(native_jpeg=False)
+    service = local_service(source)
+    parsed, validated = [], []
+    real_parse, real_values = request_spec.parse, request_spec.requested_values
+    monkeypatch.setattr(request_spec, "parse", lambda *args: parsed.append(1) or
+                        real_parse(*args))
+    monkeypatch.setattr(request_spec, "requested_values", lambda *args: validated.append(1) or
+                        real_values(*args))
+    params = service_customization_pb2.DictParam()
+    params.values["brightness"].int_value.value = 50
+    (changed,) = _get(service, _req(custom_params=params, image_format=Image.FORMAT_RAW))
+    assert changed.status == Resp.STATUS_OK
+    assert {c.name: c.value for c in source.controls()}["brightness"] == 50
+    assert (len(parsed), len(validated)) == (1, 1)  # a later frame served, not re-resolved
+
+
 class _HeldCamera(SyntheticSource):
     """A synthetic camera whose next ``read`` can be held after it has taken its picture (the
     controls as they were), like a frame under way while a client changes a setting."""

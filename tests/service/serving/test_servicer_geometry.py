@@ -38,7 +38,7 @@ def test_every_resize_ratio_gets_the_model_of_its_image(local_service):
         assert abs(intrinsics.pinhole_intrinsics.focal_length.x - 280.0 * image.cols / 320) < 1e-9
         assert abs(intrinsics.k1 - -0.2) < 1e-7  # a float field
     # only a bounded number of resized descriptions is kept
-    assert len(service.service.servicer._resized) <= 64
+    assert len(service.service.servicer.descriptions._resized) <= 64
 
 
 def test_list_and_shots_without_a_mount_have_no_frames(local_service):

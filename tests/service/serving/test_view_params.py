@@ -31,12 +31,17 @@ def test_split_keeps_controls_apart():
     assert list(view.values) == ["view_min"] and list(controls.values) == ["brightness"]
 
 
+def _view(**values):
+    """The view parameters of a request with ``values`` (``split``'s first part)."""
+    return split(params(**values))[0]
+
+
 def test_requested_views():
-    assert requested_view(params(brightness=3), THERMAL) is None
-    assert requested_view(params(view_max=500), THERMAL) == ViewSettings(100, 500, "inferno")
-    assert requested_view(params(view_range="auto", view_colormap="none"), THERMAL) == \
+    assert requested_view(_view(brightness=3), THERMAL) is None
+    assert requested_view(_view(view_max=500), THERMAL) == ViewSettings(100, 500, "inferno")
+    assert requested_view(_view(view_range="auto", view_colormap="none"), THERMAL) == \
         ViewSettings(colormap="none")
-    fixed = requested_view(params(view_range="fixed", view_min=1000), DEPTH)
+    fixed = requested_view(_view(view_range="fixed", view_min=1000), DEPTH)
     assert (fixed.minimum, fixed.maximum, fixed.ignore_zero) == (1000, 65535, True)
 
 
@@ -44,4 +49,4 @@ def test_requested_views():
                                     dict(view_colormap="sepia"), dict(view_range="wide")])
 def test_refused(values):
     with pytest.raises(CustomParamsError):
-        requested_view(params(**values), THERMAL)
+        requested_view(_view(**values), THERMAL)

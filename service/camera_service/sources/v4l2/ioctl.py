@@ -37,16 +37,10 @@ CTRL_TYPE_INTEGER = 1
 CTRL_TYPE_BOOLEAN = 2
 CTRL_TYPE_MENU = 3
 CTRL_TYPE_BUTTON = 4
-CTRL_TYPE_INTEGER64 = 5
-CTRL_TYPE_CTRL_CLASS = 6
-CTRL_TYPE_STRING = 7
-CTRL_TYPE_BITMASK = 8
 CTRL_TYPE_INTEGER_MENU = 9
 
 CTRL_FLAG_DISABLED = 0x0001
-CTRL_FLAG_GRABBED = 0x0002
 CTRL_FLAG_READ_ONLY = 0x0004
-CTRL_FLAG_INACTIVE = 0x0010
 CTRL_FLAG_WRITE_ONLY = 0x0040
 CTRL_FLAG_NEXT_CTRL = 0x80000000
 
@@ -279,10 +273,6 @@ class Capabilities:
     def can_capture(self) -> bool:
         return bool(self.caps & (CAP_VIDEO_CAPTURE | CAP_VIDEO_CAPTURE_MPLANE))
 
-    @property
-    def metadata_only(self) -> bool:
-        return bool(self.caps & CAP_META_CAPTURE) and not self.can_capture
-
 
 @dataclass(frozen=True)
 class RawControl:
@@ -318,7 +308,7 @@ class V4L2Device:
     def __enter__(self) -> V4L2Device:
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, *_exc: object) -> None:
         self.close()
 
     def close(self) -> None:
