@@ -8,9 +8,9 @@ quality. ``estimate_quality`` compares a JPEG's tables with the IJG tables of ev
 approximation otherwise (an encoder with its own tables), ``None`` when the JPEG has no
 8-bit tables to read.
 
-``QualityEstimator`` is the per-camera form: it remembers the estimate of the last tables
-seen, so a stream whose tables do not change costs one marker walk and one byte comparison
-per frame.
+``QualityEstimator`` is the per-camera form: it estimates once per open and again only
+when the camera's tables change; a frame whose header (the bytes up to its first scan) is
+the same as the last one's costs one comparison of those few hundred bytes.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import Dict, Optional
 
 import numpy as np
 
-from camera_service.core.jpeg import quantization_tables_bytes
+from camera_service.core.jpeg import header_bytes, quantization_tables_bytes
 
 _LOG = logging.getLogger(__name__)
 
@@ -125,6 +125,7 @@ class QualityEstimator:
     def __init__(self, camera: str = "") -> None:
         self.camera = camera
         self._granted = ""
+        self._header = b""  # of the last frame estimated
         self._segment: Optional[bytes] = None
         self._estimate: Optional[QualityEstimate] = None
 
@@ -132,9 +133,15 @@ class QualityEstimator:
         """The camera (re)opened delivering ``granted`` (e.g. ``MJPG 1280x720 @30 fps on
         /dev/video0``): its next frame's quality is logged with it."""
         self._granted = granted
+        self._header = b""
         self._segment = self._estimate = None
 
     def estimate(self, jpeg: bytes) -> Optional[QualityEstimate]:
+        """The estimate for ``jpeg``: remembered while its header is unchanged, recomputed
+        (and logged) when its tables differ from the last ones."""
+        if self._header and jpeg.startswith(self._header):
+            return self._estimate
+        self._header = header_bytes(jpeg)
         segment = quantization_segment(jpeg)
         if segment != self._segment:
             self._segment = segment
