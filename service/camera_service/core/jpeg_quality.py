@@ -120,7 +120,8 @@ def estimate_quality(jpeg: bytes) -> Optional[QualityEstimate]:
 class QualityEstimator:
     """Per-camera estimate, recomputed only when the camera's tables change (the first frame
     after an open, a changed compression setting), which is logged once with what the camera
-    granted at its open (``opened``). One thread (the capture thread)."""
+    granted at its open (``opened``) - again only when that line changes (a camera reopened
+    every second logs it once). One thread (the capture thread)."""
 
     def __init__(self, camera: str = "") -> None:
         self.camera = camera
@@ -128,6 +129,7 @@ class QualityEstimator:
         self._header = b""  # of the last frame estimated
         self._segment: Optional[bytes] = None
         self._estimate: Optional[QualityEstimate] = None
+        self._logged = ""  # the last line logged: a reopen delivering the same is not
 
     def opened(self, granted: str) -> None:
         """The camera (re)opened delivering ``granted`` (e.g. ``MJPG 1280x720 @30 fps on
@@ -146,11 +148,12 @@ class QualityEstimator:
         if segment != self._segment:
             self._segment = segment
             self._estimate = estimate_from_tables(parse_tables(segment)) if segment else None
-            if self.camera:
-                _LOG.info("camera %r delivers JPEG %s%s", self.camera,
-                          self._estimate.describe() if self._estimate else
-                          "of unknown quality (tables unlike libjpeg's)",
-                          f" ({self._granted})" if self._granted else "")
+            line = "JPEG " + (self._estimate.describe() if self._estimate else
+                              "of unknown quality (tables unlike libjpeg's)")
+            line += f" ({self._granted})" if self._granted else ""
+            if self.camera and line != self._logged:
+                self._logged = line
+                _LOG.info("camera %r delivers %s", self.camera, line)
         return self._estimate
 
     def quality(self, jpeg: bytes) -> Optional[int]:
