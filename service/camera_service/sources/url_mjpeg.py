@@ -27,7 +27,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from typing import Callable, List, Optional, Tuple
+from typing import List, Optional, Tuple
 
 from camera_service.core.redaction import redact_url, split_url
 from camera_service.sources.camera_limits import DEFAULT_LIMITS, CameraLimits
