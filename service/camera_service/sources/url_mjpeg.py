@@ -66,13 +66,13 @@ def _receiver(response: http.client.HTTPResponse) -> Receive:
             return len(data)
         return receive_chunked
     buffered = response.fp
-    raw = buffered.raw  # type: ignore[union-attr]
+    raw = buffered.raw
     draining = True
 
     def receive(view: memoryview) -> int:
         nonlocal draining
         if draining:
-            data = buffered.read1(len(view))  # type: ignore[union-attr]
+            data = buffered.read1(len(view))
             draining = len(data) == len(view)  # fewer: the buffer is empty now
             view[:len(data)] = data
             return len(data)
@@ -144,7 +144,8 @@ class HttpJpegStream:
 
     def _read_snapshot(self, response: http.client.HTTPResponse) -> bytes:
         """The whole body of a snapshot response, bounded like a part (size and pace)."""
-        limits, chunks, total = self.limits, [], 0
+        limits, total = self.limits, 0
+        chunks: List[bytes] = []
         started = time.monotonic()
         self.arrival = time.time()
         try:
