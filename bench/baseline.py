@@ -17,7 +17,7 @@ from typing import Callable, Hashable, List
 
 from camera_service.app.service import CameraService
 from camera_service.capture.frame_store import StoredFrame
-from camera_service.cli.main import main as cli
+from camera_service.cli import main as cli
 from camera_service.config.model import Config
 from camera_service.encoding.encoder import EncodedImage, OutputSpec, produce
 from camera_service.encoding.output_cache import Built, OutputCache
