@@ -8,6 +8,8 @@
   frames of 1280x720 JPEG quality 90 from the fake IP camera's renderer, sent as fast as the
   reader takes them by a loopback server in this process; next to it the cost of one copy of
   such a frame (``bytes(bytearray)``), the floor of any reader.
+- *segmented*: the same at 30 frames/s with every frame sent in 1448-byte segments over a
+  few milliseconds, as a camera on a network sends it (the reader may wake once per segment).
 - *idle* (``--idle``): the camera service's CPU per wall second with the fake IP camera
   (``fake_cameras.ip_camera``, its own process, 720p30 quality 90) and no client, over
   ``--seconds`` (needs a robot simulator process, started here).
@@ -47,9 +49,12 @@ def camera_frames(count: int = 30) -> List[bytes]:
 
 
 class FloodServer:
-    """Loopback MJPEG server sending ``frames`` round and round, as fast as it is read."""
+    """Loopback MJPEG server sending ``frames`` round and round, as fast as it is read; or,
+    ``segmented``, like a camera on a network: 30 frames/s, each part sent in 1448-byte
+    segments (an Ethernet TCP segment) spread over a few milliseconds."""
 
-    def __init__(self, frames: List[bytes]) -> None:
+    def __init__(self, frames: List[bytes], segmented: bool = False) -> None:
+        self.segmented = segmented
         self.parts = [b"--%s\r\nContent-Type: image/jpeg\r\nContent-Length: %d\r\n\r\n%s\r\n"
                       % (BOUNDARY, len(frame), frame) for frame in frames]
         self.listener = socket.create_server(("127.0.0.1", 0))
@@ -63,24 +68,36 @@ class FloodServer:
             conn.recv(65536)
             conn.sendall(b"HTTP/1.0 200 OK\r\nContent-Type: multipart/x-mixed-replace; "
                          b"boundary=" + BOUNDARY + b"\r\n\r\n")
+            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             try:
                 while not self._stop.is_set():
                     for part in self.parts:
-                        conn.sendall(part)
+                        if self.segmented:
+                            self._send_segmented(conn, part)
+                        else:
+                            conn.sendall(part)
             except OSError:
                 return
+
+    def _send_segmented(self, conn: socket.socket, part: bytes) -> None:
+        due = time.monotonic() + 1.0 / FPS
+        for start in range(0, len(part), 1448):
+            conn.sendall(part[start:start + 1448])
+            if start % (8 * 1448) == 0:
+                time.sleep(0.0002)
+        time.sleep(max(0.0, due - time.monotonic()))
 
     def stop(self) -> None:
         self._stop.set()
         self.listener.close()
 
 
-def reader_cost(frames: int, repeats: int) -> float:
+def reader_cost(frames: int, repeats: int, segmented: bool = False) -> float:
     """Median over ``repeats`` of the reading thread's CPU ms per frame (read + admit)."""
     pictures = camera_frames()
     results = []
     for _ in range(repeats):
-        server = FloodServer(pictures)
+        server = FloodServer(pictures, segmented)
         source = UrlSource(SourceSettings("bench", options={"url": server.url}))
         hygiene = FrameHygiene("bench")
         try:
@@ -130,6 +147,8 @@ def main(argv: Optional[List[str]] = None) -> int:
                                      description=__doc__.split("\n")[0])
     parser.add_argument("--frames", type=int, default=600, help="frames per reader run")
     parser.add_argument("--repeats", type=int, default=3, help="reader runs (median)")
+    parser.add_argument("--segmented", type=int, default=150, metavar="FRAMES",
+                        help="frames of the segmented (network-like) run; 0 skips it")
     parser.add_argument("--idle", action="store_true", help="also measure service idle CPU")
     parser.add_argument("--seconds", type=float, default=10.0, help="idle window")
     args = parser.parse_args(argv)
@@ -137,6 +156,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     print(f"720p JPEG quality {QUALITY}: {len(frame) / 1000:.0f} kB per frame")
     print(f"reader (read + hygiene): {reader_cost(args.frames, args.repeats):.3f} CPU ms/frame"
           f"; one copy of the frame: {copy_cost(frame):.3f} ms", flush=True)
+    if args.segmented:
+        cost = reader_cost(args.segmented, args.repeats, segmented=True)
+        print(f"reader, 30 frames/s in 1448-byte segments: {cost:.3f} CPU ms/frame "
+              f"({cost * FPS:.1f} ms/s)", flush=True)
     if args.idle:
         print(f"service idle, 720p30 q{QUALITY} HTTP MJPEG camera, no client: "
               f"{idle_cpu(args.seconds):.1f} CPU ms/s", flush=True)

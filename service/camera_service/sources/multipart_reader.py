@@ -12,7 +12,9 @@ proportional to the input is kept (header lines, header bytes, part size, bytes 
 between parts, the byte-rate floor); a stream that breaks one raises ``StreamError`` with
 one line naming the problem. ``arrival`` is the wall-clock time (``time.time()``) at which
 the first byte of the last returned part arrived: the time of the socket read that
-delivered it.
+delivered it. With ``low_water(n)`` (the socket's ``SO_RCVLOWAT``), a body of known length
+is waited for in reads of up to ``LOW_WATER_CAP`` bytes; headers are read as they come
+(so a part's first bytes are seen when they arrive).
 """
 
 from __future__ import annotations
@@ -24,7 +26,11 @@ from typing import Callable, Deque, Optional, Tuple
 from camera_service.sources.camera_limits import DEFAULT_LIMITS, CameraLimits
 
 Receive = Callable[[memoryview], int]
+LowWater = Callable[[int], None]
 _INITIAL_BUFFER = 512 * 1024
+# The most bytes a read waits for (the socket's receive low-water mark): a frame arriving in
+# hundreds of network segments wakes the reader a few times, not once per segment.
+LOW_WATER_CAP = 256 * 1024
 
 
 class StreamError(Exception):
@@ -44,8 +50,11 @@ class MultipartReader:
     def __init__(self, receive: Receive, boundary: bytes, camera: str,
                  limits: CameraLimits = DEFAULT_LIMITS, window: float = 5.0,
                  clock: Callable[[], float] = time.monotonic,
-                 wall_clock: Callable[[], float] = time.time) -> None:
+                 wall_clock: Callable[[], float] = time.time,
+                 low_water: Optional[LowWater] = None) -> None:
         self._receive = receive
+        self._low_water = low_water
+        self._low = 1  # the low-water mark set now
         self._core = boundary.strip(b'"').lstrip(b"-")
         self._delimiter = b"--" + self._core
         self.camera = camera
@@ -212,11 +221,22 @@ class MultipartReader:
     def _body(self, length: int) -> bytes:
         if self._lo + length > len(self._buf):
             self._make_room(length)
-        while self._hi - self._lo < length:
+        missing = length - (self._hi - self._lo)
+        while missing > 0:
+            self._wait_for(missing)
             self._fill()
+            missing = length - (self._hi - self._lo)
+        self._wait_for(1)
         body = bytes(self._view[self._lo:self._lo + length])
         self._lo += length
         return body
+
+    def _wait_for(self, count: int) -> None:
+        """Have the next read wait for ``count`` bytes (capped), when the socket can."""
+        low = min(count, LOW_WATER_CAP, len(self._buf) - self._hi)
+        if self._low_water is not None and low != self._low and low > 0:
+            self._low_water(low)
+            self._low = low
 
     def _body_to_delimiter(self) -> bytes:
         """A part without Content-Length: its bytes up to the line break before the next

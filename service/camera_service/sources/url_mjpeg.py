@@ -21,13 +21,15 @@ which the last frame's first byte arrived (the frame's acquisition time).
 
 from __future__ import annotations
 
+import contextlib
 import http.client
+import socket
 import ssl
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from typing import List, Optional, Tuple
+from typing import Callable, List, Optional, Tuple
 
 from camera_service.core.redaction import redact_url, split_url
 from camera_service.sources.camera_limits import DEFAULT_LIMITS, CameraLimits
@@ -80,6 +82,21 @@ def _receiver(response: http.client.HTTPResponse) -> Receive:
     return receive
 
 
+def _low_water(response: http.client.HTTPResponse) -> Optional[Callable[[int], None]]:
+    """Sets the receive low-water mark (``SO_RCVLOWAT``) of the response's socket: the
+    reader then wakes once per ``n`` bytes of a frame, not once per network segment. ``None``
+    for chunked responses (their framing is http.client's) or where it cannot be set."""
+    sock = getattr(getattr(response.fp, "raw", None), "_sock", None)  # SocketIO's socket
+    if response.chunked or not isinstance(sock, socket.socket) or \
+            not hasattr(socket, "SO_RCVLOWAT"):
+        return None
+
+    def set_low_water(count: int) -> None:
+        with contextlib.suppress(OSError):  # a closed socket: the next read says so
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVLOWAT, count)
+    return set_low_water
+
+
 class HttpJpegStream:
     """An open HTTP connection to a camera, yielding JPEG bytes (see module doc).
 
@@ -108,7 +125,8 @@ class HttpJpegStream:
                                   "without a boundary", while_connecting=True)
             self._response = response
             self._parts = MultipartReader(_receiver(response), boundary.encode("latin-1"),
-                                          self.shown_url, limits, window=timeout)
+                                          self.shown_url, limits, window=timeout,
+                                          low_water=_low_water(response))
         elif content_type == "image/jpeg":
             self._snapshot = self._read_snapshot(response)
         else:

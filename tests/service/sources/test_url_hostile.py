@@ -17,7 +17,7 @@ from camera_service.core.backoff import Backoff
 from camera_service.core.errors import SourceUnavailable
 from camera_service.sources.base import SourceSettings
 from camera_service.sources.camera_limits import DEFAULT_LIMITS, image_format
-from camera_service.sources.multipart_reader import MultipartReader
+from camera_service.sources.multipart_reader import LOW_WATER_CAP, MultipartReader
 from camera_service.sources.url import UrlSource
 from camera_service.sources.url_mjpeg import HttpJpegStream, StreamError
 
@@ -224,3 +224,23 @@ def test_a_part_is_stamped_with_the_read_that_brought_its_first_byte():
 
 def test_limits_are_one_object():
     assert DEFAULT_LIMITS.buffer_bytes > DEFAULT_LIMITS.part_bytes
+
+
+def test_a_body_of_known_length_is_waited_for_not_read_segment_by_segment():
+    """The socket's low-water mark asks for the rest of the frame (capped), then 1 again
+    for the next header, whose first bytes must be seen when they arrive."""
+    body = bytes(range(256)) * 1200  # 300 kB
+    data = b"--b\r\nContent-Length: %d\r\n\r\n%s\r\n--b\r\n\r\n" % (len(body), body)
+    pieces = [data[i:i + 1448] for i in range(0, len(data), 1448)]
+    marks = []
+
+    def receive(view):
+        if not pieces:
+            return 0
+        piece = pieces.pop(0)
+        view[:len(piece)] = piece
+        return len(piece)
+    reader = MultipartReader(receive, b"b", "cam", low_water=marks.append)
+    assert reader.next_part() == body
+    assert marks[0] == min(len(body) - (1448 - 31), LOW_WATER_CAP) and marks[-1] == 1
+    assert all(later < earlier for earlier, later in zip(marks, marks[1:-1]))
