@@ -15,7 +15,10 @@ pace. Its bytes enter through ``url_mjpeg.HttpJpegStream`` (the HTTP response) a
   byte of it is read; a part without one may grow to ``part_bytes`` before its delimiter;
 - the pace: in every window of the stream's timeout the camera completes a part or sends at
   least ``min_bytes_per_second`` per second (a camera dripping a byte a second is faulted
-  instead of holding its capture thread forever);
+  instead of holding its capture thread forever); inside a part of known length the reader
+  waits for ``wait_bytes`` at a time (or the rest of the part: the socket's low-water mark,
+  one wake-up per that many bytes instead of one per network segment), which must arrive
+  within the timeout (13 kB/s at the default 5 s);
 - what a part holds: only JPEG is passed through; any other image format is named and
   refused from its first bytes, never decoded (``image_format``): a PNG labelled
   ``image/jpeg`` declaring 16000x16000 would decode to 768 MB.
@@ -44,6 +47,7 @@ class CameraLimits:
     skip_bytes: int = MIB
     delimiter_line: int = 256  # bytes after the boundary on its line ("--", spaces)
     min_bytes_per_second: float = 4096.0
+    wait_bytes: int = 64 * 1024
 
     @property
     def buffer_bytes(self) -> int:

@@ -13,7 +13,7 @@ between parts, the byte-rate floor); a stream that breaks one raises ``StreamErr
 one line naming the problem. ``arrival`` is the wall-clock time (``time.time()``) at which
 the first byte of the last returned part arrived: the time of the socket read that
 delivered it. With ``low_water(n)`` (the socket's ``SO_RCVLOWAT``), a body of known length
-is waited for in reads of up to ``LOW_WATER_CAP`` bytes; headers are read as they come
+is waited for in reads of up to ``limits.wait_bytes`` bytes; headers are read as they come
 (so a part's first bytes are seen when they arrive).
 """
 
@@ -28,9 +28,6 @@ from camera_service.sources.camera_limits import DEFAULT_LIMITS, CameraLimits
 Receive = Callable[[memoryview], int]
 LowWater = Callable[[int], None]
 _INITIAL_BUFFER = 512 * 1024
-# The most bytes a read waits for (the socket's receive low-water mark): a frame arriving in
-# hundreds of network segments wakes the reader a few times, not once per segment.
-LOW_WATER_CAP = 256 * 1024
 
 
 class StreamError(Exception):
@@ -233,7 +230,7 @@ class MultipartReader:
 
     def _wait_for(self, count: int) -> None:
         """Have the next read wait for ``count`` bytes (capped), when the socket can."""
-        low = min(count, LOW_WATER_CAP, len(self._buf) - self._hi)
+        low = min(count, self.limits.wait_bytes, len(self._buf) - self._hi)
         if self._low_water is not None and low != self._low and low > 0:
             self._low_water(low)
             self._low = low

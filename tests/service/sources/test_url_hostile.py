@@ -17,7 +17,7 @@ from camera_service.core.backoff import Backoff
 from camera_service.core.errors import SourceUnavailable
 from camera_service.sources.base import SourceSettings
 from camera_service.sources.camera_limits import DEFAULT_LIMITS, image_format
-from camera_service.sources.multipart_reader import LOW_WATER_CAP, MultipartReader
+from camera_service.sources.multipart_reader import MultipartReader
 from camera_service.sources.url import UrlSource
 from camera_service.sources.url_mjpeg import HttpJpegStream, StreamError
 
@@ -242,5 +242,6 @@ def test_a_body_of_known_length_is_waited_for_not_read_segment_by_segment():
         return len(piece)
     reader = MultipartReader(receive, b"b", "cam", low_water=marks.append)
     assert reader.next_part() == body
-    assert marks[0] == min(len(body) - (1448 - 31), LOW_WATER_CAP) and marks[-1] == 1
+    assert marks[0] == min(len(body) - (1448 - 31), DEFAULT_LIMITS.wait_bytes)
+    assert marks[-1] == 1
     assert all(later < earlier for earlier, later in zip(marks, marks[1:-1]))
