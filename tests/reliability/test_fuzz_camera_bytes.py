@@ -26,7 +26,8 @@ EXAMPLES = int(os.environ.get("CAMERA_FUZZ_EXAMPLES", "60"))
 @pytest.mark.slow
 def test_generated_camera_streams_are_read_or_refused_in_bounded_memory():
     cgroup = MemoryCgroup(LIMIT) if MemoryCgroup.available() else None
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "service"), str(ROOT)]),
+    paths = [os.environ.get("PYTHONPATH", ""), str(ROOT / "service"), str(ROOT)]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(path for path in paths if path),
            "CAMERA_FUZZ_EXAMPLES": str(EXAMPLES)}
     child = subprocess.Popen([sys.executable, str(Path(__file__).with_name(
         "camera_fuzz_child.py"))], cwd=ROOT, env=env, stdout=subprocess.PIPE,
