@@ -71,14 +71,13 @@ class JpegError(ValueError):
 
 
 @dataclass(frozen=True)
-class JpegLayout:
-    """Where things are in one JPEG (offsets into the parsed bytes).
+class _HeaderFacts:
+    """What a JPEG's header says (offsets into the parsed bytes).
 
     ``width``/``height``/``components``: from the frame header (SOF ``sof_marker``).
     ``has_dht``: Huffman tables are defined before the first scan. ``app0``: the identifier
     of the first APP0 segment (``b"JFIF"``, ``b"AVI1"``...) or ``b""`` when there is none.
-    ``first_scan``: offset of the first SOS marker. ``end``: offset just past the EOI marker
-    (``len(data) - end`` bytes follow it).
+    ``first_scan``: offset of the first SOS marker.
     """
 
     width: int
@@ -88,6 +87,13 @@ class JpegLayout:
     has_dht: bool
     app0: bytes
     first_scan: int
+
+
+@dataclass(frozen=True)
+class JpegLayout(_HeaderFacts):
+    """Where things are in one JPEG: the header's facts (``_HeaderFacts``) and ``end``, the
+    offset just past the EOI marker (``len(data) - end`` bytes follow it)."""
+
     end: int
 
     @property
@@ -185,18 +191,11 @@ def _frame_header(data: bytes, start: int, end: int) -> Tuple[int, int, int]:
 
 
 @dataclass(frozen=True)
-class JpegHeader:
+class JpegHeader(_HeaderFacts):
     """What a JPEG's header (its bytes up to the end of the first SOS segment) says: the
     ``JpegLayout`` fields but ``end``, and ``scan_data``, the offset of the first byte of
     image data."""
 
-    width: int
-    height: int
-    components: int
-    sof_marker: int
-    has_dht: bool
-    app0: bytes
-    first_scan: int
     scan_data: int
 
     def layout(self, end: int) -> JpegLayout:
