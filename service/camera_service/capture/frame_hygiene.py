@@ -121,24 +121,24 @@ class FrameHygiene:
         return admitted
 
     def _checked(self, frame: Frame, info: SourceInfo) -> Frame:
-        layout = None
-        if frame.jpeg is not None:
+        layout, sent = None, frame.jpeg
+        if sent is not None:
             try:
-                layout = jpeg.parse_frame(frame.jpeg, self._headers)
+                layout = jpeg.parse_frame(sent, self._headers)
             except jpeg.JpegError as err:
                 raise DropFrame(err.kind, f"{err.kind} JPEG ({err})") from None
         for check in self.checks:
             check(frame, layout, info)
-        if layout is None:
+        if layout is None or sent is None:
             self._count("passed")
             return frame
-        data = jpeg.normalized(frame.jpeg, layout)
+        data = jpeg.normalized(sent, layout)
         if layout.needs_tables:
             self._count("tables_inserted")
-        elif data is not frame.jpeg:
+        elif data is not sent:
             self._count("trimmed")
         self._count("passed")
-        if data is frame.jpeg and (frame.width, frame.height) == (layout.width, layout.height):
+        if data is sent and (frame.width, frame.height) == (layout.width, layout.height):
             return frame
         return dataclasses.replace(frame, jpeg=data, width=layout.width, height=layout.height)
 

@@ -32,7 +32,12 @@ import urllib.request
 from typing import Callable, List, Optional, Tuple
 
 from camera_service.core.redaction import redact_url, split_url
-from camera_service.sources.camera_limits import DEFAULT_LIMITS, CameraLimits
+from camera_service.sources.camera_limits import (
+    DEFAULT_LIMITS,
+    HTTP_HEADER_LINE,
+    HTTP_HEADER_LINES,
+    CameraLimits,
+)
 from camera_service.sources.multipart_reader import MultipartReader, Receive, StreamError
 
 __all__ = ["HttpJpegStream", "StreamError"]
@@ -155,7 +160,8 @@ class HttpJpegStream:
         except http.client.HTTPException as err:
             raise StreamError(f"camera at {self.shown_url} sent a malformed HTTP response "
                               f"({str(err)[:80] or type(err).__name__}); HTTP heads are "
-                              "limited to 100 lines of 64 KiB", while_connecting=True) from None
+                              f"limited to {HTTP_HEADER_LINES} lines of "
+                              f"{HTTP_HEADER_LINE // 1024} KiB", while_connecting=True) from None
         except OSError as err:
             raise StreamError(f"cannot reach camera at {self.shown_url}: {err}",
                               while_connecting=True) from None
