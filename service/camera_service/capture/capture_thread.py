@@ -2,7 +2,8 @@
 
 The thread opens the source (retrying with backoff while it is unavailable), reads frames
 into the ``FrameStore`` and, when the source stops delivering, closes and reopens it. A
-failure is logged once; retries are quiet (debug); recovery is logged once. The camera's
+failure is logged once; retries are quiet (debug); recovery is logged once (a camera that
+keeps flapping: a few lines and a summary a minute, ``state_log``). The camera's
 state (open generation, granted info, control spec, failure) lives in its ``CameraState``,
 which this thread owns; every change healthy <-> failing goes to a listener (the service
 wakes its robot link, whose fault reporter reads the states). Every frame stored carries its
@@ -22,6 +23,7 @@ from camera_service.capture.camera_state import CameraState, CameraStatus
 from camera_service.capture.control_records import ControlRecords
 from camera_service.capture.frame_hygiene import FrameHygiene
 from camera_service.capture.frame_store import FrameStore
+from camera_service.capture.state_log import StateLog
 from camera_service.core.backoff import Backoff
 from camera_service.core.errors import SourceError, SourceUnavailable
 from camera_service.sources.base import CameraSource, Control, ControlValue, SourceSettings
@@ -51,6 +53,7 @@ class CaptureThread:
         self.hygiene = hygiene or FrameHygiene(source.name)
         self._listener = listener
         self._records = ControlRecords()
+        self._state_log = StateLog(source.name)
         self._backoff = backoff or Backoff(initial=0.5, maximum=10.0)
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"capture-{source.name}",
@@ -170,8 +173,9 @@ class CaptureThread:
                 continue
             self.store.put(self.name, dataclasses.replace(admitted, controls=record))
             if self.state.delivered(size=(admitted.width, admitted.height)):
-                _LOG.info("camera %r delivering again", self.name)
+                self._state_log.recovered()
                 self._notify()
+            self._state_log.tick()
             self._backoff.reset()
 
     def check_stall(self, stall_after: float, now: float | None = None) -> bool:
@@ -185,7 +189,7 @@ class CaptureThread:
         if reason is None:
             return False
         self.store.withdraw(self.name)
-        _LOG.warning("%s; retrying in the background", reason)
+        self._state_log.failed(reason)
         self._notify()
         return True
 
@@ -200,9 +204,10 @@ class CaptureThread:
         first = self.state.failed(reason)
         self.store.withdraw(self.name)
         if first:
-            _LOG.warning("%s; retrying in the background", reason)
+            self._state_log.failed(reason)
             self._notify()
         else:
+            self._state_log.tick()
             _LOG.debug("%s (retry %d)", reason, self._backoff.failures)
 
     def _notify(self) -> None:

@@ -3,10 +3,13 @@
 The capture thread hands each frame a source read to ``FrameHygiene.admit``, which returns
 the frame to store (possibly normalized) or ``None`` when the frame is dropped:
 
-- a camera JPEG that is truncated or corrupt (``camera_service.jpeg.parse``: no SOI/EOI, a
-  misplaced or unknown marker, a segment running past the end) or whose frame header
-  declares another size than the one the source opened with is dropped and counted, never
-  served;
+- a camera JPEG that is truncated or corrupt (``camera_service.core.jpeg.parse_frame``:
+  no SOI, no EOI after the image data, a misplaced or unknown marker or a segment running
+  past the end in its header) or whose frame header declares another size than the one the
+  source opened with is dropped and counted, never served. Only the markers that matter are
+  read - the header up to the first scan (remembered while a camera's headers stay the same)
+  and the EOI at the end - never every byte of the image data, whose damage decoders
+  conceal;
 - a JPEG without Huffman tables gets the standard ones, bytes after its end-of-image marker
   are cut (``camera_service.jpeg.normalized``); an ``AVI1`` APP0 is as good as ``JFIF``;
 - a well-formed JPEG passes as the very same bytes (passthrough stays byte-identical);
@@ -85,6 +88,7 @@ class FrameHygiene:
         self.fault_after_seconds = fault_after_seconds
         self._clock = clock
         self._info: Optional[SourceInfo] = None
+        self._headers = jpeg.HeaderMemo()
         self._lock = threading.Lock()
         self._counts: Dict[str, int] = {"passed": 0, "tables_inserted": 0, "trimmed": 0}
         self._dropped: Dict[str, int] = {}
@@ -98,6 +102,7 @@ class FrameHygiene:
         for check in self.open_checks:
             check(info)
         self._info = info
+        self._headers = jpeg.HeaderMemo()
         self._bad_run = 0
         self._logged_drop = False
 
@@ -116,24 +121,24 @@ class FrameHygiene:
         return admitted
 
     def _checked(self, frame: Frame, info: SourceInfo) -> Frame:
-        layout = None
-        if frame.jpeg is not None:
+        layout, sent = None, frame.jpeg
+        if sent is not None:
             try:
-                layout = jpeg.parse(frame.jpeg)
+                layout = jpeg.parse_frame(sent, self._headers)
             except jpeg.JpegError as err:
                 raise DropFrame(err.kind, f"{err.kind} JPEG ({err})") from None
         for check in self.checks:
             check(frame, layout, info)
-        if layout is None:
+        if layout is None or sent is None:
             self._count("passed")
             return frame
-        data = jpeg.normalized(frame.jpeg, layout)
+        data = jpeg.normalized(sent, layout)
         if layout.needs_tables:
             self._count("tables_inserted")
-        elif data is not frame.jpeg:
+        elif data is not sent:
             self._count("trimmed")
         self._count("passed")
-        if data is frame.jpeg and (frame.width, frame.height) == (layout.width, layout.height):
+        if data is sent and (frame.width, frame.height) == (layout.width, layout.height):
             return frame
         return dataclasses.replace(frame, jpeg=data, width=layout.width, height=layout.height)
 

@@ -71,14 +71,13 @@ class JpegError(ValueError):
 
 
 @dataclass(frozen=True)
-class JpegLayout:
-    """Where things are in one JPEG (offsets into the parsed bytes).
+class _HeaderFacts:
+    """What a JPEG's header says (offsets into the parsed bytes).
 
     ``width``/``height``/``components``: from the frame header (SOF ``sof_marker``).
     ``has_dht``: Huffman tables are defined before the first scan. ``app0``: the identifier
     of the first APP0 segment (``b"JFIF"``, ``b"AVI1"``...) or ``b""`` when there is none.
-    ``first_scan``: offset of the first SOS marker. ``end``: offset just past the EOI marker
-    (``len(data) - end`` bytes follow it).
+    ``first_scan``: offset of the first SOS marker.
     """
 
     width: int
@@ -88,6 +87,13 @@ class JpegLayout:
     has_dht: bool
     app0: bytes
     first_scan: int
+
+
+@dataclass(frozen=True)
+class JpegLayout(_HeaderFacts):
+    """Where things are in one JPEG: the header's facts (``_HeaderFacts``) and ``end``, the
+    offset just past the EOI marker (``len(data) - end`` bytes follow it)."""
+
     end: int
 
     @property
@@ -184,47 +190,117 @@ def _frame_header(data: bytes, start: int, end: int) -> Tuple[int, int, int]:
     return width, height, components
 
 
-def parse(data: bytes) -> JpegLayout:
-    """The layout of ``data`` (see ``JpegLayout``); ``JpegError`` if it is not a complete,
-    well-formed JPEG: no SOI, a segment running past the end, no frame header before the
-    scan, an unexpected marker inside or between scans, or no EOI."""
+@dataclass(frozen=True)
+class JpegHeader(_HeaderFacts):
+    """What a JPEG's header (its bytes up to the end of the first SOS segment) says: the
+    ``JpegLayout`` fields but ``end``, and ``scan_data``, the offset of the first byte of
+    image data."""
+
+    scan_data: int
+
+    def layout(self, end: int) -> JpegLayout:
+        """The layout of a JPEG with this header whose EOI marker ends at ``end``."""
+        return JpegLayout(self.width, self.height, self.components, self.sof_marker,
+                          self.has_dht, self.app0, self.first_scan, end)
+
+
+def parse_header(data: bytes) -> JpegHeader:
+    """The header of ``data`` (see ``JpegHeader``); ``JpegError`` if there is no SOI, a
+    segment runs past the end, there are two frame headers, or the first scan (or EOI)
+    comes before any frame header."""
     if not data.startswith(SOI):
         raise JpegError("corrupt", "no start-of-image marker")
     frame: Optional[Tuple[int, int, int, int]] = None  # width, height, components, marker
-    has_dht, app0, first_scan = False, b"", -1
-    pos = 2
+    has_dht, app0 = False, b""
+    for marker, start, end in segment_spans(data):
+        if marker in SOF_MARKERS:
+            if frame is not None:
+                raise JpegError("corrupt", "two frame headers")
+            frame = (*_frame_header(data, start, end), marker)
+        elif marker == DHT:
+            has_dht = True
+        elif marker == APP0 and not app0:
+            app0 = bytes(data[start + 4:min(start + 8, end)])
+        elif marker == SOS:
+            if frame is None:
+                raise JpegError("corrupt", "scan before any frame header")
+            return JpegHeader(*frame, has_dht, app0, start, end)
+    raise JpegError("corrupt", "end-of-image marker before any scan")
+
+
+def parse(data: bytes) -> JpegLayout:
+    """The layout of ``data`` (see ``JpegLayout``); ``JpegError`` if it is not a complete,
+    well-formed JPEG: ``parse_header``'s errors, an unexpected marker inside or between
+    scans, or no EOI. Scans every byte of the image data (``parse_frame`` does not)."""
+    header = parse_header(data)
+    pos = header.scan_data
     while True:
-        for marker, start, end in segment_spans(data, pos):
-            if marker in SOF_MARKERS:
-                if frame is not None:
-                    raise JpegError("corrupt", "two frame headers")
-                frame = (*_frame_header(data, start, end), marker)
-            elif marker == DHT:
-                has_dht = has_dht or first_scan < 0
-            elif marker == APP0 and not app0:
-                app0 = bytes(data[start + 4:min(start + 8, end)])
-            elif marker == SOS:
-                if frame is None:
-                    raise JpegError("corrupt", "scan before any frame header")
-                if first_scan < 0:
-                    first_scan = start
-            elif marker == EOI:
-                if first_scan < 0:
-                    raise JpegError("corrupt", "end-of-image marker before any scan")
-                return JpegLayout(frame[0], frame[1], frame[2], frame[3], has_dht, app0,
-                                  first_scan, end)
-            pos = end
         found = _MARKER_IN_SCAN.search(data, pos)
         if found is None:
             raise JpegError("truncated", "no end-of-image marker")
         after = data[found.start() + 1]
         if after == EOI:
-            return JpegLayout(frame[0], frame[1], frame[2], frame[3], has_dht, app0,
-                              first_scan, found.end())
+            return header.layout(found.end())
         if after not in _BETWEEN_SCANS:
             raise JpegError("corrupt", f"marker 0x{after:02X} inside the image data at byte "
                                        f"{found.start()}")
-        pos = found.start()  # another segment (tables, next scan)
+        for marker, _start, end in segment_spans(data, found.start()):
+            if marker in SOF_MARKERS:
+                raise JpegError("corrupt", "two frame headers")
+            if marker == EOI:
+                return header.layout(end)
+            pos = end  # another segment (tables, next scan)
+
+
+class HeaderMemo:
+    """The header of the last JPEG of one camera, reused while its frames start with the
+    same bytes (one comparison of a few hundred bytes instead of a marker walk). One
+    thread."""
+
+    def __init__(self) -> None:
+        self._prefix = b""
+        self._header: Optional[JpegHeader] = None
+
+    def header(self, data: bytes) -> JpegHeader:
+        """``parse_header(data)``, from memory when ``data`` starts like the last one."""
+        known = self._header
+        if known is not None and data.startswith(self._prefix):
+            return known
+        known = parse_header(data)
+        self._prefix, self._header = bytes(data[:known.scan_data]), known
+        return known
+
+
+def parse_frame(data: bytes, memo: Optional[HeaderMemo] = None) -> JpegLayout:
+    """The layout of a camera frame from only the markers that matter: the header (up to
+    the first scan; from ``memo`` when unchanged) and the EOI marker at the end (bytes after
+    the last EOI are trailing bytes). ``JpegError`` for ``parse_header``'s errors, or no EOI
+    after the image data (``truncated``). Damage inside the image data is not looked for
+    (that would read every byte; decoders conceal it)."""
+    header = memo.header(data) if memo is not None else parse_header(data)
+    size = len(data)
+    if size >= header.scan_data + 2 and data.endswith(b"\xff\xd9"):
+        return header.layout(size)
+    at = data.rfind(b"\xff\xd9", header.scan_data)
+    if at < 0:
+        raise JpegError("truncated", "no end-of-image marker")
+    return header.layout(at + 2)
+
+
+def header_bytes(jpeg: bytes) -> bytes:
+    """``jpeg`` up to the end of its first SOS segment; ``b""`` when there is no such
+    header (never raises)."""
+    if not jpeg.startswith(SOI):
+        return b""
+    try:
+        for marker, _start, end in segment_spans(jpeg):
+            if marker == SOS:
+                return bytes(jpeg[:end])
+            if marker == EOI:
+                return b""
+    except JpegError:
+        return b""
+    return b""
 
 
 def normalized(data: bytes, layout: JpegLayout) -> bytes:

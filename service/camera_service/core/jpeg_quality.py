@@ -8,9 +8,9 @@ quality. ``estimate_quality`` compares a JPEG's tables with the IJG tables of ev
 approximation otherwise (an encoder with its own tables), ``None`` when the JPEG has no
 8-bit tables to read.
 
-``QualityEstimator`` is the per-camera form: it remembers the estimate of the last tables
-seen, so a stream whose tables do not change costs one marker walk and one byte comparison
-per frame.
+``QualityEstimator`` is the per-camera form: it estimates once per open and again only
+when the camera's tables change; a frame whose header (the bytes up to its first scan) is
+the same as the last one's costs one comparison of those few hundred bytes.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import Dict, Optional
 
 import numpy as np
 
-from camera_service.core.jpeg import quantization_tables_bytes
+from camera_service.core.jpeg import header_bytes, quantization_tables_bytes
 
 _LOG = logging.getLogger(__name__)
 
@@ -120,30 +120,40 @@ def estimate_quality(jpeg: bytes) -> Optional[QualityEstimate]:
 class QualityEstimator:
     """Per-camera estimate, recomputed only when the camera's tables change (the first frame
     after an open, a changed compression setting), which is logged once with what the camera
-    granted at its open (``opened``). One thread (the capture thread)."""
+    granted at its open (``opened``) - again only when that line changes (a camera reopened
+    every second logs it once). One thread (the capture thread)."""
 
     def __init__(self, camera: str = "") -> None:
         self.camera = camera
         self._granted = ""
+        self._header = b""  # of the last frame estimated
         self._segment: Optional[bytes] = None
         self._estimate: Optional[QualityEstimate] = None
+        self._logged = ""  # the last line logged: a reopen delivering the same is not
 
     def opened(self, granted: str) -> None:
         """The camera (re)opened delivering ``granted`` (e.g. ``MJPG 1280x720 @30 fps on
         /dev/video0``): its next frame's quality is logged with it."""
         self._granted = granted
+        self._header = b""
         self._segment = self._estimate = None
 
     def estimate(self, jpeg: bytes) -> Optional[QualityEstimate]:
+        """The estimate for ``jpeg``: remembered while its header is unchanged, recomputed
+        (and logged) when its tables differ from the last ones."""
+        if self._header and jpeg.startswith(self._header):
+            return self._estimate
+        self._header = header_bytes(jpeg)
         segment = quantization_segment(jpeg)
         if segment != self._segment:
             self._segment = segment
             self._estimate = estimate_from_tables(parse_tables(segment)) if segment else None
-            if self.camera:
-                _LOG.info("camera %r delivers JPEG %s%s", self.camera,
-                          self._estimate.describe() if self._estimate else
-                          "of unknown quality (tables unlike libjpeg's)",
-                          f" ({self._granted})" if self._granted else "")
+            line = "JPEG " + (self._estimate.describe() if self._estimate else
+                              "of unknown quality (tables unlike libjpeg's)")
+            line += f" ({self._granted})" if self._granted else ""
+            if self.camera and line != self._logged:
+                self._logged = line
+                _LOG.info("camera %r delivers %s", self.camera, line)
         return self._estimate
 
     def quality(self, jpeg: bytes) -> Optional[int]:

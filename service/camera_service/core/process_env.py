@@ -24,6 +24,11 @@ DEFAULTS = {
     # OpenCV's V4L2 wait for a frame (read once, at the first wait); its default of 10 s
     # would hide an unplugged camera.
     "OPENCV_VIDEOIO_V4L_SELECT_TIMEOUT": "2",
+    # The most pixels cv2.imdecode allocates for one image (OpenCV's default is 2**30, 3 GiB
+    # of BGR): a backstop behind the camera-bytes guards (sources.camera_limits, the frame
+    # budget), which refuse huge images from their headers before anything decodes them.
+    # 2**26 is 8192x8192, over the largest camera frame the service serves.
+    "OPENCV_IO_MAX_IMAGE_PIXELS": str(1 << 26),
 }
 FFMPEG_OPTIONS = "OPENCV_FFMPEG_CAPTURE_OPTIONS"
 

@@ -18,6 +18,16 @@ The common ``fps`` applies to snapshot URLs only (how often to fetch, default 5)
 at the camera's rate and size. Credentials embedded in ``url`` never appear in logs or
 errors. ``open`` raises ``SourceUnavailable`` while the camera is unreachable and ``read``
 raises ``SourceError`` when the stream drops; the capture loop reconnects.
+
+Acquisition time (``Frame.capture_time``): for HTTP MJPEG streams, the arrival of the
+frame's first byte (the wall-clock time of the socket read that delivered it); for snapshot
+URLs, the arrival of the response; for FFmpeg URLs (RTSP...), when FFmpeg handed the decoded
+frame over.
+
+The mjpeg reader passes JPEG through untouched and never decodes what a camera sends: a
+frame in another image format (a PNG labelled ``image/jpeg``...) is refused with a line
+naming the format (``camera_limits.describe_non_jpeg``), whatever size its header declares.
+The stream's size comes from the first frame's JPEG header.
 """
 
 from __future__ import annotations
@@ -37,6 +47,7 @@ from camera_service.core.redaction import normalize_url, redact_url
 from camera_service.schema.sources import UrlOptions, read_options
 from camera_service.sources import register
 from camera_service.sources.base import CameraSource, Frame, SourceInfo, SourceSettings
+from camera_service.sources.camera_limits import describe_non_jpeg
 from camera_service.sources.options import check_positive_settings
 from camera_service.sources.pacing import FramePacer
 from camera_service.sources.url_mjpeg import HttpJpegStream, StreamError
@@ -171,18 +182,21 @@ class UrlSource(CameraSource):
         raise SourceError(f"camera {self.name!r} is not open")
 
     def _jpeg_frame(self, jpeg: bytes) -> Frame:
-        """A frame of the camera's bytes, untouched. Its size is the stream's (from the first
-        frame's header); the capture loop's frame hygiene drops frames that disagree."""
+        """A frame of the camera's bytes, untouched, stamped with the arrival of its first
+        byte. Its size is the stream's (from the first frame's header); the capture loop's
+        frame hygiene drops frames that disagree. Nothing here decodes the bytes."""
+        stream = self._stream
         if self._size is None:
             size = jpeg_size(jpeg)
             if size is None:
-                image = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
-                if image is None:
-                    raise StreamError(f"camera at {self.shown_url} sent an unreadable JPEG")
-                size = (image.shape[1], image.shape[0])
+                what = (describe_non_jpeg(jpeg) if not jpeg.startswith(b"\xff\xd8") else
+                        "a JPEG without a frame header")
+                raise StreamError(f"camera at {self.shown_url} sent {what}, not a JPEG frame: "
+                                  "set the camera to MJPEG/JPEG, or use reader: ffmpeg")
             self._size = size
         self._sequence += 1
-        return Frame(self._sequence, time.time(), self._size[0], self._size[1], jpeg=jpeg,
+        arrival = stream.arrival if stream is not None and stream.arrival else time.time()
+        return Frame(self._sequence, arrival, self._size[0], self._size[1], jpeg=jpeg,
                      jpeg_quality=self._quality.quality(jpeg))
 
     def _pixel_frame(self, image: np.ndarray) -> Frame:

@@ -11,33 +11,36 @@ names the camera by ``redaction.redact_url`` (credentials are split off by
 ``redaction.split_url``, which copes with unencoded ``#/?@:`` in a password). Every socket
 read has a timeout, so a stalled camera raises instead of blocking forever. Proxies from
 the environment are ignored (cameras are on the robot's local network).
+
+What a camera may send is bounded by ``camera_limits`` (the one place of those limits): the
+HTTP head by ``http.client``, the parts by ``multipart_reader.MultipartReader`` (one reused
+buffer, limits applied before anything proportional to the input is kept, a byte-rate
+floor), a snapshot by the same part size and floor. ``arrival`` is the wall-clock time at
+which the last frame's first byte arrived (the frame's acquisition time).
 """
 
 from __future__ import annotations
 
-import email.message
+import contextlib
 import http.client
+import socket
 import ssl
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from typing import List, Optional, Tuple
+from typing import Callable, List, Optional, Tuple
 
 from camera_service.core.redaction import redact_url, split_url
+from camera_service.sources.camera_limits import (
+    DEFAULT_LIMITS,
+    HTTP_HEADER_LINE,
+    HTTP_HEADER_LINES,
+    CameraLimits,
+)
+from camera_service.sources.multipart_reader import MultipartReader, Receive, StreamError
 
-# Parts larger than this are not camera frames (protects memory from a broken stream).
-MAX_PART_BYTES = 32 * 1024 * 1024
-# Bytes of non-delimiter lines tolerated before deciding the stream is not multipart.
-_MAX_SKIP_BYTES = 1024 * 1024
-
-
-class StreamError(Exception):
-    """The connection could not be made or stopped delivering; message is one line, no
-    credentials. ``while_connecting`` tells the two apart."""
-
-    def __init__(self, message: str, while_connecting: bool = False) -> None:
-        super().__init__(message)
-        self.while_connecting = while_connecting
+__all__ = ["HttpJpegStream", "StreamError"]
 
 
 def _opener(url: str, verify_tls: bool) -> Tuple[urllib.request.OpenerDirector, str]:
@@ -57,33 +60,78 @@ def _opener(url: str, verify_tls: bool) -> Tuple[urllib.request.OpenerDirector, 
     return urllib.request.build_opener(*handlers), bare
 
 
+def _receiver(response: http.client.HTTPResponse) -> Receive:
+    """``receive(view)`` for the body of ``response``: at most one socket read into
+    ``view``. The bytes ``http.client`` buffered with the head come first; then the socket
+    is read straight into ``view`` (``BufferedReader.readinto1`` would read the socket even
+    with bytes buffered, blocking on a camera that paused). Chunked transfer encoding goes
+    through ``http.client``, which undoes it."""
+    if response.chunked:
+        def receive_chunked(view: memoryview) -> int:
+            data = response.read1(len(view))
+            view[:len(data)] = data
+            return len(data)
+        return receive_chunked
+    buffered = response.fp
+    raw = buffered.raw
+    draining = True
+
+    def receive(view: memoryview) -> int:
+        nonlocal draining
+        if draining:
+            data = buffered.read1(len(view))
+            draining = len(data) == len(view)  # fewer: the buffer is empty now
+            view[:len(data)] = data
+            return len(data)
+        return raw.readinto(view) or 0
+    return receive
+
+
+def _low_water(response: http.client.HTTPResponse) -> Optional[Callable[[int], None]]:
+    """Sets the receive low-water mark (``SO_RCVLOWAT``) of the response's socket: the
+    reader then wakes once per ``n`` bytes of a frame, not once per network segment. ``None``
+    for chunked responses (their framing is http.client's) or where it cannot be set."""
+    sock = getattr(getattr(response.fp, "raw", None), "_sock", None)  # SocketIO's socket
+    if response.chunked or not isinstance(sock, socket.socket) or \
+            not hasattr(socket, "SO_RCVLOWAT"):
+        return None
+
+    def set_low_water(count: int) -> None:
+        with contextlib.suppress(OSError):  # a closed socket: the next read says so
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVLOWAT, count)
+    return set_low_water
+
+
 class HttpJpegStream:
     """An open HTTP connection to a camera, yielding JPEG bytes (see module doc).
 
     Construction connects and raises ``StreamError(while_connecting=True)`` with the reason;
-    ``next_jpeg`` raises ``StreamError`` when the stream ends, stalls past ``timeout`` or
-    is not JPEG. ``close`` is idempotent. One thread at a time.
+    ``next_jpeg`` raises ``StreamError`` when the stream ends, stalls past ``timeout``,
+    breaks a ``limits`` bound or is not JPEG. ``close`` is idempotent. One thread at a time.
     """
 
-    def __init__(self, url: str, timeout: float = 5.0, verify_tls: bool = True) -> None:
+    def __init__(self, url: str, timeout: float = 5.0, verify_tls: bool = True,
+                 limits: CameraLimits = DEFAULT_LIMITS) -> None:
         self.shown_url = redact_url(url)
         self.timeout = timeout
+        self.limits = limits
+        self.arrival = 0.0
         self._opener, self._bare_url = _opener(url, verify_tls)
         self._response: Optional[http.client.HTTPResponse] = None
-        self._boundary = b""
+        self._parts: Optional[MultipartReader] = None
         self._snapshot: Optional[bytes] = None
-        self._pending_delimiter = False  # a part without length consumed the next delimiter
-        self._ended = False  # the closing delimiter was seen
         response = self._connect()
         content_type = response.headers.get_content_type()
         if content_type.startswith("multipart/"):
             boundary = response.headers.get_param("boundary")
-            if not isinstance(boundary, str) or not boundary:
+            if not isinstance(boundary, str) or not boundary.strip('"').strip("-"):
                 response.close()
                 raise StreamError(f"camera at {self.shown_url} sent a multipart stream "
                                   "without a boundary", while_connecting=True)
-            self._boundary = boundary.strip('"').lstrip("-").encode("latin-1")
             self._response = response
+            self._parts = MultipartReader(_receiver(response), boundary.encode("latin-1"),
+                                          self.shown_url, limits, window=timeout,
+                                          low_water=_low_water(response))
         elif content_type == "image/jpeg":
             self._snapshot = self._read_snapshot(response)
         else:
@@ -94,7 +142,7 @@ class HttpJpegStream:
     @property
     def is_snapshot(self) -> bool:
         """True when the URL serves single JPEGs (polled) rather than a stream."""
-        return not self._boundary
+        return self._parts is None
 
     def _connect(self) -> http.client.HTTPResponse:
         try:
@@ -109,124 +157,64 @@ class HttpJpegStream:
             raise StreamError(f"cannot reach camera at {self.shown_url}: {err.reason}; check "
                               "the address and that it is on the network",
                               while_connecting=True) from None
-        except (OSError, http.client.HTTPException) as err:
+        except http.client.HTTPException as err:
+            raise StreamError(f"camera at {self.shown_url} sent a malformed HTTP response "
+                              f"({str(err)[:80] or type(err).__name__}); HTTP heads are "
+                              f"limited to {HTTP_HEADER_LINES} lines of "
+                              f"{HTTP_HEADER_LINE // 1024} KiB", while_connecting=True) from None
+        except OSError as err:
             raise StreamError(f"cannot reach camera at {self.shown_url}: {err}",
                               while_connecting=True) from None
 
     def _read_snapshot(self, response: http.client.HTTPResponse) -> bytes:
+        """The whole body of a snapshot response, bounded like a part (size and pace)."""
+        limits, total = self.limits, 0
+        chunks: List[bytes] = []
+        started = time.monotonic()
+        self.arrival = time.time()
         try:
             with response:
-                return self._checked(response.read(MAX_PART_BYTES + 1))
+                while True:
+                    chunk = response.read1(65536)
+                    if not chunk:
+                        return b"".join(chunks)
+                    chunks.append(chunk)
+                    total += len(chunk)
+                    if total > limits.part_bytes:
+                        raise StreamError(f"camera at {self.shown_url} sent a snapshot over "
+                                          f"the {limits.part_bytes}-byte limit")
+                    span = time.monotonic() - started
+                    if span > self.timeout and total < limits.min_bytes_per_second * span:
+                        raise StreamError(f"camera at {self.shown_url} sent {total} bytes in "
+                                          f"{span:.1f} s (under "
+                                          f"{limits.min_bytes_per_second:.0f} bytes/s): check "
+                                          "its network link")
         except (OSError, http.client.HTTPException) as err:
             raise StreamError(f"camera at {self.shown_url}: snapshot failed: {err}") from None
-
-    def _checked(self, part: bytes) -> bytes:
-        """The part as sent (whether it is a good JPEG is the capture loop's frame hygiene's
-        call), unless it is too large to be a frame."""
-        if len(part) > MAX_PART_BYTES:
-            raise StreamError(f"camera at {self.shown_url} sent a {len(part)}-byte part")
-        return part
 
     def next_jpeg(self) -> bytes:
         """The next frame's JPEG bytes, exactly as the camera sent them."""
         if self._snapshot is not None:
             jpeg, self._snapshot = self._snapshot, None
             return jpeg
-        if self.is_snapshot:
+        parts = self._parts
+        if parts is None:
             return self._read_snapshot(self._connect_again())
+        if self._response is None:
+            raise StreamError(f"stream from {self.shown_url} is closed")
         try:
-            return self._checked(self._next_part())
+            jpeg = parts.next_part()
         except (OSError, http.client.HTTPException, ValueError) as err:
             raise StreamError(f"stream from {self.shown_url} stopped: "
                               f"{err or type(err).__name__}") from None
+        self.arrival = parts.arrival
+        return jpeg
 
     def _connect_again(self) -> http.client.HTTPResponse:
         try:
             return self._connect()
         except StreamError as err:
             raise StreamError(str(err)) from None  # lost after it worked: not a connect fault
-
-    def _next_part(self) -> bytes:
-        response = self._response
-        if response is None:
-            raise StreamError(f"stream from {self.shown_url} is closed")
-        self._check_not_ended()
-        if self._pending_delimiter:
-            self._pending_delimiter = False
-        else:
-            self._skip_to_delimiter(response)
-        headers = email.message.Message()
-        while True:
-            line = response.readline(65536)
-            if not line:
-                raise StreamError(f"stream from {self.shown_url} ended")
-            if not line.strip():
-                break
-            name, _, value = line.decode("latin-1").partition(":")
-            headers[name.strip()] = value.strip()
-        length = headers.get("Content-Length")
-        if length is not None and length.strip().isdigit():
-            size = int(length)
-            if size > MAX_PART_BYTES:
-                raise StreamError(f"camera at {self.shown_url} sent a {size}-byte part")
-            body = response.read(size)
-            if len(body) < size:
-                raise StreamError(f"stream from {self.shown_url} ended inside a frame")
-            return body
-        return self._read_until_delimiter(response)
-
-    def _delimiter(self, line: bytes) -> Optional[str]:
-        """``"next"`` for a part delimiter, ``"last"`` for the closing one, else ``None``."""
-        stripped = line.strip()
-        if not stripped.startswith(b"--"):
-            return None
-        name = stripped.lstrip(b"-")
-        if name == self._boundary:
-            return "next"
-        if name == self._boundary + b"--":
-            return "last"
-        return None
-
-    def _check_not_ended(self) -> None:
-        if self._ended:
-            raise StreamError(f"camera at {self.shown_url} ended the stream")
-
-    def _skip_to_delimiter(self, response: http.client.HTTPResponse) -> None:
-        skipped = 0
-        while True:
-            line = response.readline(65536)
-            if not line:
-                raise StreamError(f"stream from {self.shown_url} ended")
-            kind = self._delimiter(line)
-            if kind == "last":
-                self._ended = True
-                self._check_not_ended()
-            if kind == "next":
-                return
-            skipped += len(line)
-            if skipped > _MAX_SKIP_BYTES:
-                raise StreamError(f"camera at {self.shown_url} sends no multipart delimiters")
-
-    def _read_until_delimiter(self, response: http.client.HTTPResponse) -> bytes:
-        """A part without Content-Length: everything up to the CRLF before the next
-        delimiter (the delimiter is put back so the next call finds it)."""
-        lines: List[bytes] = []
-        total = 0
-        while True:
-            line = response.readline(65536)
-            if not line:
-                raise StreamError(f"stream from {self.shown_url} ended")
-            kind = self._delimiter(line) if line.startswith(b"--") else None
-            if kind is not None:
-                self._pending_delimiter = kind == "next"
-                self._ended = kind == "last"
-                break
-            lines.append(line)
-            total += len(line)
-            if total > MAX_PART_BYTES:
-                raise StreamError(f"camera at {self.shown_url} sent an oversized part")
-        body = b"".join(lines)
-        return body[:-2] if body.endswith(b"\r\n") else body.rstrip(b"\n")
 
     def close(self) -> None:
         response, self._response = self._response, None

@@ -66,14 +66,25 @@ def test_served_quirks_are_normalized_and_counted(good, quirk, counter):
     assert hygiene.counts()[counter] == 1 and hygiene.counts()["passed"] == 1
 
 
-@pytest.mark.parametrize("quirk, kind", [("truncated", "truncated"), ("corrupt", "corrupt"),
-                                         ("no_soi", "corrupt"), ("wrong_size", "wrong_size")])
+@pytest.mark.parametrize("quirk, kind", [("truncated", "truncated"), ("no_soi", "corrupt"),
+                                         ("wrong_size", "wrong_size")])
 def test_damaged_frames_are_dropped_and_counted_by_kind(good, quirk, kind):
     hygiene = _hygiene()
     assert hygiene.admit(_frame(uvc_frames.uvc_frame(good, quirk))) is None
     assert hygiene.admit(_frame(good)) is not None
     assert hygiene.counts()["dropped"] == {kind: 1}
     assert hygiene.counts()["passed"] == 1
+
+
+def test_damage_inside_the_image_data_is_not_looked_for(good):
+    """Only the header and the end are read (issue 24): a marker inside the entropy-coded
+    data passes, a cut frame (no EOI) and a damaged header do not."""
+    hygiene = _hygiene()
+    inside = uvc_frames.uvc_frame(good, "corrupt")
+    assert hygiene.admit(_frame(inside)) is not None
+    with pytest.raises(jpeg.JpegError):
+        jpeg.parse(inside)  # the thorough parse still finds it
+    assert hygiene.admit(_frame(uvc_frames.uvc_frame(good, "truncated"))) is None
 
 
 def test_frame_size_comes_from_the_header_when_the_source_guessed(good):
@@ -101,7 +112,7 @@ def test_only_damaged_frames_for_a_second_fail_the_camera(good):
 def test_a_good_frame_ends_the_bad_run(good):
     clock = _Clock()
     hygiene = _hygiene(fault_after_frames=3, fault_after_seconds=0.5, clock=clock)
-    corrupt = _frame(uvc_frames.uvc_frame(good, "corrupt"))
+    corrupt = _frame(uvc_frames.uvc_frame(good, "no_soi"))
     for step in range(20):
         clock.now += 0.2
         frame = _frame(good) if step % 2 else corrupt
@@ -187,7 +198,7 @@ class _RecordingStore(FrameStore):
 def test_capture_stores_only_good_frames_normalized(good):
     no_dht = uvc_frames.uvc_frame(good, "no_dht")
     script = [uvc_frames.uvc_frame(good, "truncated"), good, no_dht,
-              uvc_frames.uvc_frame(good, "corrupt")]
+              uvc_frames.uvc_frame(good, "no_soi")]
     store = _RecordingStore()
     capture = CaptureThread(_ScriptedJpegSource(script), store)
     capture.start()
