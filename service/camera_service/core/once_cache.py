@@ -71,7 +71,7 @@ class OnceCache(Generic[Value]):
             with self._lock:
                 del self._in_flight[key]
                 if pending.error is None:
-                    self._store(key, pending.result)  # type: ignore[arg-type]
+                    self._store(key, pending.result)
             pending.done.set()
         return pending.result  # type: ignore[return-value]
 

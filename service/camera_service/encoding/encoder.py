@@ -150,14 +150,16 @@ def produce(frame: Frame, spec: OutputSpec, decoder: Decoder | None = None) -> E
     frame's estimated quality, else 90. Raises ``EncodingError`` when the data cannot be
     decoded.
     """
-    if is_passthrough(frame, spec):
-        return EncodedImage(frame.jpeg, spec, passthrough=True)
     size = (spec.width, spec.height)
     if frame.pixels is not None:
         pixels = frame.pixels
     else:
+        jpeg = frame.jpeg  # a frame holds pixels or JPEG bytes (sources.base.Frame)
+        assert jpeg is not None
+        if is_passthrough(frame, spec):
+            return EncodedImage(jpeg, spec, passthrough=True)
         factor = reduction_for(frame.width, frame.height, size)
-        pixels = decoder(factor) if decoder is not None else decode_jpeg(frame.jpeg, factor)
+        pixels = decoder(factor) if decoder is not None else decode_jpeg(jpeg, factor)
     pixels = resize(pixels, size)
     if spec.format == "jpeg":
         if spec.layout == "grey" and pixels.ndim == 3:

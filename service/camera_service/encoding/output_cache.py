@@ -88,9 +88,10 @@ class OutputCache:
 
     def decoded(self, stored: StoredFrame, factor: int) -> np.ndarray:
         """The frame's JPEG decoded at 1/``factor`` scale (read-only), once per frame."""
-        assert stored.frame.jpeg is not None
+        jpeg = stored.frame.jpeg
+        assert jpeg is not None
         return self._decoded.get((stored.source, stored.serial, factor),
-                                 lambda: decode_jpeg(stored.frame.jpeg, factor))
+                                 lambda: decode_jpeg(jpeg, factor))
 
     def served(self, stored: StoredFrame, spec: OutputSpec, variant: Hashable,
                build: Callable[[EncodedImage], Built]) -> Built:

@@ -48,6 +48,7 @@ def produce_sixteen_bit(frame: Frame, spec: OutputSpec, view_of: ViewOf) -> Enco
     if spec.layout in RAW_LAYOUTS:
         if spec.format != "raw":
             raise ValueError(f"{spec.layout} is a RAW layout, not {spec.format}")
+        assert frame.pixels is not None  # a 16-bit frame is always raw values
         data = proto_bytes(_resized_values(frame.pixels, spec), spec.layout)
         return EncodedImage(data, spec, passthrough=False)
     if spec.view is None:
@@ -85,7 +86,9 @@ class ViewMemo:
             if found is not None:
                 self._views.move_to_end(key)
                 return found
-            made = make_view(stored.frame.pixels, settings)
+            values = stored.frame.pixels
+            assert values is not None  # a 16-bit frame is always raw values
+            made = make_view(values, settings)
             self.made += 1
             self._views[key] = made
             while len(self._views) > self.max_entries:

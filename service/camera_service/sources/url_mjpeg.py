@@ -49,7 +49,7 @@ def _opener(url: str, verify_tls: bool) -> Tuple[urllib.request.OpenerDirector, 
     handlers: List[urllib.request.BaseHandler] = [urllib.request.ProxyHandler({})]
     if username is not None:
         manager = urllib.request.HTTPPasswordMgrWithDefaultRealm()
-        manager.add_password(None, bare, username, password)
+        manager.add_password(None, bare, username, password or "")  # a user alone: no password
         handlers += [urllib.request.HTTPBasicAuthHandler(manager),
                      urllib.request.HTTPDigestAuthHandler(manager)]
     if not verify_tls:

@@ -41,7 +41,8 @@ def probe(source: V4L2Source, frames: int) -> List[str]:
         sizes = []
         for _ in range(frames):
             frame = source.read()
-            sizes.append(len(frame.jpeg) if frame.jpeg is not None else frame.pixels.nbytes)
+            data = frame.jpeg if frame.jpeg is not None else frame.pixels
+            sizes.append(len(data) if isinstance(data, bytes) else getattr(data, "nbytes", 0))
         elapsed = max(time.monotonic() - started, 1e-6)
         kind = ("JPEG bytes" if info.native_jpeg else
                 "16-bit values" if info.sixteen_bit is not None else "decoded pixels")

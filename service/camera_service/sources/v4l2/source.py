@@ -125,7 +125,7 @@ def opencv_capture(path: str) -> Capture:
 
 
 def fourcc_code(text: str) -> int:
-    return cv2.VideoWriter_fourcc(*text)
+    return cv2.VideoWriter.fourcc(*text)
 
 
 def fourcc_text(code: float) -> str:
@@ -156,8 +156,9 @@ def _parse_format(options: V4l2Options) -> str:
     if given is not None and codec is not None and given != codec:
         raise ConfigError("codec", "give either 'format' or its alias 'codec', not both")
     value = given if given is not None else codec if codec is not None else AUTO
-    if isinstance(value, str) and sixteen_bit_format(value) is not None:
-        return sixteen_bit_format(value).name
+    wide = sixteen_bit_format(value) if isinstance(value, str) else None
+    if wide is not None:
+        return wide.name
     if not isinstance(value, str) or not (value.lower() == AUTO or 1 <= len(value) <= 4):
         raise ConfigError("format", f"must be a FOURCC like MJPG or YUYV, a 16-bit format "
                           f"(Y16, Y16_BE, Y12, Y10, Z16), or 'auto', got {value!r}")
