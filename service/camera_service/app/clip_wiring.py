@@ -9,25 +9,54 @@ plugin is not registered (a live change that enables clips registers it, see
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Mapping, Optional, Protocol, Sequence
 
 import grpc
 from bosdyn.api import data_acquisition_plugin_service_pb2_grpc as plugin_grpc
 
 from camera_service.capture.capture_thread import CaptureThread
-from camera_service.capture.frame_store import StoredFrame
+from camera_service.capture.frame_store import FrameStore, StoredFrame
 from camera_service.clips.budget import RingBudget
 from camera_service.clips.plugin import ClipPlugin, ClipSource
 from camera_service.clips.ring import FrameRing
 from camera_service.clips.servicer import NAME_SUFFIX, SERVICE_TYPE, DeferredPluginServicer
+from camera_service.config.model import Config
 from camera_service.core.memory_limits import BudgetLimits, resolve_limit
 from camera_service.encoding.encoder import OutputSpec
 from camera_service.encoding.output_cache import OutputCache
 from camera_service.geometry.source_geometry import SourceGeometry
+from camera_service.robot.faults import FaultReporter
+from camera_service.robot.link import RobotLink
 from camera_service.robot.registration import ServiceEndpoint
+from camera_service.robot.time_sync import RobotClock
 
-if TYPE_CHECKING:
-    from camera_service.app.service import CameraService
+
+class ClipHost(Protocol):
+    """What the clips read of the service they belong to (``app.service.CameraService``)."""
+
+    @property
+    def config(self) -> Config: ...
+
+    @property
+    def store(self) -> FrameStore: ...
+
+    @property
+    def cache(self) -> OutputCache: ...
+
+    @property
+    def clock(self) -> RobotClock: ...
+
+    @property
+    def faults(self) -> FaultReporter: ...
+
+    @property
+    def captures(self) -> Sequence[CaptureThread]: ...
+
+    @property
+    def geometries(self) -> Mapping[str, SourceGeometry]: ...
+
+    @property
+    def link(self) -> Optional[RobotLink]: ...
 
 _LOG = logging.getLogger(__name__)
 
@@ -56,7 +85,7 @@ class ClipsWiring:
     they were), the plugin's sources and capabilities. ``active``: some source has clips,
     so the plugin is registered."""
 
-    def __init__(self, service: CameraService, limits: BudgetLimits) -> None:
+    def __init__(self, service: ClipHost, limits: BudgetLimits) -> None:
         self.service = service
         self._limits = limits
         self.rings: Dict[str, FrameRing] = {}
@@ -105,7 +134,7 @@ class ClipsWiring:
 
     def _geometry_of(self, name: str) -> Callable[[], Optional[SourceGeometry]]:
         """The source's current geometry (rebuilt by the service after a live change)."""
-        return lambda: self.service.cameras.geometries.get(name)
+        return lambda: self.service.geometries.get(name)
 
     def _robot(self):
         link = self.service.link

@@ -18,7 +18,7 @@ import threading
 import time
 from concurrent import futures
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, List, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Mapping, Sequence, Tuple
 
 import grpc
 from bosdyn.client.payload import PayloadClient
@@ -41,6 +41,7 @@ from camera_service.core.errors import ConfigError
 from camera_service.core.memory_limits import BudgetLimits, resolve_limit
 from camera_service.encoding.output_cache import OutputCache
 from camera_service.geometry.payload_pose import PayloadPose
+from camera_service.geometry.source_geometry import SourceGeometry
 from camera_service.robot.credentials import check_credentials
 from camera_service.robot.faults import FaultReporter
 from camera_service.robot.link import RobotLink
@@ -242,6 +243,11 @@ class CameraService:
     @property
     def clips(self) -> ClipsWiring:
         return self._clips
+
+    @property
+    def geometries(self) -> Mapping[str, SourceGeometry]:
+        """Camera model and mount of the running cameras that have them (live view)."""
+        return self._cameras.geometries
 
     @property
     def malformed(self) -> RateLimitedLog:

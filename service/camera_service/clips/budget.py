@@ -30,12 +30,16 @@ class RingBudget:
         share = int(room * RING_SHARE) // max(1, clip_sources)
         return cls(max(MIN_RING_BYTES, share), limits.memory_limit, limit_origin)
 
-    def does_not_fit(self, source: str, pre_roll_s: float, bytes_per_second: float) -> str:
-        """The one line for a pre-roll of ``pre_roll_s`` that needs more than ``max_bytes`` at
-        ``bytes_per_second``: names the limit and the setting to change."""
-        keeps = self.max_bytes / bytes_per_second if bytes_per_second > 0 else pre_roll_s
+    def does_not_fit(self, source: str, pre_roll_s: float, bytes_per_second: float,
+                     margin_s: float = 0.0) -> str:
+        """The one line for a pre-roll of ``pre_roll_s`` (kept ``margin_s`` longer) that
+        needs more than ``max_bytes`` at ``bytes_per_second``: names the limit and the
+        setting to change."""
+        held = self.max_bytes / bytes_per_second if bytes_per_second > 0 else pre_roll_s
+        keeps = max(0.0, held - margin_s)
+        needs = int((pre_roll_s + margin_s) * bytes_per_second)
         return (f"clips of camera {source!r}: pre-roll of {pre_roll_s:g} s needs about "
-                f"{mib_text(int(pre_roll_s * bytes_per_second))} MiB but its share of the "
+                f"{mib_text(needs)} MiB but its share of the "
                 f"memory limit ({mib_text(self.memory_limit)} MiB from {self.limit_origin}) "
                 f"is {mib_text(self.max_bytes)} MiB, so clips start at most {keeps:.1f} s "
                 f"before the action; set sources.{source}.clips.pre_roll_s to {keeps:.1f} or "

@@ -18,6 +18,9 @@ from camera_service.capture.frame_store import FrameStore, StoredFrame
 from camera_service.clips.budget import RingBudget
 
 _LOG = logging.getLogger(__name__)
+# Kept beyond the pre-roll: an acquisition reaches the plugin a little after its action time
+# (robot to payload, time sync), and its pre-roll counts from the action time.
+ARRIVAL_MARGIN_S = 1.0
 
 # listener(stored): a new frame, or None when the camera failed (withdrawn).
 Listener = Callable[[Optional[StoredFrame]], None]
@@ -32,8 +35,9 @@ def frame_bytes(stored: StoredFrame) -> int:
 
 
 class FrameRing:
-    """The last ``pre_roll_s`` seconds (capture time) of ``source``'s frames, within
-    ``budget.max_bytes``. ``attach`` subscribes it to a ``FrameStore``; thread-safe."""
+    """The last ``pre_roll_s`` seconds (capture time, plus ``ARRIVAL_MARGIN_S``) of
+    ``source``'s frames, within ``budget.max_bytes``. ``attach`` subscribes it to a
+    ``FrameStore``; thread-safe."""
 
     def __init__(self, source: str, pre_roll_s: float, budget: RingBudget) -> None:
         self.source = source
@@ -87,7 +91,7 @@ class FrameRing:
     def _keep(self, stored: StoredFrame) -> None:
         self._frames.append(stored)
         self._bytes += frame_bytes(stored)
-        oldest_wanted = stored.frame.capture_time - self.pre_roll_s
+        oldest_wanted = stored.frame.capture_time - self.pre_roll_s - ARRIVAL_MARGIN_S
         # One frame older than the pre-roll stays, so a clip can start at its exact time.
         while len(self._frames) > 1 and self._frames[1].frame.capture_time <= oldest_wanted:
             self._bytes -= frame_bytes(self._frames.popleft())
@@ -99,7 +103,8 @@ class FrameRing:
             self._warned = True
             span = stored.frame.capture_time - self._frames[0].frame.capture_time
             rate = self._bytes / span if span > 0 else 0.0
-            _LOG.warning("%s", self.budget.does_not_fit(self.source, self.pre_roll_s, rate))
+            _LOG.warning("%s", self.budget.does_not_fit(self.source, self.pre_roll_s, rate,
+                                                        ARRIVAL_MARGIN_S))
 
     def follow(self, since: float, listener: Listener) -> Tuple[List[StoredFrame], Callable[[],
                                                                                        None]]:

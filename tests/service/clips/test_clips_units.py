@@ -40,8 +40,9 @@ def test_ring_keeps_the_pre_roll_by_capture_time_as_references():
         store.put("front", frame)
     held, stop = ring.follow(0.0, lambda stored: None)
     stop()
-    # one frame at or before now - pre-roll stays, so a clip can start right at it
-    assert [s.frame.sequence for s in held] == list(range(29, 40))
+    # the pre-roll and the arrival margin (1 s), and one frame at or before their start, so
+    # a clip can start right at it
+    assert [s.frame.sequence for s in held] == list(range(19, 40))
     assert all(s.frame is frames[s.frame.sequence] for s in held)  # the same objects
 
 
