@@ -121,16 +121,23 @@ def test_raw_and_sixteen_bit_clips_at_once(robot_sim, started, tmp_path):
     assert int(values[0].max()) > 255  # the 16-bit values, not the view
 
 
+def _recording_front_clip(sim, started, camera, duration_s: int, action: str, group: str):
+    """The service with ``camera`` as clip source ``front``, recording a ``front-clip`` of
+    ``duration_s``; returns (service, robot, Data Acquisition client, request id)."""
+    service, robot, _ = start_clip_service(sim, started, [clip_source("front", url=camera.url)])
+    client = robot.ensure_client(DataAcquisitionClient.default_service_name)
+    request_id = client.acquire_data(data_captures("front-clip", duration_s=duration_s),
+                                     action, group)
+    wait_for(lambda: service.clips.plugin.recording == 1)
+    return service, robot, client, request_id
+
+
 @pytest.mark.slow
 def test_cancel_mid_clip_stops_the_recording_and_stores_nothing(robot_sim, started, tmp_path):
     with FakeIPCamera(width=160, height=120, fps=FPS) as camera:
-        service, robot, _ = start_clip_service(robot_sim, started,
-                                               [clip_source("front", url=camera.url)])
-        client = robot.ensure_client(DataAcquisitionClient.default_service_name)
-        request_id = client.acquire_data(data_captures("front-clip", duration_s=30),
-                                         "cancelled", "cancel-group")
+        service, robot, client, request_id = _recording_front_clip(
+            robot_sim, started, camera, 30, "cancelled", "cancel-group")
         plugin = service.clips.plugin
-        wait_for(lambda: plugin.recording == 1)
         client.cancel_acquisition(request_id)
         status = wait_done(robot, request_id)
         assert status.status == daq.GetStatusResponse.STATUS_ACQUISITION_CANCELLED
@@ -143,12 +150,8 @@ def test_cancel_mid_clip_stops_the_recording_and_stores_nothing(robot_sim, start
 @pytest.mark.slow
 def test_camera_unplugged_mid_clip_gives_a_data_error_naming_it(robot_sim, started, tmp_path):
     with FakeIPCamera(width=160, height=120, fps=FPS) as camera:
-        service, robot, _ = start_clip_service(robot_sim, started,
-                                               [clip_source("front", url=camera.url)])
-        client = robot.ensure_client(DataAcquisitionClient.default_service_name)
-        request_id = client.acquire_data(data_captures("front-clip", duration_s=20),
-                                         "Unplugged", GROUP)
-        wait_for(lambda: service.clips.plugin.recording == 1)
+        _service, robot, _client, request_id = _recording_front_clip(
+            robot_sim, started, camera, 20, "Unplugged", GROUP)
         camera.stop()  # the camera vanishes from the network mid-clip
         status = wait_done(robot, request_id)
         # faulted for the clips plugin as for the image service, cleared once it is back
