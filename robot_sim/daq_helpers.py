@@ -8,6 +8,8 @@ with the SDK's own clients and helpers (nothing here talks to the robot another 
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 from typing import Dict, Iterable
@@ -97,3 +99,22 @@ def read_zips(paths: Iterable[Path]) -> Dict[str, bytes]:
             for name in archive.namelist():
                 members[name] = archive.read(name)
     return members
+
+
+def run_plugin_tester(sim: SimulatorHandle, tester: Path, service_name: str,
+                      destination: Path, cwd: Path, timeout: float = 240.0) -> str:
+    """Run the Spot SDK's plugin tester (``tester``: its ``plugin_tester.py``) as the SDK
+    documents it, ``--service-name NAME ROBOT`` with the robot's user credentials in the
+    environment (``robot_sim exec``); returns its output. Raises AssertionError unless it
+    reports every test passed without an ERROR line."""
+    result = subprocess.run(
+        [sys.executable, "-m", "robot_sim", "exec", "--state-dir", str(sim.state_dir),
+         "--", sys.executable, str(tester), "--service-name", service_name,
+         "--destination-folder", str(destination), sim.address],
+        capture_output=True, text=True, timeout=timeout, cwd=cwd)
+    output = result.stdout + result.stderr
+    print(output)  # the tester's report, shown with -s or on failure
+    assert result.returncode == 0, output
+    assert f"All tests passed for plugin service {service_name}" in output, output
+    assert "ERROR" not in output, output
+    return output

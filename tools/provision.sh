@@ -4,7 +4,7 @@
 set -euo pipefail
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-PACKAGES=(docker.io docker-compose qemu-user-static binfmt-support debootstrap pigz chromium chromium-driver
+PACKAGES=(docker.io docker-compose qemu-user-static binfmt-support debootstrap pigz chromium chromium-driver ffmpeg
   qemu-system-x86 qemu-utils openssh-client e2fsprogs)  # second line: the VM harness (vm/)
 missing=()
 for p in "${PACKAGES[@]}"; do

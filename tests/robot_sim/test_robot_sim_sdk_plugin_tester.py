@@ -4,14 +4,12 @@ against a plugin through the simulator, run as the SDK documents it: ``plugin_te
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from robot_sim_tiny_plugin import BLOB, SERVICE_NAME, PluginServer
 
-from robot_sim.daq_helpers import read_zips
+from robot_sim.daq_helpers import read_zips, run_plugin_tester
 
 TESTER_DIR = Path(__file__).resolve().parents[1] / "third_party" / "spot_sdk_tester"
 
@@ -31,17 +29,8 @@ def plugin_for_the_tester(robot_sim):
 @pytest.mark.slow
 def test_sdk_plugin_tester_passes(robot_sim, plugin_for_the_tester, tmp_path):
     downloads = tmp_path / "downloads"
-    result = subprocess.run(
-        [sys.executable, "-m", "robot_sim", "exec", "--state-dir", str(robot_sim.state_dir),
-         "--", sys.executable, str(TESTER_DIR / "plugin_tester.py"),
-         "--service-name", SERVICE_NAME, "--destination-folder", str(downloads),
-         robot_sim.address],
-        capture_output=True, text=True, timeout=240, cwd=tmp_path)
-    output = result.stdout + result.stderr
-    print(output)  # the tester's report, shown with -s or on failure
-    assert result.returncode == 0, output
-    assert f"All tests passed for plugin service {SERVICE_NAME}" in output
-    assert "ERROR" not in output
+    run_plugin_tester(robot_sim, TESTER_DIR / "plugin_tester.py", SERVICE_NAME, downloads,
+                      cwd=tmp_path)
     files = read_zips((downloads / "REST").glob("*.zip"))
     blobs = [content for name, content in files.items() if name.endswith(".bin")]
     # tiny-blob, live-blob, then both at once; the cancelled actions stored nothing

@@ -47,6 +47,16 @@ def run_service():
 
 
 @pytest.fixture
+def started():
+    """Services a test started itself (e.g. ``clip_helpers.start_clip_service``), stopped
+    after the test."""
+    services: list = []
+    yield services
+    for service in services:
+        service.stop()
+
+
+@pytest.fixture
 def created_channels(monkeypatch):
     """(authority, options) of every secure channel the SDK creates during the test."""
     created = []

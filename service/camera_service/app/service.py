@@ -18,11 +18,12 @@ import threading
 import time
 from concurrent import futures
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, List, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Mapping, Sequence, Tuple
 
 import grpc
 from bosdyn.client.payload import PayloadClient
 
+from camera_service.app.clip_wiring import ClipsWiring
 from camera_service.app.live_apply import apply_sources
 from camera_service.app.settings_page import start_settings_page
 from camera_service.capture.camera_state import CameraStatus
@@ -40,6 +41,7 @@ from camera_service.core.errors import ConfigError
 from camera_service.core.memory_limits import BudgetLimits, resolve_limit
 from camera_service.encoding.output_cache import OutputCache
 from camera_service.geometry.payload_pose import PayloadPose
+from camera_service.geometry.source_geometry import SourceGeometry
 from camera_service.robot.credentials import check_credentials
 from camera_service.robot.faults import FaultReporter
 from camera_service.robot.link import RobotLink
@@ -186,6 +188,8 @@ class CameraService:
                                        to_robot_time=self._clock.robot_timestamp,
                                        budget=self._budget)
         self._malformed = RateLimitedLog()  # requests that do not parse, counted per kind
+        # Data Acquisition clips of the clip-enabled sources (a plugin beside the servicer)
+        self._clips = ClipsWiring(self, self._budget.limits)
         self._server: grpc.Server | None = None
         self._port: int | None = None
         self._registration: Registration | None = None
@@ -237,6 +241,15 @@ class CameraService:
         return self._servicer
 
     @property
+    def clips(self) -> ClipsWiring:
+        return self._clips
+
+    @property
+    def geometries(self) -> Mapping[str, SourceGeometry]:
+        """Camera model and mount of the running cameras that have them (live view)."""
+        return self._cameras.geometries
+
+    @property
     def malformed(self) -> RateLimitedLog:
         return self._malformed
 
@@ -270,9 +283,11 @@ class CameraService:
         self.serve()
         robot = self._config.robot
         host_ip = robot.host_ip if robot.host_ip != "auto" else detect_host_ip(robot.hostname)
+        liveness = robot.keepalive_seconds * 3
+        assert self._port is not None  # bound by serve()
         self._registration = Registration(ServiceEndpoint(
             self._config.service.name, self._config.service.authority, host_ip, self._port,
-            liveness_timeout=robot.keepalive_seconds * 3))
+            liveness_timeout=liveness), self._clips.endpoints(host_ip, self._port, liveness))
         self._link = RobotLink(session, self._registration, self._faults, self._clock,
                                keepalive_seconds=robot.keepalive_seconds,
                                backoff=self._retry.robot(),
@@ -291,6 +306,7 @@ class CameraService:
                      ("grpc.max_receive_message_length", MAX_REQUEST_BYTES),
                      ("grpc.so_reuseport", 0)])
         add_image_service(self._servicer, self._server, self._malformed)
+        self._clips.add_to(self._server)
         self._port = self._bind(self._server, service.bind, service.port)
         self._cameras.start()
         self._watchdog.start()
@@ -314,12 +330,23 @@ class CameraService:
         """Capture and serve ``config``'s sources from now on (``live_apply``); returns what
         changed."""
         with self._apply_lock:
-            link = self._link
-            result, self._config = apply_sources(
-                self._cameras, self._config, config,
-                republish=link.republish if link is not None else lambda: None)
+            result, self._config = apply_sources(self._cameras, self._config, config,
+                                                 republish=self._republish)
             self._last_apply = {**result, "at": time.time()}
             return result
+
+    def _republish(self) -> None:
+        """The source list changed (live apply): the clips follow the cameras (their
+        plugin's entry comes and goes with the clip-enabled sources), then the robot link
+        publishes both lists again."""
+        self._clips.apply(self._cameras.capture_threads())
+        registration = self._registration
+        if registration is not None:
+            main = registration.endpoint
+            registration.set_extra(self._clips.endpoints(main.host, main.port,
+                                                         main.liveness_timeout))
+        if self._link is not None:
+            self._link.republish()
 
     def reload(self) -> Dict[str, Any]:
         """Read the config file again and apply it live (``apply``); returns what changed.
@@ -371,6 +398,7 @@ class CameraService:
         if self._server is not None:
             self._server.stop(grace=min(SERVER_GRACE, max(0.0, deadline - time.monotonic())))
         cameras.join(max(0.0, deadline - time.monotonic()))
+        self._clips.stop()
         _LOG.info("stopped")
 
     def status(self, camera: str) -> CameraStatus:

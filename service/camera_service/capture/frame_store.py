@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
-from typing import Callable, Dict
+from dataclasses import dataclass, field
+from typing import Callable, Dict, List, Optional
 
 from camera_service.sources.base import Frame
 
@@ -29,11 +29,17 @@ class StoredFrame:
     stored_at: float  # time.monotonic() when it arrived
 
 
+# subscriber(stored): every frame stored for the source, or None when the source failed
+# (withdrawn). Called on the capture thread: it must only take a reference and return.
+FrameSubscriber = Callable[[Optional[StoredFrame]], None]
+
+
 @dataclass
 class _Slot:
     latest: StoredFrame | None = None
     serial: int = 0
     withdrawn: bool = False  # the source failed: no frame until it delivers again
+    subscribers: List[FrameSubscriber] = field(default_factory=list)
 
 
 class FrameStore:
@@ -44,23 +50,44 @@ class FrameStore:
         self._slots: Dict[str, _Slot] = {}
 
     def put(self, source: str, frame: Frame) -> StoredFrame:
-        """Publish ``frame`` as the latest of ``source``."""
+        """Publish ``frame`` as the latest of ``source`` (and hand it to its subscribers)."""
         with self._cond:
             slot = self._slots.setdefault(source, _Slot())
             slot.serial += 1
             slot.withdrawn = False
-            slot.latest = StoredFrame(source, slot.serial, frame, time.monotonic())
+            stored = slot.latest = StoredFrame(source, slot.serial, frame, time.monotonic())
+            subscribers = tuple(slot.subscribers)
             self._cond.notify_all()
-            return slot.latest
+        for subscriber in subscribers:
+            subscriber(stored)
+        return stored
 
     def withdraw(self, source: str) -> None:
         """The source stopped delivering: drop its frame so nobody is served a stale one, and
-        wake whoever waits for one."""
+        wake whoever waits for one (subscribers get None)."""
         with self._cond:
             slot = self._slots.setdefault(source, _Slot())
             slot.withdrawn = True
             slot.latest = None
+            subscribers = tuple(slot.subscribers)
             self._cond.notify_all()
+        for subscriber in subscribers:
+            subscriber(None)
+
+    def subscribe(self, source: str, subscriber: FrameSubscriber) -> Callable[[], None]:
+        """Call ``subscriber`` with every frame of ``source`` from now on (on the capture
+        thread, after the frame is stored; ``None`` when the source fails). Returns the
+        function that ends the subscription."""
+        with self._cond:
+            self._slots.setdefault(source, _Slot()).subscribers.append(subscriber)
+
+        def unsubscribe() -> None:
+            with self._cond:
+                slot = self._slots.get(source)
+                if slot is not None and subscriber in slot.subscribers:
+                    slot.subscribers.remove(subscriber)
+
+        return unsubscribe
 
     def reset(self, source: str) -> None:
         """Forget the frame of ``source`` (it is being replaced by a source of the same name);

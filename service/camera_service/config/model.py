@@ -31,7 +31,7 @@ from camera_service.schema.sections import (  # noqa: F401  (the config's public
 )
 from camera_service.schema.sources import MAX_PIXEL_RATE, MAX_SOURCES, SourceCommon  # noqa: F401
 from camera_service.sources import create_source
-from camera_service.sources.base import CameraSource, SourceSettings
+from camera_service.sources.base import CameraSource, ClipSettings, SourceSettings
 
 CONFIG_ENV = "CAMERA_SERVICE_CONFIG"
 
@@ -126,8 +126,15 @@ def parse_source(data: Any, key: str, default_quality: int,
     settings = SourceSettings(common.name, width=common.width, height=common.height,
                               fps=common.fps, jpeg_quality=common.jpeg_quality or default_quality,
                               jpeg_passthrough=common.jpeg_passthrough or "auto",
-                              options=data, geometry=geometry)
+                              options=data, geometry=geometry, clips=_clips(common))
     return SourceConfig(common.type, settings)
+
+
+def _clips(common: SourceCommon) -> ClipSettings:
+    """The source's ``clips`` keys (schema ``Clips``) as the settings the sources carry."""
+    if common.clips is None:
+        return ClipSettings()
+    return ClipSettings(enabled=common.clips.enabled, pre_roll_s=common.clips.pre_roll_s)
 
 
 def from_mapping(data: Any, base_dir: str | None = None) -> Config:

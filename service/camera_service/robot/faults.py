@@ -4,6 +4,8 @@ The desired set of faults is read from the cameras' ``CameraState``s (one fault 
 camera, its reason as the message); ``sync`` (called by ``RobotLink``) makes the robot match
 it. Sync is idempotent (an already active or already cleared fault is fine) and
 after the robot was away every fault is pushed again, since a rebooted robot forgot them.
+A second service of the same process (the clips plugin, ``also_for``) gets the same fault,
+under its own service name, for each failing camera it serves.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-from typing import Dict, Protocol, Sequence
+from typing import Callable, Dict, List, Protocol, Sequence, Tuple
 
 from bosdyn.api import service_fault_pb2
 from bosdyn.client.fault import (
@@ -50,8 +52,30 @@ class FaultReporter:
         self.payload_guid = ""
         self._cameras = cameras
         self._lock = threading.Lock()
-        self._on_robot: Dict[str, str] = {}  # faults the robot is known to have active
+        # faults the robot is known to have active: (service name, camera) -> reason
+        self._on_robot: Dict[Tuple[str, str], str] = {}
         self._robot_knows = False  # False after a robot outage: push everything again
+        self._others: List[Tuple[str, Callable[[str], bool]]] = []
+
+    def also_for(self, service_name: str, serves: Callable[[str], bool]) -> None:
+        """Fault ``service_name`` too for each failing camera ``serves(camera)`` accepts."""
+        with self._lock:
+            self._others.append((service_name, serves))
+
+    def _services(self) -> List[str]:
+        with self._lock:
+            return [self.service_name] + [name for name, _ in self._others]
+
+    def _desired_all(self) -> Dict[Tuple[str, str], str]:
+        """(service name, camera) -> reason for every fault that should be active."""
+        desired = self.desired()
+        with self._lock:
+            others = list(self._others)
+        wanted = {(self.service_name, camera): reason for camera, reason in desired.items()}
+        for service, serves in others:
+            wanted.update({(service, camera): reason for camera, reason in desired.items()
+                           if serves(camera)})
+        return wanted
 
     def desired(self) -> Dict[str, str]:
         """The faults that should be active: failing camera -> reason."""
@@ -59,7 +83,7 @@ class FaultReporter:
         return {status.name: status.failure for status in statuses if status.failure}
 
     def in_sync(self) -> bool:
-        desired = self.desired()
+        desired = self._desired_all()
         with self._lock:
             return self._robot_knows and desired.keys() == self._on_robot.keys()
 
@@ -68,26 +92,27 @@ class FaultReporter:
         with self._lock:
             self._robot_knows = False
 
-    def fault_id(self, camera: str) -> service_fault_pb2.ServiceFaultId:
+    def fault_id(self, camera: str, service: str | None = None
+                 ) -> service_fault_pb2.ServiceFaultId:
         return service_fault_pb2.ServiceFaultId(fault_name=fault_name(camera),
-                                                service_name=self.service_name,
+                                                service_name=service or self.service_name,
                                                 payload_guid=self.payload_guid)
 
     def sync(self, client: FaultClient, timeout: float) -> None:
         """Make the robot's faults match the desired set. Raises the SDK's errors."""
-        desired = self.desired()
+        desired = self._desired_all()
         with self._lock:
             on_robot = dict(self._on_robot) if self._robot_knows else {}
             full = not self._robot_knows
         if full:
             # Anything this service raised before (earlier run, before a reboot) goes first.
             self._clear_all(client, timeout)
-        for camera, reason in desired.items():
-            if on_robot.get(camera) is None:
-                self._trigger(client, camera, reason, timeout)
-        for camera in on_robot:
-            if camera not in desired:
-                self._clear(client, camera, timeout)
+        for key, reason in desired.items():
+            if on_robot.get(key) is None:
+                self._trigger(client, key, reason, timeout)
+        for key in on_robot:
+            if key not in desired:
+                self._clear(client, key, timeout)
         with self._lock:
             self._on_robot = desired
             self._robot_knows = True
@@ -98,25 +123,30 @@ class FaultReporter:
         with self._lock:
             self._on_robot = {}
 
-    def _trigger(self, client: FaultClient, camera: str, reason: str, timeout: float) -> None:
+    def _trigger(self, client: FaultClient, key: Tuple[str, str], reason: str,
+                 timeout: float) -> None:
+        service, camera = key
         fault = service_fault_pb2.ServiceFault(
-            fault_id=self.fault_id(camera), error_message=scrub(reason)[:500],
+            fault_id=self.fault_id(camera, service), error_message=scrub(reason)[:500],
             attributes=["camera"], severity=service_fault_pb2.ServiceFault.SEVERITY_WARN)
         try:
             client.trigger_service_fault(fault, timeout=timeout)
-            _LOG.info("raised robot fault %r", fault_name(camera))
+            _LOG.info("raised robot fault %r of %s", fault_name(camera), service)
         except ServiceFaultAlreadyExistsError:
             pass
 
-    def _clear(self, client: FaultClient, camera: str, timeout: float) -> None:
+    def _clear(self, client: FaultClient, key: Tuple[str, str], timeout: float) -> None:
+        service, camera = key
         try:
-            client.clear_service_fault(self.fault_id(camera), timeout=timeout)
-            _LOG.info("cleared robot fault %r", fault_name(camera))
+            client.clear_service_fault(self.fault_id(camera, service), timeout=timeout)
+            _LOG.info("cleared robot fault %r of %s", fault_name(camera), service)
         except ServiceFaultDoesNotExistError:
             pass
 
     def _clear_all(self, client: FaultClient, timeout: float) -> None:
-        fault_id = service_fault_pb2.ServiceFaultId(service_name=self.service_name,
-                                                    payload_guid=self.payload_guid)
-        with contextlib.suppress(ServiceFaultDoesNotExistError):
-            client.clear_service_fault(fault_id, clear_all_service_faults=True, timeout=timeout)
+        for service in self._services():
+            fault_id = service_fault_pb2.ServiceFaultId(service_name=service,
+                                                        payload_guid=self.payload_guid)
+            with contextlib.suppress(ServiceFaultDoesNotExistError):
+                client.clear_service_fault(fault_id, clear_all_service_faults=True,
+                                           timeout=timeout)

@@ -33,6 +33,20 @@ MAX_PIXEL_RATE = 3840 * 2160 * 60  # 4K at 60 fps: beyond any camera a CORE I/O 
 PassthroughPolicy = Literal["auto", "thin-link", "never"]
 
 
+class Clips(ConfigModel):
+    """Data Acquisition video clips of a source (capability ``<name>-clip``)."""
+
+    where: ClassVar[str] = "clips"
+
+    enabled: Bool = Field(False, description="offer clips of this camera to Data Acquisition "
+                          "and keep its recent frames for the pre-roll (off: no memory used)",
+                          json_schema_extra={"x-form": "field"})
+    pre_roll_s: Annotated[Float, Between(0, 60)] = Field(
+        2.0, description="seconds before the capture action a clip can start (frames kept "
+        "in memory; the service says when the memory limit allows less)",
+        json_schema_extra={"x-form": "field"})
+
+
 class SourceCommon(Geometry):
     """The keys of every ``sources`` entry, whatever its kind."""
 
@@ -65,6 +79,8 @@ class SourceCommon(Geometry):
                                                           "untouched: auto, thin-link or "
                                                           "never (default auto)",
                                                           json_schema_extra={"x-form": "field"})
+    clips: Optional[Clips] = Field(None, description="Data Acquisition video clips "
+                                   "(<name>-clip): enabled, pre_roll_s")
 
     @classmethod
     def passes_unknown_keys(cls) -> bool:

@@ -130,6 +130,16 @@ class ShotSettings:
 NO_SHOT_SETTINGS = ShotSettings()
 
 
+@dataclass(frozen=True)
+class ClipSettings:
+    """Video clips of a source for Data Acquisition (``camera_service.clips``): ``enabled``
+    keeps a ring of the last ``pre_roll_s`` seconds of frames so a clip can start before the
+    capture action arrived; disabled sources keep no ring."""
+
+    enabled: bool = False
+    pre_roll_s: float = 2.0
+
+
 @dataclass
 class SourceSettings:
     """Settings common to every source kind, from the ``sources`` section of the config."""
@@ -143,6 +153,7 @@ class SourceSettings:
     options: dict = field(default_factory=dict)  # kind-specific keys, validated by the kind
     # calibration / intrinsics / mount (camera_service.geometry.config.GeometrySettings)
     geometry: Optional[object] = None
+    clips: ClipSettings = ClipSettings()
 
 
 class CameraSource(abc.ABC):
