@@ -64,3 +64,14 @@ _.refusals  # robot.login_backoff.LoginBackoff: refusals in a row (test_login_ba
 _.open_connections  # web.asgi_server: connections open now (test_http_limits)
 _.bracket  # core.clock_map.ClockMap: the last measurement's bracket width (test_clock_map)
 _.malformed  # app.service.CameraService: the malformed-request log, read-only (test_malformed)
+_.recording  # clips.plugin.ClipsPlugin: clips being recorded now (test_clips_robot waits on it)
+_.held_bytes  # clips.ring.PreRollRing: bytes held, read by the ring's budget tests
+_.held_seconds  # clips.ring.PreRollRing: the span held, read by the clip tests' warm-up
+
+# -- attributes written for libraries that read them ----------------------------------------
+_.data_buffer_client  # clips.servicer: the SDK plugin service reads it (None: no request copies)
+_.value_validators  # clips.servicer: the SDK plugin service validates custom params with it
+_.time_base  # clips.writer: PyAV streams and packets read their time base
+_.dts  # clips.writer: PyAV packet decoding timestamp, read by the muxer
+_.is_keyframe  # clips.writer: PyAV packet flag, read by the muxer
+_.pix_fmt  # clips.writer: PyAV stream pixel format, read by the encoder
