@@ -38,7 +38,7 @@ def take(out: Path) -> List[Path]:
     saved = []
     with tempfile.TemporaryDirectory(prefix="screenshots-") as tmp, \
             RobotSimulator(state_dir=Path(tmp) / "robot") as sim:
-        world = FakeV4L2World(str(Path(tmp) / "world"))
+        world = FakeV4L2World(tmp)
         world.plug(FakeCamera(serial="FRONT1", usb_port="1", paced=True))
         world.plug(FakeCamera(model="Brio", vendor="Logitech", serial="FREE2", usb_port="2",
                               paced=True))

@@ -206,5 +206,3 @@ def _number(raw: Any, kind: str, key: str) -> Optional[float]:
     except ValueError:
         expected = "an integer" if kind == "int" else "a number"
         raise ConfigError(key, f"must be {expected}, got {text!r}") from None
-
-

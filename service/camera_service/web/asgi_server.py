@@ -342,7 +342,7 @@ class _GuardedUvicorn(uvicorn.Server):
     def install_signal_handlers(self) -> None:  # older uvicorn: the service owns signals
         pass
 
-    async def startup(self, sockets=None) -> None:
+    async def startup(self, **_: Any) -> None:  # uvicorn passes sockets=None: unused
         await self.lifespan.startup()
         config = self.config
 

@@ -14,7 +14,7 @@ from browser_page import wait
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 from service_test_helpers import SERVICE_NAME, wait_for
-from test_settings_browser import log_in, screenshot, text
+from test_settings_browser import log_in, screenshot, set_field, text
 
 from devtools.world_stack import world_stack
 from fake_cameras.ip_camera import FakeIPCamera
@@ -56,9 +56,7 @@ def field(driver, index, name):
 
 
 def type_into(driver, index, name, value):
-    box = field(driver, index, name)
-    box.clear()
-    box.send_keys(value)
+    set_field(driver, index, name, value)
 
 
 def choose(driver, index, name, value):
