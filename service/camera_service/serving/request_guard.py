@@ -184,11 +184,6 @@ class RequestGuard:
             if watched is not None:
                 watched.ended = True
 
-    def sending_bytes(self) -> int:
-        """Bytes of answers handed to gRPC and not delivered yet."""
-        with self._lock:
-            return sum(w.nbytes for w in self._calls.values() if w.sending_since is not None)
-
     def watched(self) -> int:
         """Calls running now."""
         with self._lock:

@@ -45,7 +45,6 @@ class RobotAuthenticator:
         self._robot = None
         self._lock = threading.Lock()
         self.accounts = accounts or LoginLimiter()
-        self.asked = 0  # logins the robot was asked to check (tests, counters)
 
     def verify(self, username: str, password: str) -> None:
         with self._lock:  # one attempt in flight: counted before the next is checked
@@ -56,7 +55,6 @@ class RobotAuthenticator:
                                     f"not asked again for {wait:.0f} s (it would lock the "
                                     "account)")
             try:
-                self.asked += 1
                 PasswordLogin(username, password).apply(robot, AUTH_TIMEOUT)
             except ResponseError as err:
                 self.accounts.failed(username)
