@@ -61,6 +61,10 @@ class FaultReporter:
         self._on_robot: Dict[Tuple[str, str], str] = {}
         self._robot_knows = False  # False after a robot outage: push everything again
         self._others: List[Tuple[str, Callable[[str], bool]]] = []
+        self._registration = None  # what the faults hang on (``follow``)
+        # a camera flapping every second: a few lines a minute (core.rate_limited_log)
+        self.log = RateLimitedLog(60.0, _LOG, burst=4)
+        self._synced_registration = -1  # its ``registrations`` at the last sync
 
     def also_for(self, service_name: str, serves: Callable[[str], bool]) -> None:
         """Fault ``service_name`` too for each failing camera ``serves(camera)`` accepts."""
@@ -81,11 +85,6 @@ class FaultReporter:
             wanted.update({(service, camera): reason for camera, reason in desired.items()
                            if serves(camera)})
         return wanted
-
-        self._registration = None  # what the faults hang on (``follow``)
-        # a camera flapping every second: a few lines a minute (core.rate_limited_log)
-        self.log = RateLimitedLog(60.0, _LOG, burst=4)
-        self._synced_registration = -1  # its ``registrations`` at the last sync
 
     def follow(self, registration) -> None:
         """Tie the faults to ``registration`` (a ``robot.registration.Registration``): each
