@@ -17,6 +17,7 @@ import grpc
 import pytest
 from bosdyn.api import header_pb2, image_pb2
 from bosdyn.api import service_customization_pb2 as sc
+from camera_service.serving.request_guard import MAX_NAME_CHARS
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from reliability_support import RunningService, config_mapping, synthetic
@@ -188,9 +189,17 @@ FUZZ = settings(max_examples=500, deadline=None,
 @given(requests=st.lists(image_requests(), max_size=4))
 def test_get_image_answers_every_request_with_the_right_status(service, requests):
     try:
-        responses = service.get(*requests, timeout=DEADLINE)
+        reply = service.stub.GetImage(image_pb2.GetImageRequest(image_requests=requests),
+                                      timeout=DEADLINE)
     except grpc.RpcError as err:
         pytest.fail(f"GetImage failed as an RPC: {err.code().name} {err.details()}")
+    if any(len(r.image_source_name) > MAX_NAME_CHARS for r in requests):
+        # the request guard refuses the whole call, in one line, echoing nothing
+        event("refused whole: oversized source name")
+        assert reply.header.error.code == header_pb2.CommonError.CODE_INVALID_REQUEST
+        assert not reply.image_responses and reply.ByteSize() < 4096
+        return
+    responses = list(reply.image_responses)
     assert len(responses) == len(requests)
     for request, response in zip(requests, responses):
         event(Resp.Status.Name(response.status))

@@ -22,6 +22,7 @@ import grpc
 import psutil
 import pytest
 from bosdyn.api import header_pb2, image_pb2, image_service_pb2_grpc
+from bosdyn.client.exceptions import InvalidRequestError
 from bosdyn.client.image import ImageDataError, build_image_request
 from memory_cgroup import MemoryCgroup, RssSampler
 from reliability_support import MAX_MESSAGE_BYTES, config_mapping, synthetic
@@ -33,6 +34,8 @@ from robot_sim import RobotSimulator
 
 MIB = 1024 * 1024
 LIMIT = 512 * MIB
+MAX_IMAGES = 32  # service.max_images_per_request's default
+ROUTED_IMAGES = 8  # RAW 720p through the robot in one call, within the cap
 Image = image_pb2.Image
 Resp = image_pb2.ImageResponse
 RAW = Image.FORMAT_RAW
@@ -156,31 +159,41 @@ def test_budget_comes_from_the_cgroup_limit(harness):
 
 
 @pytest.mark.parametrize(("case", "source", "count"), [
+    ("32 RAW 1080p in one request (the cap)", "hd", MAX_IMAGES),
     ("200 RAW 1080p in one request", "hd", 200),
     ("1000 RAW 720p in one request", "hd720", 1000),
 ])
 def test_one_huge_request(harness, case, source, count):
     harness.start_case()
     reply = harness.stub.GetImage(_raw(source, count), timeout=30)
-    assert len(reply.image_responses) == count
-    statuses = _names(reply.image_responses)
-    assert statuses["STATUS_OK"] >= 1 and set(statuses) == {"STATUS_OK",
-                                                            "STATUS_IMAGE_DATA_ERROR"}
+    if count > MAX_IMAGES:  # refused whole, in one bounded answer (issue 23)
+        assert reply.header.error.code == header_pb2.CommonError.CODE_INVALID_REQUEST
+        assert not reply.image_responses and reply.ByteSize() < 4096
+        assert "service.max_images_per_request" in reply.header.error.message
+        statuses = collections.Counter({"refused whole (CODE_INVALID_REQUEST)": 1})
+    else:
+        assert len(reply.image_responses) == count
+        statuses = _names(reply.image_responses)
+        assert statuses["STATUS_OK"] >= 1 and set(statuses) == {"STATUS_OK",
+                                                                "STATUS_IMAGE_DATA_ERROR"}
     harness.finish_case(case, statuses)
 
 
 def test_150_raw_720p_through_the_robot_as_a_logged_in_user(harness):
     harness.start_case()
-    requests = [build_image_request("hd720", image_format=RAW,
-                                    pixel_format=Image.PIXEL_FORMAT_RGB_U8)] * 150
-    try:
-        responses = harness.routed.get_image(requests, timeout=30)
+    request = build_image_request("hd720", image_format=RAW,
+                                  pixel_format=Image.PIXEL_FORMAT_RGB_U8)
+    with pytest.raises(InvalidRequestError, match="max_images_per_request"):
+        harness.routed.get_image([request] * 150, timeout=30)  # refused whole (issue 23)
+    try:  # what a client may ask in one call still goes through the robot
+        responses = harness.routed.get_image([request] * ROUTED_IMAGES, timeout=30)
     except ImageDataError as err:  # the SDK raises when any image has an error status
         responses = err.response.image_responses
-    assert len(responses) == 150
+    assert len(responses) == ROUTED_IMAGES
     statuses = _names(responses)
     assert statuses["STATUS_OK"] >= 1
-    harness.finish_case("150 RAW 720p routed, logged-in user", statuses)
+    harness.finish_case(f"150 RAW 720p routed, logged-in user (refused whole), then "
+                        f"{ROUTED_IMAGES}", statuses)
 
 
 def test_four_clients_ten_raw_1080p_each(harness):

@@ -66,6 +66,7 @@ _LOG = logging.getLogger(__name__)
 FALLBACK_HOST_IP = "192.168.50.5"  # the CORE I/O's address toward the robot
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 MAX_REQUEST_BYTES = 4 * 1024 * 1024  # an ImageService request is a few hundred bytes
+MAX_STREAMS_PER_CONNECTION = 64  # the robot's proxy multiplexes its clients on one
 SERVER_GRACE = 0.5  # seconds in-flight RPCs get to finish at shutdown
 STALL_SECONDS = 2.0  # a camera silent this long (or 10 frame periods) counts as failed
 
@@ -179,6 +180,7 @@ class CameraService:
         self._cache = OutputCache()
         self._clock = RobotClock()
         self._budget = budget or make_budget(config)
+        self._budget.max_waiting = max(1, config.service.workers // 2)  # workers stay free
         self._payload_pose = PayloadPose()
         self._cameras = Cameras(self._store, self._new_capture, self._payload_pose,
                                 list(sources) if sources is not None
@@ -304,6 +306,8 @@ class CameraService:
                                        thread_name_prefix="grpc"),
             options=[("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
                      ("grpc.max_receive_message_length", MAX_REQUEST_BYTES),
+                     # one connection cannot take every worker (request_guard: the rest)
+                     ("grpc.max_concurrent_streams", MAX_STREAMS_PER_CONNECTION),
                      ("grpc.so_reuseport", 0)])
         add_image_service(self._servicer, self._server, self._malformed)
         self._clips.add_to(self._server)
@@ -416,16 +420,20 @@ class CameraService:
         stats["budget"] = {"in_flight_peak": self._budget.peak,
                            "refused": self._budget.refused}
         stats["malformed"] = self._malformed.counts()
+        stats["request_guard"] = {"cancelled": self._servicer.guard.cancelled,
+                                  **self._servicer.guard.log.counts()}
         stats["frame_hygiene"] = {c.name: c.hygiene.counts() for c in captures}
         stats["faulted"] = sorted(self._faults.desired())
         stats["robot_connected"] = bool(self._link and self._link.connected)
         return stats
 
     def _watch_stalls(self) -> None:
-        """Cameras whose read hangs without an error are failed by this watchdog."""
+        """Cameras whose read hangs without an error are failed by this watchdog; GetImage
+        calls past the request guard's time are cancelled."""
         while not self._stopping.wait(0.5):
             for capture in self._cameras.capture_threads():
                 capture.check_stall(STALL_SECONDS)
+            self._servicer.guard.cancel_overdue()  # GetImage calls past their time
 
     def _read_payload_pose(self, session: RobotSession) -> None:
         """Robot-link round task: follow the payload's pose while a source is mounted

@@ -25,10 +25,12 @@ from camera_service.capture.frame_hygiene import FrameHygiene
 from camera_service.capture.frame_store import FrameStore
 from camera_service.capture.state_log import StateLog
 from camera_service.core.backoff import Backoff
-from camera_service.core.errors import SourceError, SourceUnavailable
+from camera_service.core.errors import CredentialsRefused, SourceError, SourceUnavailable
 from camera_service.sources.base import CameraSource, Control, ControlValue, SourceSettings
 
 _LOG = logging.getLogger(__name__)
+REFUSED_RETRY_SECONDS = 15.0  # a camera refusing the credentials: as a robot login (robot.
+REFUSED_RETRY_MAX_SECONDS = 300.0  # login_backoff), never every second (account lockout)
 
 # listener(status): called on every change healthy <-> failing, with the new snapshot.
 StateListener = Callable[[CameraStatus], None]
@@ -55,6 +57,8 @@ class CaptureThread:
         self._records = ControlRecords()
         self._state_log = StateLog(source.name)
         self._backoff = backoff or Backoff(initial=0.5, maximum=10.0)
+        self.refused_backoff = Backoff(initial=REFUSED_RETRY_SECONDS,
+                                       maximum=REFUSED_RETRY_MAX_SECONDS)
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"capture-{source.name}",
                                         daemon=True)
@@ -139,9 +143,17 @@ class CaptureThread:
             self._safe_close()
             what = ("unavailable" if isinstance(err, SourceUnavailable)
                     else f"failed to open ({type(err).__name__})")
-            self._report_failure(f"camera {self.name!r} {what}: {err}")
-            self._stopping.wait(self._backoff.next_delay())
+            if isinstance(err, CredentialsRefused):
+                delay = self.refused_backoff.next_delay()
+                self._report_failure(f"camera {self.name!r} {what}: {err}; next attempt in "
+                                     f"{delay:.0f} s, then at growing intervals (wrong "
+                                     "credentials retried quickly lock camera accounts)")
+            else:
+                delay = self._backoff.next_delay()
+                self._report_failure(f"camera {self.name!r} {what}: {err}")
+            self._stopping.wait(delay)
             return False
+        self.refused_backoff.reset()
         failing = self.state.status().failure is not None
         self.state.opened(info, controls)
         self._records.opened(controls, self._source.queued_frames())

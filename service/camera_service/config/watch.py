@@ -2,9 +2,11 @@
 
 ``FileWatcher(path, on_change)`` checks the file's content every ``interval`` seconds in a
 daemon thread and calls ``on_change()`` when its SHA-256 differs from the last one seen. A
-file being written is picked up once it has settled (same digest on two checks in a row),
-so a half-written file is not applied. ``mark_seen()`` records the current content as seen
-(the service's own saves call it after applying).
+file being written is picked up once it has settled (same digest on two checks in a row,
+``UNFINISHED_CHECKS`` when its last line has no newline yet - a writer cut off mid-line), so
+a half-written file is not applied; an emptied one is refused by the reader
+(``yaml_file.EmptyConfig``) and the running config kept. ``mark_seen()`` records the current
+content as seen (the service's own saves call it after applying).
 """
 
 from __future__ import annotations
@@ -16,14 +18,22 @@ from pathlib import Path
 from typing import Callable
 
 _LOG = logging.getLogger(__name__)
+UNFINISHED_CHECKS = 5  # same content this many checks in a row when it ends mid-line
 
 
 def digest(path: Path) -> str | None:
     """SHA-256 of the file's content, None when it cannot be read."""
+    found = _read(path)
+    return found[0] if found is not None else None
+
+
+def _read(path: Path):
+    """(SHA-256, whether the content ends mid-line) of the file, None when unreadable."""
     try:
-        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+        data = Path(path).read_bytes()
     except OSError:
         return None
+    return hashlib.sha256(data).hexdigest(), bool(data) and not data.endswith(b"\n")
 
 
 class FileWatcher:
@@ -49,18 +59,22 @@ class FileWatcher:
             self._seen = digest(self.path)
 
     def _run(self) -> None:
-        candidate = None
+        candidate, same = None, 0
         while not self._stopping.wait(self.interval):
-            current = digest(self.path)
+            found = _read(self.path)
+            current = found[0] if found is not None else None
             with self._lock:
                 changed = current is not None and current != self._seen
             if not changed:
-                candidate = None
+                candidate, same = None, 0
                 continue
             if current != candidate:  # wait one more check: the writer may not be done
-                candidate = current
+                candidate, same = current, 1
                 continue
-            candidate = None
+            same += 1
+            if found[1] and same < UNFINISHED_CHECKS:
+                continue  # ends mid-line: give a slow writer more time
+            candidate, same = None, 0
             with self._lock:
                 self._seen = current
             _LOG.info("config file %s changed; applying it", self.path)

@@ -8,8 +8,11 @@
   byte);
 - YAML is composed by a safe loader that refuses nesting deeper than ``MAX_DEPTH`` (no
   recursion error on a 20,000-deep document) and aliases that refer to themselves or expand
-  to more than ``MAX_EXPANDED_NODES`` nodes (no "billion laughs": the expansion is counted
-  on the node graph, never built).
+  to more than ``MAX_EXPANDED_NODES`` nodes beyond those written (no "billion laughs": the
+  expansion is counted on the node graph, never built; a long file without aliases is not
+  one);
+- a file with no document at all (empty, blank, comments only - e.g. cut to nothing by a
+  writer that has not finished) is refused (``EmptyConfig``), never read as the defaults.
 """
 
 from __future__ import annotations
@@ -71,7 +74,9 @@ def _check_expansion(root: yaml.Node) -> None:
         if children_done:
             on_path.discard(key)
             size = 1 + sum(sizes[id(child)] for child in _children(node))
-            if size > MAX_EXPANDED_NODES:
+            # Only what aliases add counts: a long file without aliases is bounded by
+            # MAX_CONFIG_BYTES (its node count is len(sizes)).
+            if size - len(sizes) - 1 > MAX_EXPANDED_NODES:
                 raise _Refused(f"aliases expand to more than {MAX_EXPANDED_NODES} values "
                                "(an alias bomb?); write the values out instead")
             sizes[key] = size
@@ -99,6 +104,12 @@ def _children(node: yaml.Node):
     return ()
 
 
+def _has_document(text: str) -> bool:
+    """True when ``text`` has a line that is neither blank nor a comment."""
+    return any(line.strip() and not line.lstrip().startswith("#")
+               for line in text.splitlines())
+
+
 def read_text(path: str) -> str:
     """The file's text; ``ConfigError`` if unreadable, too big or not UTF-8 text."""
     try:
@@ -124,9 +135,19 @@ def read_text(path: str) -> str:
                           f"offset {err.start}); save it as UTF-8 YAML") from None
 
 
+class EmptyConfig(ConfigError):
+    """The file holds no YAML document at all (empty, blank or comments only): a file cut
+    to nothing while it was being written, never a config to apply."""
+
+
 def read_yaml(path: str) -> Any:
-    """The YAML document in ``path`` (``None`` when empty); raises ``ConfigError``."""
+    """The YAML document in ``path``; raises ``ConfigError`` (``EmptyConfig`` when the file
+    holds no document: an emptied or half-written file is never read as the defaults)."""
     text = read_text(path)
+    if not _has_document(text):
+        raise EmptyConfig(KEY, f"{path} is empty (no YAML in it; a file still being written?)"
+                          "; nothing applied - write the whole config, or delete the file to "
+                          "run on the defaults")
     try:
         return yaml.load(text, Loader=BoundedLoader)  # a SafeLoader subclass
     except _Refused as err:

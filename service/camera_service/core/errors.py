@@ -60,6 +60,15 @@ class SourceUnavailable(RuntimeError):
     """
 
 
+class CredentialsRefused(SourceUnavailable):
+    """The camera refused the configured credentials (e.g. HTTP 401/403).
+
+    Retried like a refused robot login: after ``capture_thread.REFUSED_RETRY_SECONDS``,
+    doubling up to ``REFUSED_RETRY_MAX_SECONDS`` - a camera account is locked out by
+    wrong passwords retried every second as surely as a robot account is.
+    """
+
+
 class SourceError(RuntimeError):
     """A camera source that was open stopped delivering frames (unplugged, stream ended).
 

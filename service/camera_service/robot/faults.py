@@ -6,6 +6,10 @@ it. Sync is idempotent (an already active or already cleared fault is fine) and
 after the robot was away every fault is pushed again, since a rebooted robot forgot them.
 A second service of the same process (the clips plugin, ``also_for``) gets the same fault,
 under its own service name, for each failing camera it serves.
+The faults belong to the service's directory entry: unregistering drops them on the robot.
+The reporter follows the registration (``follow``): after every fresh registration (a
+republished source list, a robot reboot) the next ``sync`` pushes every fault again, so a
+camera that is faulted is faulted on the robot whoever re-registered and why.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from bosdyn.client.fault import (
 )
 
 from camera_service.capture.camera_state import CameraState
+from camera_service.core.rate_limited_log import RateLimitedLog
 from camera_service.core.redaction import scrub
 
 _LOG = logging.getLogger(__name__)
@@ -56,6 +61,10 @@ class FaultReporter:
         self._on_robot: Dict[Tuple[str, str], str] = {}
         self._robot_knows = False  # False after a robot outage: push everything again
         self._others: List[Tuple[str, Callable[[str], bool]]] = []
+        self._registration = None  # what the faults hang on (``follow``)
+        # a camera flapping every second: a few lines a minute (core.rate_limited_log)
+        self.log = RateLimitedLog(60.0, _LOG, burst=4)
+        self._synced_registration = -1  # its ``registrations`` at the last sync
 
     def also_for(self, service_name: str, serves: Callable[[str], bool]) -> None:
         """Fault ``service_name`` too for each failing camera ``serves(camera)`` accepts."""
@@ -77,6 +86,17 @@ class FaultReporter:
                            if serves(camera)})
         return wanted
 
+    def follow(self, registration) -> None:
+        """Tie the faults to ``registration`` (a ``robot.registration.Registration``): each
+        fresh registration it counts (``registrations``) means the robot holds none of this
+        service's faults, and the next ``sync`` raises them all again."""
+        with self._lock:
+            self._registration = registration
+
+    def _registration_count(self) -> int:
+        registration = self._registration
+        return getattr(registration, "registrations", 0) if registration is not None else 0
+
     def desired(self) -> Dict[str, str]:
         """The faults that should be active: failing camera -> reason."""
         statuses = (camera.status() for camera in self._cameras.states())
@@ -85,7 +105,8 @@ class FaultReporter:
     def in_sync(self) -> bool:
         desired = self._desired_all()
         with self._lock:
-            return self._robot_knows and desired.keys() == self._on_robot.keys()
+            return (self._robot_knows and desired.keys() == self._on_robot.keys()
+                    and self._synced_registration == self._registration_count())
 
     def robot_forgot(self) -> None:
         """The robot was unreachable: assume it may have rebooted and lost its faults."""
@@ -100,8 +121,12 @@ class FaultReporter:
 
     def sync(self, client: FaultClient, timeout: float) -> None:
         """Make the robot's faults match the desired set. Raises the SDK's errors."""
+        self.log.flush()
         desired = self._desired_all()
         with self._lock:
+            registered = self._registration_count()
+            if registered != self._synced_registration:
+                self._robot_knows = False  # a fresh entry on the robot: no faults on it
             on_robot = dict(self._on_robot) if self._robot_knows else {}
             full = not self._robot_knows
         if full:
@@ -116,6 +141,7 @@ class FaultReporter:
         with self._lock:
             self._on_robot = desired
             self._robot_knows = True
+            self._synced_registration = registered
 
     def clear_all(self, client: FaultClient, timeout: float) -> None:
         """Shutdown: clear every fault of this service on the robot."""
@@ -131,7 +157,9 @@ class FaultReporter:
             attributes=["camera"], severity=service_fault_pb2.ServiceFault.SEVERITY_WARN)
         try:
             client.trigger_service_fault(fault, timeout=timeout)
-            _LOG.info("raised robot fault %r of %s", fault_name(camera), service)
+            self.log.state(f"{service} {camera}", "raised",
+                           f"raised robot fault {fault_name(camera)!r} of {service}",
+                           logging.INFO)
         except ServiceFaultAlreadyExistsError:
             pass
 
@@ -139,7 +167,9 @@ class FaultReporter:
         service, camera = key
         try:
             client.clear_service_fault(self.fault_id(camera, service), timeout=timeout)
-            _LOG.info("cleared robot fault %r of %s", fault_name(camera), service)
+            self.log.state(f"{service} {camera}", "cleared",
+                           f"cleared robot fault {fault_name(camera)!r} of {service}",
+                           logging.INFO)
         except ServiceFaultDoesNotExistError:
             pass
 

@@ -68,6 +68,7 @@ class RobotLink:
         self.session = session
         self.registration = registration
         self.faults = faults
+        faults.follow(registration)  # re-raises every fault after each fresh registration
         self.clock = clock
         self.keepalive_seconds = keepalive_seconds
         self.rpc_timeout = rpc_timeout

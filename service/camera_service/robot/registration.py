@@ -41,11 +41,14 @@ class Registration:
     """Registers ``endpoint`` (the image service) and any ``extra`` entries (the clips plugin,
     served by the same process) through a ``DirectoryRegistrationClient`` given per call (the
     client belongs to the current robot session); all are kept alive, re-registered and
-    unregistered together. ``registered`` is what we believe about ``endpoint``."""
+    unregistered together. ``registered`` is what we believe about ``endpoint``.
+    ``registrations`` counts fresh entries created (the fault reporter follows it: a fresh
+    entry holds none of this service's faults)."""
 
     def __init__(self, endpoint: ServiceEndpoint,
                  extra: Sequence[ServiceEndpoint] = ()) -> None:
         self.endpoint = endpoint
+        self.registrations = 0
         self.endpoints: List[ServiceEndpoint] = [endpoint, *extra]
         self._registered: Dict[str, bool] = {e.name: False for e in self.endpoints}
         self._retired: List[ServiceEndpoint] = []  # dropped by set_extra, to unregister
@@ -89,6 +92,7 @@ class Registration:
                           e.name, e.authority, e.host, e.port)
                 self._registered[e.name] = True
             return False
+        self.registrations += 1
         lost = self._registered[e.name]
         if lost:
             _LOG.info("re-registered %r at %s:%d: the robot had lost the entry (reboot?)",

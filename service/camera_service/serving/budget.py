@@ -35,6 +35,8 @@ from camera_service.serving.request_spec import RequestRejected
 
 _LOG = logging.getLogger(__name__)
 MAX_WAIT_SECONDS = 2.0
+PRESSURE_RECHECK_SECONDS = 0.1
+DEFAULT_MAX_WAITING = 4
 _CHANNELS = {"rgb": 3, "grey": 1, "rgba": 4, "grey16": 2, "depth16": 2}  # bytes per pixel
 
 
@@ -77,6 +79,13 @@ class MemoryBudget:
         self._used = 0
         self.peak = 0  # highest in-flight bytes seen (benchmarks)
         self.refused = 0  # images refused for memory (counters)
+        # called (no lock held) while a reservation waits for room, every
+        # PRESSURE_RECHECK_SECONDS: whoever can free memory held for nothing does it
+        self.on_pressure: Optional[Callable[[], object]] = None
+        # calls that may wait for room at once; the rest are refused at once, so waiting
+        # never takes every gRPC worker (the service sets half its workers)
+        self.max_waiting = DEFAULT_MAX_WAITING
+        self._waiting = 0
 
     @property
     def used(self) -> int:
@@ -90,14 +99,33 @@ class MemoryBudget:
     def _acquire(self, nbytes: int, wait: float) -> bool:
         deadline = time.monotonic() + max(0.0, wait)
         with self._cond:
-            while self._used + nbytes > self.limits.in_flight_bytes:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return False
-                self._cond.wait(remaining)
+            if self._used + nbytes > self.limits.in_flight_bytes:
+                if self._waiting >= self.max_waiting:
+                    return False  # enough calls wait already: never every worker
+                self._waiting += 1
+                try:
+                    if not self._wait_for_room(nbytes, deadline):
+                        return False
+                finally:
+                    self._waiting -= 1
             self._used += nbytes
             self.peak = max(self.peak, self._used)
             return True
+
+    def _wait_for_room(self, nbytes: int, deadline: float) -> bool:
+        """(Lock held) wait until ``nbytes`` fit or ``deadline`` passes; True if they fit."""
+        while self._used + nbytes > self.limits.in_flight_bytes:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            if self.on_pressure is not None:  # e.g. stalled clients' calls cancelled
+                self._cond.release()
+                try:
+                    self.on_pressure()
+                finally:
+                    self._cond.acquire()
+            self._cond.wait(min(remaining, PRESSURE_RECHECK_SECONDS))
+        return True
 
     def _release(self, nbytes: int) -> None:
         if nbytes <= 0:

@@ -6,60 +6,25 @@ every request that does not parse (8,000 garbage requests: 48,000 log lines).
 that does not parse is answered with the Spot header error ``CODE_INVALID_REQUEST`` (the RPC
 answers, as for any other bad input) and noted in a ``RateLimitedLog``.
 
-``RateLimitedLog.note(kind, detail)`` logs the first note of a kind at once, then at most one
-line per ``interval`` seconds per kind, saying how many were not logged in between;
-``counts()`` has the totals (the service's counters).
+``RateLimitedLog`` (``core.rate_limited_log``) logs the first note of a kind at once, then at
+most one line per ``interval`` seconds per kind; it is re-exported here for old imports.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-import time
-from typing import Callable, Dict, Tuple
+from typing import Callable
 
 import grpc
 from bosdyn.api import header_pb2, image_pb2
 from google.protobuf.message import DecodeError
 
 from camera_service.core.errors import excerpt
+from camera_service.core.rate_limited_log import RateLimitedLog
 
 _LOG = logging.getLogger(__name__)
 SERVICE = "bosdyn.api.ImageService"
-
-
-class RateLimitedLog:
-    """Per-kind counting log (thread-safe); ``clock`` is injectable for tests."""
-
-    def __init__(self, interval: float = 10.0, logger: logging.Logger = _LOG,
-                 clock: Callable[[], float] = time.monotonic) -> None:
-        self.interval = interval
-        self._logger = logger
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._totals: Dict[str, int] = {}
-        self._window: Dict[str, Tuple[float, int]] = {}  # kind -> (last logged at, unlogged)
-
-    def note(self, kind: str, detail: str) -> bool:
-        """Count one ``kind``; log it unless one was logged less than ``interval`` ago.
-        Returns whether a line was written."""
-        now = self._clock()
-        with self._lock:
-            self._totals[kind] = self._totals.get(kind, 0) + 1
-            last, unlogged = self._window.get(kind, (None, 0))
-            if last is not None and now - last < self.interval:
-                self._window[kind] = (last, unlogged + 1)
-                return False
-            self._window[kind] = (now, 0)
-        more = (f" ({unlogged} more since the last such line, {self.interval:g} s ago or "
-                "more)" if unlogged else "")
-        self._logger.warning("%s: %s%s; logged at most every %g s", kind, detail, more,
-                             self.interval)
-        return True
-
-    def counts(self) -> Dict[str, int]:
-        with self._lock:
-            return dict(self._totals)
+__all__ = ["RateLimitedLog", "add_image_service"]
 
 
 class _Unparsable:

@@ -57,6 +57,7 @@ from camera_service.serving.description import (
     RobotTimeConverter,
     local_timestamp,
 )
+from camera_service.serving.request_guard import RequestGuard
 from camera_service.serving.request_spec import RequestRejected, RequestSpec
 from camera_service.sources.base import ControlValue
 
@@ -83,12 +84,15 @@ class ImageServicer(image_service_pb2_grpc.ImageServiceServicer):
     not delivered yet. ``stale_after``: a frame older than this many seconds (or 10 frame
     periods, whichever is longer) is not served: the camera is stalled. ``budget``: the memory
     budget every GetImage call draws from (default: from the container's limit).
+    ``guard``: the GetImage boundary's limits (default: from the budget's ``max_images``);
+    the service's watchdog calls its ``cancel_overdue``.
     """
 
     def __init__(self, cameras: Cameras, store: FrameStore, cache: OutputCache,
                  to_robot_time: RobotTimeConverter = local_timestamp,
                  first_frame_timeout: float = 2.0, stale_after: float = 2.0,
-                 budget: MemoryBudget | None = None) -> None:
+                 budget: MemoryBudget | None = None,
+                 guard: RequestGuard | None = None) -> None:
         super().__init__()
         self.captures: Mapping[str, CaptureThread] = cameras.captures  # live, read-only
         self.store = store
@@ -99,6 +103,8 @@ class ImageServicer(image_service_pb2_grpc.ImageServiceServicer):
         self._controls: Dict[str, _Controls] = {}
         self._controls_lock = threading.Lock()
         self.budget = budget or MemoryBudget(BudgetLimits.from_limit(resolve_limit(0)[0]))
+        self.guard = guard or RequestGuard(self.budget.limits.max_images)
+        self.budget.on_pressure = self.guard.on_pressure
 
     # -- ListImageSources ----------------------------------------------------------------
     def ListImageSources(self, request, context):
@@ -124,19 +130,24 @@ class ImageServicer(image_service_pb2_grpc.ImageServiceServicer):
         budget; stops working as soon as the call is cancelled or past its deadline (nobody
         would get the answer)."""
         received = bosdyn.util.now_timestamp()
-        call = self.budget.open_call(_time_remaining(context))
+        refused, guarded = self.guard.admit(request, context)  # limits: serving.request_guard
+        if refused is not None:
+            return refused
+        call = self.budget.open_call(guarded.time_remaining)
         if context is None or not context.add_callback(call.close):
             call.close()  # no RPC to wait for (direct call) or it has already ended
         parts = []
         for image_request in request.image_requests:
-            if not _still_wanted(context):
+            if not guarded.still_wanted():
                 break
             parts.append(self.answer_bytes(image_request, call))
         header = header_pb2.ResponseHeader(request_header=request.header,
                                            request_received_timestamp=received)
         header.error.code = header_pb2.CommonError.CODE_OK
         header.response_timestamp.CopyFrom(bosdyn.util.now_timestamp())
-        return wire.get_image_response(header, parts)
+        answer = wire.get_image_response(header, parts)
+        guarded.handed_over(len(answer))
+        return answer
 
     def answer(self, request: image_pb2.ImageRequest,
                call: CallBudget | None = None) -> image_pb2.ImageResponse:
@@ -288,23 +299,6 @@ class ImageServicer(image_service_pb2_grpc.ImageServiceServicer):
             raise
         call.settle(reservation, served.image_bytes)
         return served.data
-
-
-def _time_remaining(context):
-    """The call's seconds left (None: no deadline, or no RPC context)."""
-    if context is None:
-        return lambda: None
-    return context.time_remaining
-
-
-def _still_wanted(context) -> bool:
-    """False once the client has cancelled or the deadline has passed."""
-    if context is None:
-        return True
-    if not context.is_active():
-        return False
-    remaining = context.time_remaining()
-    return remaining is None or remaining > 0
 
 
 def _failure(status: int, message: str,

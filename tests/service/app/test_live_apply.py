@@ -89,3 +89,24 @@ def test_watcher_applies_a_hand_edit(robot_sim, run_service, tmp_path):
     applied = wait_for(lambda: service.last_apply, timeout=30, what="the edit applied")
     assert applied["added"] == ["new"]
     assert "new" in service.servicer.captures
+
+
+def test_watcher_keeps_the_running_config_when_the_file_is_emptied(robot_sim, run_service,
+                                                                   tmp_path, caplog):
+    """Defect 7 of issue 23: an emptied (or not yet written) file was applied as the
+    defaults, removing every source."""
+    caplog.set_level(logging.INFO, logger="camera_service")
+    path = tmp_path / "config.yaml"
+    service = run_service(service_config(robot_sim, [_cam("a"), _cam("b")], path=path))
+    whole = path.read_text()
+    service.watch_config_file(interval=0.05)
+    path.write_text("")  # a writer that truncated the file and has not written yet
+    refused = lambda: [r for r in caplog.records if "is empty" in r.getMessage()]  # noqa: E731
+    wait_for(lambda: refused() or service.last_apply, timeout=30, what="the empty file seen")
+    assert not service.last_apply, f"an empty file was applied: {service.last_apply}"
+    (line,) = refused()
+    assert "config not applied, keeping the running one" in line.getMessage()
+    assert sorted(service.servicer.captures) == ["a", "b"]
+    path.write_text(whole.replace("sources:", "sources:\n- {name: c, type: synthetic}", 1))
+    applied = wait_for(lambda: service.last_apply, timeout=30, what="the whole file applied")
+    assert (applied["added"], applied["removed"]) == (["c"], [])

@@ -11,6 +11,7 @@ import numpy as np
 from camera_service.capture.capture_thread import CaptureThread
 from camera_service.capture.frame_store import FrameStore
 from camera_service.core.backoff import Backoff
+from camera_service.core.errors import CredentialsRefused, SourceError
 from camera_service.sources import create_source
 from camera_service.sources.base import CameraSource, Frame, SourceInfo, SourceSettings
 from service_test_helpers import wait_for
@@ -157,4 +158,69 @@ def test_watchdog_fails_a_camera_whose_read_hangs():
     finally:
         source.hang.clear()
         source.release.set()
+        capture.stop()
+
+
+class _FlappingCamera(FailingCamera):
+    """Delivers two frames after each open, then fails: a camera flapping as fast as the
+    capture thread reopens it."""
+
+    def __init__(self) -> None:
+        super().__init__(SourceSettings("flappy", width=64, height=48, fps=100))
+        self.flaps = 0
+        self._since_open = 0
+
+    def open(self):
+        self._since_open = 0
+        return super().open()
+
+    def read(self):
+        self._since_open += 1
+        if self._since_open > 2:
+            self.flaps += 1
+            raise SourceError("stream ended")
+        return super().read()
+
+
+def test_a_flapping_camera_writes_a_few_lines_not_two_per_flap(caplog):
+    """Issue 23: a camera flapping every second wrote ~147 lines a minute."""
+    caplog.set_level(logging.INFO, logger="camera_service.capture.capture_thread")
+    source = _FlappingCamera()
+    capture = CaptureThread(source, FrameStore(), backoff=Backoff(**QUICK))
+    capture.start()
+    try:
+        wait_for(lambda: source.flaps >= 30, timeout=30)
+        capture.check_stall(60.0)  # the watchdog's tick flushes held-back lines
+    finally:
+        capture.stop()
+    state_lines = [r for r in caplog.records if r.levelno >= logging.INFO
+                   and ("stopped delivering" in r.getMessage()
+                        or "delivering again" in r.getMessage())]
+    print(f"\n{source.flaps} flaps: {len(state_lines)} state lines")
+    assert len(state_lines) <= 6
+
+
+class _RefusingCamera(FailingCamera):
+    """Answers every open like a camera refusing the configured password (HTTP 401)."""
+
+    def open(self):
+        super().open()
+        raise CredentialsRefused("camera at http://***@cam/ answered HTTP 401 Unauthorized: "
+                                 "fix the user:password in 'url'")
+
+
+def test_a_camera_refusing_the_credentials_is_retried_like_a_robot_login():
+    """Issue 23: cameras answering 401 were retried about once a second forever (camera
+    account lockout); they back off like the robot login: 15 s, doubling to 5 minutes."""
+    source = _RefusingCamera(SourceSettings("locked", width=64, height=48, fps=10))
+    capture = CaptureThread(source, FrameStore(), backoff=Backoff(**QUICK))
+    capture.start()
+    try:
+        failure = wait_for(lambda: capture.state.status().failure)
+        assert capture.refused_backoff.failures == 1
+        assert "HTTP 401" in failure and "next attempt in 1" in failure  # 13.5-16.5 s
+        delays = [capture.refused_backoff.next_delay() for _ in range(8)]
+        assert all(13.5 <= a <= b * 1.25 for a, b in zip(delays, delays[1:]))
+        assert 270 <= delays[-1] <= 330 and source.open_attempts == 1
+    finally:
         capture.stop()

@@ -36,6 +36,9 @@ CASES = {
     "binary file": (os.urandom(4096).replace(b"\x00", b"\x01")[:2000] + b"\x00" * 8,
                     "binary file"),
     "latin-1 text": ("log_level: caf\xe9\n".encode("latin-1"), "not UTF-8 text"),
+    # issue 23: nothing in the file is no config (a writer cut it and has not written yet)
+    "empty file": ("", "is empty"),
+    "comments only": ("# sources:\n#   - name: front\n\n   \n", "is empty"),
 }
 
 
@@ -59,6 +62,17 @@ def test_hostile_config_is_one_short_line(tmp_path, case):
     assert needle in message
     assert "\n" not in message and len(message) < 400
     assert psutil.Process().memory_info().rss - rss_before < 100 * 1024 * 1024
+
+
+def test_a_long_list_without_aliases_is_not_called_an_alias_bomb(tmp_path):
+    """Issue 23: a 5,000-source file (25,000 values, no alias) was refused as "an alias
+    bomb?"; it is refused for what it is."""
+    path = _write(tmp_path, "sources:\n" + "".join(f"  - {{name: c{i}, type: synthetic}}\n"
+                                                   for i in range(5000)))
+    with pytest.raises(ConfigError) as raised:
+        config.load(path)
+    assert "alias" not in str(raised.value)
+    assert "has 5000 entries" in str(raised.value) and "at most 16" in str(raised.value)
 
 
 def test_a_small_anchor_is_still_fine(tmp_path):

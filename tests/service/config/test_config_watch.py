@@ -40,3 +40,35 @@ def test_content_marked_seen_is_not_reported(tmp_path):
         assert not called.wait(0.2)
     finally:
         watcher.stop()
+
+
+def test_a_file_ending_mid_line_waits_longer_than_a_whole_one(tmp_path, monkeypatch):
+    """Issue 23: a writer cut off mid-line (no newline at the end yet) is given
+    UNFINISHED_CHECKS checks to finish before the content counts as settled."""
+    from camera_service.config import watch
+
+    path = tmp_path / "config.yaml"
+    path.write_text("a: 1\n")
+    seen = []
+    checks = []
+    real_read = watch._read
+
+    def counting(target):
+        checks.append(1)
+        return real_read(target)
+
+    monkeypatch.setattr(watch, "_read", counting)  # observes the checks, changes nothing
+    watcher = FileWatcher(path, lambda: seen.append((path.read_text(), len(checks))),
+                          interval=0.02)
+    watcher.start()
+    try:
+        checks.clear()
+        path.write_text("a: 2\nsources:\n  - name: fr")  # cut mid-line
+        wait_for(lambda: seen)
+        assert seen[0][1] >= watch.UNFINISHED_CHECKS
+        checks.clear()
+        path.write_text("a: 3\n")
+        wait_for(lambda: len(seen) == 2)
+        assert seen[1][1] < watch.UNFINISHED_CHECKS
+    finally:
+        watcher.stop()

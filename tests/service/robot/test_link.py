@@ -79,3 +79,24 @@ def test_stop_during_a_stalled_round_ends_in_time_and_leaves_nothing(robot_sim, 
     assert all(e.name != SERVICE_NAME for e in robot_sim.directory_entries())
     assert _ours(robot_sim) == []
     assert robot_sim.state.liveness_faults_raised == 0
+
+
+def test_faults_are_raised_again_after_every_republish(robot_sim, run_service):
+    """Defect 4 of issue 23: republishing the source list (live apply) unregisters the
+    service, which drops its faults on the robot; they were never raised again while the
+    cameras stayed broken."""
+    config = service_config(robot_sim, [_synthetic(), _synthetic("dead")],
+                            keepalive_seconds=KEEPALIVE)
+    service = run_service(config, failing=True)
+    robot_sim.wait_for_service(SERVICE_NAME)
+    service.sources[1].stop_delivering()
+    dead = lambda: [f for f in _ours(robot_sim)  # noqa: E731
+                    if f.fault_id.fault_name == fault_name("dead")]
+    wait_for(dead, what="the broken camera's fault")
+    for republished in (2, 3):
+        service.link.republish()
+        wait_for(lambda n=republished: service.registration.registrations >= n, timeout=30,
+                 what="the source list republished")
+        # the fresh entry must carry the fault again (the camera is still broken)
+        wait_for(dead, timeout=15, what=f"the fault after republish {republished - 1}")
+        assert len(dead()) == 1

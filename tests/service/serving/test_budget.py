@@ -131,14 +131,13 @@ def _raw_request(count: int) -> image_pb2.GetImageRequest:
 
 
 def test_images_past_the_limits_get_a_status_and_the_rpc_answers(local_service):
-    budget = _budget(in_flight=10**6, request=4 * 64 * 48 * 3, max_images=6)
+    budget = _budget(in_flight=10**6, request=4 * 64 * 48 * 3, max_images=10)
     service = local_service(synthetic(native_jpeg=False), budget=budget)
     reply = service.stub.GetImage(_raw_request(10), timeout=10)
     statuses = [r.status for r in reply.image_responses]
     assert statuses == [Resp.STATUS_OK] * 4 + [Resp.STATUS_IMAGE_DATA_ERROR] * 6
     messages = [r.custom_param_error.error_messages[0] for r in reply.image_responses[4:]]
-    assert "would take the response past" in messages[0]
-    assert "service.max_images_per_request" in messages[-1]
+    assert all("would take the response past" in message for message in messages)
     wait_for(lambda: budget.used == 0)  # returned once the call has ended
     (again,) = service.stub.GetImage(_raw_request(1), timeout=10).image_responses
     assert again.status == Resp.STATUS_OK

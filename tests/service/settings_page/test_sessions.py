@@ -69,3 +69,28 @@ def test_success_clears_the_count():
     limiter.succeeded("c")
     limiter.failed("c")
     assert limiter.wait_seconds("c") == 0
+
+
+# -- issue 23, defect 6: attempts counted before they are made -------------------------------
+def test_attempts_in_flight_count_before_they_fail():
+    limiter = LoginLimiter(allowed=3, lockout=10, clock=Clock())
+    begun = [limiter.begin("c") for _ in range(10)]  # 10 parallel attempts, none answered
+    assert begun == [0.0] * 3 + [10.0] * 7  # only 3 may reach the robot
+    for _ in range(3):
+        limiter.failed("c")
+    assert limiter.begin("c") > 0  # locked out now
+    other = LoginLimiter(allowed=2, lockout=10)
+    assert other.begin("k") == 0.0
+    other.abandoned("k")  # the robot could not be asked: the attempt does not count
+    assert other.begin("k") == 0.0 and other.begin("k") == 0.0 and other.begin("k") > 0
+
+
+def test_the_key_table_is_bounded_and_keeps_lockouts():
+    limiter = LoginLimiter(allowed=1, lockout=60, max_keys=4)
+    limiter.begin("locked")
+    limiter.failed("locked")
+    for index in range(100):  # a spray of user names
+        limiter.begin(f"user{index}")
+        limiter.succeeded(f"user{index}") if index % 2 else limiter.abandoned(f"user{index}")
+    assert len(limiter._clients) <= 4
+    assert limiter.begin("locked") > 0
