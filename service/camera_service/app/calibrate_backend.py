@@ -88,7 +88,7 @@ class Calibrator:
             found = run.look(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY))
             if found is not None:
                 draw_corners(image, run.board, *found)
-            ok, shown = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, SHOWN_QUALITY])
+            _, shown = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, SHOWN_QUALITY])
         return shown.tobytes(), run.status()
 
     def save(self, username: str) -> Dict[str, Any]:

@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 import yaml
 from browser_page import wait
+from camera_service.geometry.calibration_file import read_calibration
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 from settings_stack import SERVICE, start_stack
 from test_settings_browser import log_in, screenshot, text
 
-from camera_service.geometry.calibration_file import read_calibration
 from devtools.polling import wait_for
 from fake_cameras.board_camera import BoardCamera, default_model
 
