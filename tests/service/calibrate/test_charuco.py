@@ -13,6 +13,7 @@ from fake_cameras.board_camera import BoardCamera, default_model
 from fake_cameras.board_render import BoardSpec
 
 TOLERANCE = 0.005
+pytestmark = pytest.mark.slow  # 24 rendered 960x540 ChArUco frames and a solve
 
 
 @pytest.fixture(scope="module")
