@@ -113,3 +113,33 @@ def test_calibrate_the_board_camera_from_the_page(calibrate_stack, browser, tmp_
     for name, value in served.items():
         truth = getattr(camera.model, name)
         assert abs(value - truth) / truth < TOLERANCE, (name, value, truth)
+
+
+def test_the_calibrate_api_is_behind_the_page_guards(calibrate_stack):
+    """No session: refused; a session without its CSRF token, or from another site:
+    refused, and the run is untouched."""
+    stack, _ = calibrate_stack
+    assert stack.request("GET", "/api/calibrate").status == 401
+    assert stack.request("GET", "/api/calibrate/frame").status == 401
+    assert stack.request("POST", "/api/calibrate/start", {"source": "board"}).status == 401
+    login = stack.request("POST", "/api/login", {"username": stack.sim.username,
+                                                 "password": stack.sim.password})
+    assert login.status == 200
+    [set_cookie] = [v for k, v in login.headers.items() if k.lower() == "set-cookie"]
+    cookie = {"Cookie": set_cookie.split(";")[0]}
+    csrf = login.json()["csrf"]
+    started = stack.request("POST", "/api/calibrate/start", {"source": "board"},
+                            {**cookie, "X-CSRF-Token": csrf})
+    assert started.status == 200 and started.json()["views"] == 0
+    assert stack.request("POST", "/api/calibrate/solve", {}, cookie).status == 403
+    assert stack.request("POST", "/api/calibrate/save", {},
+                         {**cookie, "X-CSRF-Token": csrf,
+                          "Origin": "https://elsewhere.example"}).status == 403
+    refused = stack.request("POST", "/api/calibrate/solve", {},
+                            {**cookie, "X-CSRF-Token": csrf})
+    assert refused.status == 409 and "at least 5 views" in refused.json()["message"]
+    unknown = stack.request("POST", "/api/calibrate/start", {"source": "nope"},
+                            {**cookie, "X-CSRF-Token": csrf})
+    assert unknown.status == 409 and "not a source" in unknown.json()["message"]
+    log = stack.log()
+    assert stack.sim.password not in log and " ERROR " not in log
