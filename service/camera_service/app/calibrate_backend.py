@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 import cv2
 import numpy as np
@@ -121,9 +121,9 @@ class Calibrator:
         return {"path": str(folder / name), "file": name, "source": run.source,
                 "applied": applied}
 
-    def _sources(self) -> Dict[str, Any]:
+    def _sources(self) -> List[str]:
         entries = self._store.read().get("sources") or []
-        return {e.get("name"): e for e in entries if isinstance(e, dict)}
+        return [str(e.get("name")) for e in entries if isinstance(e, dict)]
 
 
 

@@ -59,8 +59,8 @@ def pose_measures(corners: np.ndarray, ids: np.ndarray, board: Board,
     width, height = (board.columns - 1) * board.square, (board.rows - 1) * board.square
     outline = np.array([[[0, 0], [width, 0], [0, height], [width, height]]], np.float64)
     tl, tr, bl, br = cv2.perspectiveTransform(outline, homography)[0]
-    top, bottom = np.linalg.norm(tr - tl), np.linalg.norm(br - bl)
-    left, right = np.linalg.norm(bl - tl), np.linalg.norm(br - tr)
+    top, bottom = float(np.linalg.norm(tr - tl)), float(np.linalg.norm(br - bl))
+    left, right = float(np.linalg.norm(bl - tl)), float(np.linalg.norm(br - tr))
     extent = float(np.linalg.norm(br - tl) + np.linalg.norm(tr - bl)) / 2 / math.hypot(*size)
     tilt = max(abs(math.log(max(top, 1e-6) / max(bottom, 1e-6))),
                abs(math.log(max(left, 1e-6) / max(right, 1e-6))))
