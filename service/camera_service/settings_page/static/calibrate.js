@@ -73,7 +73,7 @@ function calRender(status) {
 
 // One frame at a time: the next is asked for when this one has arrived (or failed).
 function calNextFrame() {
-  if (!calibrate.running || !state.session) return;
+  if (!calibrate.running || !state.session || document.hidden) return; // a hidden tab asks nothing
   const img = cal$("cal-frame");
   img.src = `/api/calibrate/frame?n=${Date.now()}`;
 }
@@ -113,6 +113,7 @@ async function calAction(path, body, done) {
 }
 
 cal$("cal-start").addEventListener("click", calStart);
+document.addEventListener("visibilitychange", () => { if (!document.hidden) calNextFrame(); });
 cal$("cal-source").addEventListener("focus", calLoadSources);
 cal$("cal-frame").addEventListener("load", calAfterFrame);
 cal$("cal-frame").addEventListener("error", () => {
