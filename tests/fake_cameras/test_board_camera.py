@@ -161,6 +161,35 @@ def test_calibrate_command_through_a_url_source(tmp_path):
     assert max(errors.values()) < TOLERANCE
 
 
+def test_calibrate_command_with_url_and_charuco(tmp_path):
+    """``python -m camera_service.calibrate --url`` (no config file) on a ChArUco board."""
+    camera = BoardCamera(default_model("pinhole", 960, 540), BoardSpec(CHARUCO), poses=24)
+    with camera.serve(fps=20) as server:
+        output = tmp_path / "found.yaml"
+        out = io.StringIO()
+        status = calibrate_main(["--url", server.url, "--pattern", "charuco", "--output",
+                                 str(output), "--views", "15", "--timeout", "120"], out)
+    assert status == 0, out.getvalue()
+    assert "source 'camera' of --url" in out.getvalue()
+    errors = _relative_errors(read_calibration(str(output)), camera.model)
+    assert max(errors.values()) < TOLERANCE, errors
+
+
+def test_calibrate_help_has_the_board_camera_recipe():
+    result = subprocess.run([sys.executable, "-m", "camera_service.calibrate", "--help"],
+                            capture_output=True, text=True, timeout=60)
+    assert "python -m fake_cameras.board_camera" in result.stdout
+    assert "--url http://127.0.0.1:8090/stream.mjpg" in result.stdout
+
+
+def test_calibrate_needs_a_source_name_without_url(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "camera_service.calibrate", "--service",
+                             "127.0.0.1:1", "--output", str(tmp_path / "x.yaml")],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and "--source is required" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_command_line_prints_the_url_and_model_and_writes_it(tmp_path):
     truth = tmp_path / "truth.yaml"
     process = subprocess.Popen(

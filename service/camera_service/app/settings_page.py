@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from camera_service.app.calibrate_backend import Calibrator
 from camera_service.app.settings_backend import RunningService, ServiceView
 from camera_service.core.errors import ConfigError
 from camera_service.robot.sdk_robot import RobotTarget
@@ -46,9 +47,10 @@ def start_settings_page(service: RunningService) -> SettingsServer | None:
     robot = config.robot
     authenticator = RobotAuthenticator(RobotTarget(robot.hostname, robot.port, robot.ca_cert))
     try:
-        server = SettingsServer((page.bind, page.port), context, ServiceView(service),
-                                ConfigStore(Path(config.path)), authenticator,
-                                page.session_minutes * 60)
+        view, store = ServiceView(service), ConfigStore(Path(config.path))
+        server = SettingsServer((page.bind, page.port), context, view, store, authenticator,
+                                page.session_minutes * 60,
+                                calibrator=Calibrator(view, store))
     except OSError as err:
         _LOG.warning("settings page off: cannot listen on %s:%d (%s); choose another "
                      "settings.port", page.bind, page.port, err.strerror or err)

@@ -1,14 +1,16 @@
-"""``python -m camera_service.calibrate``: chessboard calibration with terminal guidance.
+"""``python -m camera_service.calibrate``: chessboard / ChArUco calibration with terminal
+guidance.
 
     python -m camera_service.calibrate --source front --output /data/front.yaml
         (--robot HOST [--robot-port N] [--ca-cert F] [--image-service NAME]
-         | --service HOST:PORT | --config FILE)
-        [--board 9x6] [--square 0.025] [--views 15] [--model pinhole_brown_conrady]
-        [--min-move 15] [--timeout 300]
+         | --service HOST:PORT | --config FILE | --url URL)
+        [--pattern chessboard|charuco] [--board 9x6] [--square 0.025] [--views 15]
+        [--model pinhole_brown_conrady] [--min-move 15] [--timeout 300]
 
 Frames come from the running service through the robot (SDK ImageClient; login from
-``BOSDYN_CLIENT_USERNAME``/``BOSDYN_CLIENT_PASSWORD``), from the service's own port, or
-straight from the camera of a config (``--config``, service stopped). Hold the chessboard in
+``BOSDYN_CLIENT_USERNAME``/``BOSDYN_CLIENT_PASSWORD``), from the service's own port,
+straight from the camera of a config (``--config``, service stopped) or from an IP camera's
+URL (``--url``, no config file; ``--source`` is then only the name). Hold the board in
 front of the camera and move it: each kept view prints a line with the count, the coverage
 and where the board has not been yet. With enough views OpenCV calibrates; the tool prints
 the reprojection error and writes the OpenCV YAML file a source's ``calibration:`` reads.
@@ -33,12 +35,20 @@ from camera_service.calibrate.frames import (
     image_size,
 )
 from camera_service.calibrate.solve import SolveError, solve
-from camera_service.calibrate.views import Board, ViewSet
+from camera_service.calibrate.views import CHESSBOARD, PATTERNS, Board, ViewSet
 from camera_service.core.errors import ConfigError
 from camera_service.geometry.calibration_file import write_calibration
 from camera_service.geometry.camera_model import ModelError, model_name
 
 GOOD_RMS, BAD_RMS = 0.5, 1.0
+EPILOG = """\
+try it with no camera - the board-rendering fake camera (a board at a cycle of poses through
+a known model; compare the result with the model it writes):
+  python -m fake_cameras.board_camera --port 8090 --size 960x540 --write-model truth.yaml &
+  python -m camera_service.calibrate --url http://127.0.0.1:8090/stream.mjpg \\
+      --output found.yaml --views 15
+  (a ChArUco board: --board charuco on the camera, --pattern charuco here)
+"""
 NO_BOARD_HINT_SECONDS = 3.0
 
 
@@ -59,13 +69,18 @@ def _model(text: str) -> str:
 
 def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m camera_service.calibrate",
-                                     description="Calibrate a camera with a chessboard.")
+                                     description="Calibrate a camera with a chessboard or "
+                                     "a ChArUco board.", epilog=EPILOG,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     where = parser.add_mutually_exclusive_group(required=True)
     where.add_argument("--robot", metavar="HOST", help="through the robot (SDK ImageClient)")
     where.add_argument("--service", metavar="HOST:PORT", help="the service's own port")
     where.add_argument("--config", metavar="FILE", help="straight from the camera of this "
                        "service config (stop the service first)")
-    parser.add_argument("--source", required=True, help="image source name")
+    where.add_argument("--url", help="an IP camera's stream URL (MJPEG/JPEG over HTTP, or "
+                       "what a url source reads), opened here")
+    parser.add_argument("--source", help="image source name (with --url: only a name, "
+                        "default 'camera')")
     parser.add_argument("--output", required=True, help="calibration file to write (the "
                         "source's calibration: key)")
     parser.add_argument("--image-service", default="camera-image-service",
@@ -75,6 +90,10 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
     parser.add_argument("--board", type=_board, default=_board("9x6"),
                         help="inner corners COLUMNSxROWS (default 9x6)")
     parser.add_argument("--square", type=float, default=0.025, help="square size, metres")
+    parser.add_argument("--pattern", choices=PATTERNS, default=CHESSBOARD,
+                        help="chessboard (default) or charuco (OpenCV's ChArUco, "
+                        "DICT_4X4_50 markers 0.75 of a square; --board counts its inner "
+                        "corners)")
     parser.add_argument("--views", type=int, default=15, help="views to collect (default 15)")
     parser.add_argument("--model", type=_model, default="pinhole_brown_conrady",
                         help="pinhole_brown_conrady (default) or kannala_brandt (fisheye)")
@@ -84,7 +103,11 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.views < 5:
         parser.error("--views must be at least 5")
-    args.board = Board(args.board.columns, args.board.rows, args.square)
+    if args.source is None:
+        if not args.url:
+            parser.error("--source is required (the image source's name)")
+        args.source = "camera"
+    args.board = Board(args.board.columns, args.board.rows, args.square, args.pattern)
     return args
 
 
@@ -95,7 +118,7 @@ def open_frames(args: argparse.Namespace):
                            args.ca_cert)
     if args.service:
         return ServiceFrames(args.service, args.source)
-    return DeviceFrames(args.config, args.source)
+    return DeviceFrames(args.config, args.source, args.url)
 
 
 def collect(frames, args: argparse.Namespace, say: Callable[[str], None],
@@ -123,7 +146,7 @@ def collect(frames, args: argparse.Namespace, say: Callable[[str], None],
             raise FrameError("the image size changed while calibrating; keep the camera's "
                              "size fixed")
         elif clock() - last_seen > NO_BOARD_HINT_SECONDS:
-            say(f"no {args.board.columns}x{args.board.rows} chessboard found - show the "
+            say(f"no {args.board.columns}x{args.board.rows} {args.pattern} found - show the "
                 "whole board, well lit, and check --board (inner corners)")
             last_seen = clock()
         image = frames.grab()

@@ -3,7 +3,8 @@
 - ``RobotFrames``: GetImage through the robot with the SDK's ``ImageClient`` (a laptop on the
   robot's network; user login from ``BOSDYN_CLIENT_USERNAME`` / ``BOSDYN_CLIENT_PASSWORD``).
 - ``ServiceFrames``: GetImage on the service's own port (on the CORE I/O itself).
-- ``DeviceFrames``: the camera opened directly from the service's config (service stopped).
+- ``DeviceFrames``: the camera opened directly from the service's config (service stopped),
+  or an IP camera's URL (``--url``).
 
 Each is an iterator-like object: ``grab()`` returns the next ``H x W`` uint8 image or raises
 ``FrameError`` with one line; ``close()`` releases it.
@@ -121,16 +122,24 @@ class RobotFrames:
 
 
 class DeviceFrames:
-    """The source ``source`` of the service config ``config_path``, opened here."""
+    """The source ``source`` of the service config ``config_path``, opened here (or, with
+    ``url``, a ``url`` source of that camera: no config file needed)."""
 
-    def __init__(self, config_path: str, source: str) -> None:
+    def __init__(self, config_path: str | None, source: str, url: str | None = None) -> None:
         from camera_service.config import model as config_module
-        sources = {s.name: s for s in config_module.load(config_path).build_sources()}
+        if url is not None:
+            config = config_module.from_mapping({"sources": [
+                {"name": source, "type": "url", "url": url}]})
+            origin = "--url"
+        else:
+            config = config_module.load(str(config_path))
+            origin = str(config_path)
+        sources = {s.name: s for s in config.build_sources()}
         if source not in sources:
             raise FrameError(f"{config_path} has no source {source!r}; it has "
                              f"{', '.join(sources) or 'none'}")
         self._source = sources[source]
-        self.where = f"{self._source.describe()} (source {source!r} of {config_path})"
+        self.where = f"{self._source.describe()} (source {source!r} of {origin})"
         try:
             self._source.open()
         except Exception as err:

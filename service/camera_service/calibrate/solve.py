@@ -33,9 +33,9 @@ def solve(views: ViewSet, model: str = BROWN_CONRADY) -> Solution:
     if len(views.corners) < MIN_VIEWS:
         raise SolveError(f"{len(views.corners)} views are too few; show the board in at least "
                          f"{MIN_VIEWS} places")
-    board_points = views.board.object_points()
-    # shapes (1, N, 3) / (1, N, 2): what cv2.fisheye.calibrate accepts (and projectPoints)
-    objects = [board_points.reshape(1, -1, 3).astype(np.float64) for _ in views.corners]
+    # shapes (1, N, 3) / (1, N, 2): what cv2.fisheye.calibrate accepts (and projectPoints);
+    # each view its own corners (a ChArUco view holds the corners found, by id)
+    objects = [points.reshape(1, -1, 3).astype(np.float64) for points in views.object_points()]
     images = [c.reshape(1, -1, 2).astype(np.float64) for c in views.corners]
     try:
         if model == KANNALA_BRANDT:

@@ -26,6 +26,8 @@ Routes (everything under ``/api`` except ``session`` and ``login`` needs a sessi
 - ``POST /api/controls/reset`` ``{source}``: every control back to the camera's default.
 - ``POST /api/controls/keep``  ``{source}``: the values not at their default written as the
                                source's ``controls:`` in the config file, and applied.
+- ``/api/calibrate...``        the calibrate panel (``calibrate_routes``), when the server
+                               is given a calibrator.
 
 Every POST must carry the session's CSRF token in ``X-CSRF-Token``, a JSON body
 (``Content-Type: application/json``, at most ``MAX_BODY`` bytes, read no further) and, when
@@ -61,6 +63,7 @@ from starlette.routing import Route, Router
 from camera_service.core.errors import ConfigError
 from camera_service.core.redaction import redact_values, scrub
 from camera_service.settings_page import schema
+from camera_service.settings_page.calibrate_routes import CalibratorLike, calibrate_routes
 from camera_service.settings_page.config_store import ConfigStore
 from camera_service.settings_page.robot_auth import (
     LoginRejected,
@@ -165,8 +168,10 @@ class SettingsServer(BackgroundAsgiServer):
     def __init__(self, address: Tuple[str, int], context, backend: SettingsBackend,
                  store: ConfigStore, authenticator: RobotAuthenticator,
                  session_seconds: float, limiter: LoginLimiter | None = None,
-                 limits: ServerLimits | None = None) -> None:
+                 limits: ServerLimits | None = None,
+                 calibrator: CalibratorLike | None = None) -> None:
         self.backend = backend
+        self.calibrator = calibrator
         self.store = store
         self.authenticator = authenticator
         self.sessions = SessionStore(session_seconds)
@@ -204,6 +209,9 @@ class SettingsApi:
             Route("/api/logout", self._post(self._logout), methods=post),
             Route("/api/config", self._post(self._save_config), methods=post),
         ]
+        if self.server.calibrator is not None:
+            routes += calibrate_routes(self.server.calibrator, self._signed_in, self._post,
+                                       SafeJSON)
         return _Guard(Router(routes=routes, default=_not_found), self.server)
 
     # -- guards --------------------------------------------------------------------------

@@ -64,25 +64,28 @@ class SettingsStack:
             return Reply(err.code, dict(err.headers), err.read())
 
 
-def write_config(path: Path, sim: RobotSimulator, settings_port: int) -> None:
+def write_config(path: Path, sim: RobotSimulator, settings_port: int,
+                 sources: Optional[list] = None,
+                 session_minutes: float = SESSION_MINUTES) -> None:
     config = {
         "robot": {"hostname": sim.address, "port": sim.port, "ca_cert": str(sim.ca_cert),
                   "payload_credentials_file": str(sim.payload_credentials_file),
                   "host_ip": "127.0.0.1", "keepalive_seconds": 2},
         "service": {"port": free_port(), "bind": "127.0.0.1", "name": SERVICE},
         "settings": {"port": settings_port, "bind": "127.0.0.1",
-                     "session_minutes": SESSION_MINUTES},
-        "sources": SOURCES,
+                     "session_minutes": session_minutes},
+        "sources": SOURCES if sources is None else sources,
     }
     path.write_text(yaml.safe_dump(config, sort_keys=False))
 
 
-def start_stack(folder: Path) -> SettingsStack:
+def start_stack(folder: Path, sources: Optional[list] = None,
+                session_minutes: float = SESSION_MINUTES) -> SettingsStack:
     sim = RobotSimulator(state_dir=folder / "robot").start()
     service = CameraServiceProcess(folder / "config.yaml", folder / "service.log")
     try:
         port = free_port()
-        write_config(service.config, sim, port)
+        write_config(service.config, sim, port, sources, session_minutes)
         service.start()
         assert service.wait_registered(sim, 60, threading.Event())
         stack = SettingsStack(sim, service, port, folder)
