@@ -156,7 +156,7 @@ def render(schema: Schema) -> str:
         out += _table(schema, list(_rows(schema, definition, f"{section}.")))
         out.append("")
     scalars = [(k, n, False) for k, n in top.items() if k not in SECTIONS and k != "sources"]
-    out += ["## Top-level keys", ""] + _table(schema, scalars) + [""]
+    out += ["## Top-level keys", "", *_table(schema, scalars), ""]
     kinds = _kinds(schema)
     common = _common_keys(kinds)
     out += ["## `sources`", "", top["sources"].get("description", "") + ". "

@@ -20,7 +20,7 @@ from devtools.config_reference import load_schema, render  # noqa: E402
 GENERATED_PAGE = "configuration-reference.md"
 
 
-def on_page_markdown(markdown, page, config, files):  # noqa: ARG001 - mkdocs' signature
+def on_page_markdown(markdown, page, config, files):
     """Append the generated reference to its page; other pages are left as they are."""
     if page.file.src_uri != GENERATED_PAGE:
         return markdown

@@ -29,7 +29,7 @@ class Block:
 
 def documents() -> List[Path]:
     """README.md and every Markdown page of the site."""
-    return [ROOT / "README.md"] + sorted((ROOT / "docs").rglob("*.md"))
+    return [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
 
 
 def blocks(path: Path) -> Iterator[Block]:
