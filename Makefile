@@ -32,7 +32,7 @@ lint: $(STAMP)
 # package, the stage layers, dead code, and the unit tests of the product's stages.
 FAST_TESTS := tests/service/core tests/service/capture tests/service/encoding \
 	tests/service/serving tests/service/config tests/service/geometry tests/service/sources \
-	tests/service/cli tests/tools tests/docs
+	tests/service/cli tests/service/schema tests/tools tests/docs
 check: $(STAMP)
 	$(BIN)/ruff check .
 	MYPYPATH=service $(BIN)/mypy -p camera_service
@@ -41,7 +41,7 @@ check: $(STAMP)
 	$(BIN)/pytest -q -p no:cacheprovider $(FAST_TESTS) -m "not slow and not browser and not docker and not vm"
 
 docs: $(STAMP)  # the documentation site into site/ (config reference generated from the schema)
-	$(BIN)/mkdocs build --strict
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
