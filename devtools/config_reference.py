@@ -18,6 +18,22 @@ from typing import Any, Dict, Iterator, List, Optional, Set, Tuple
 Schema = Dict[str, Any]
 SECTIONS = ("robot", "service", "settings")
 NO_DEFAULT = object()
+#: Examples for the keys whose schema field carries none (better: give the field one).
+FALLBACK_EXAMPLES: Dict[str, Any] = {
+    "robot.guid": "a1b2c3d4-e5f6-7890-abcd-ef0123456789",
+    "robot.secret": "(the payload's secret)",
+    "settings.data_dir": "/config",
+    "settings.cert_file": "/config/my-cert.pem",
+    "settings.key_file": "/config/my-key.pem",
+    "sources[].intrinsics": "{fx: 600, fy: 600, cx: 319.5, cy: 239.5}",
+    "sources[].mount": "{parent: body, xyz: [0.42, 0, 0.08], rpy_deg: [-90, 0, -90]}",
+    "sources[].codec": "MJPG",
+    "sources[].depth_scale": 1000,
+    "sources[].intrinsics.coefficients": [0.052, -0.021, 0.0093, -0.0027],
+    "sources[].intrinsics.width": 640,
+    "sources[].intrinsics.height": 480,
+    "sources[].mount.quaternion": [0.5, -0.5, 0.5, 0.5],
+}
 
 
 def load_schema() -> Schema:
@@ -65,7 +81,8 @@ def _type_text(schema: Schema, node: Schema) -> str:
         elif variant.get("type") == "object":
             parts.append("mapping")
         else:
-            parts.append(str(variant.get("type", "any")))
+            kind = variant.get("type", "any")
+            parts.append(" or ".join(kind) if isinstance(kind, list) else str(kind))
     nullable = any(v.get("type") == "null" for v in node.get("anyOf", []))
     text = " or ".join(dict.fromkeys(parts)) or "any"
     return text + (" or null" if nullable else "")
@@ -74,11 +91,17 @@ def _type_text(schema: Schema, node: Schema) -> str:
 def _range_text(node: Schema) -> str:
     bits = []
     for variant in _variants(node):
-        low = variant.get("minimum", variant.get("exclusiveMinimum"))
-        high = variant.get("maximum", variant.get("exclusiveMaximum"))
-        if low is not None or high is not None:
-            bits.append(f"{_plain(low) if low is not None else '...'} to "
-                        f"{_plain(high) if high is not None else '...'}")
+        low, high = variant.get("minimum"), variant.get("maximum")
+        if low is not None and high is not None:
+            bits.append(f"{_plain(low)} to {_plain(high)}")
+        elif low is not None:
+            bits.append(f"at least {_plain(low)}")
+        elif high is not None:
+            bits.append(f"at most {_plain(high)}")
+        if "exclusiveMinimum" in variant:
+            bits.append(f"more than {_plain(variant['exclusiveMinimum'])}")
+        if "exclusiveMaximum" in variant:
+            bits.append(f"less than {_plain(variant['exclusiveMaximum'])}")
         if "pattern" in variant:
             bits.append(f"pattern `{variant['pattern']}`")
         if "maxLength" in variant:
@@ -108,8 +131,25 @@ def _code(value: Any) -> str:
     return f"`{text}`".replace("|", "\\|")
 
 
+def _example(node: Schema, default: Any) -> str:
+    """The schema's first example; else the default, the first allowed value or the
+    lowest one, so every row shows a value to copy."""
+    if node.get("examples"):
+        return _code(node["examples"][0])
+    if default is not NO_DEFAULT and default is not None:
+        return _code(default)
+    for variant in _variants(node):
+        if variant.get("enum"):
+            return _code(variant["enum"][0])
+        if "minimum" in variant:
+            return _code(variant["minimum"])
+        if variant.get("type") == "boolean":
+            return _code(True)
+    return ""
+
+
 def _cell(text: str) -> str:
-    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return (text.replace("&", "&amp;").replace("<", "&lt;").replace("``", "`")
             .replace("|", "\\|").replace("\n", " "))
 
 
@@ -127,8 +167,8 @@ def _table(schema: Schema, rows: List[Tuple[str, Schema, bool]]) -> List[str]:
              "|---|---|---|---|---|---|"]
     for key, node, required in rows:
         default = NO_DEFAULT if required else node.get("default", None)
-        examples = node.get("examples") or []
-        example = _code(examples[0]) if examples else ""
+        example = (_code(FALLBACK_EXAMPLES[key]) if key in FALLBACK_EXAMPLES
+                   and not node.get("examples") else _example(node, default))
         lines.append(f"| `{key}` | {_type_text(schema, node)} | {_code(default)} | "
                      f"{_cell(_range_text(node))} | {_cell(node.get('description', ''))} | "
                      f"{example} |")
@@ -170,7 +210,7 @@ def render(schema: Schema) -> str:
                            for k in common])
     out.append("")
     for kind, definition in kinds:
-        out += [f"### `type: {kind}`", "", definition.get("description", ""), ""]
+        out += [f"### `type: {kind}`", "", _cell(definition.get("description", "")), ""]
         own = list(_rows(schema, definition, "sources[].", skip=set(common)))
         out += _table(schema, own) if own else ["No keys of its own."]
         out.append("")

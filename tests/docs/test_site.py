@@ -63,3 +63,11 @@ def test_readme_is_short_and_its_links_resolve():
         assert page.exists(), f"README links to {path}, which does not exist"
         if anchor:
             assert anchor in _anchors(page), f"README links to {target}: no such heading"
+
+
+def test_every_key_of_the_reference_has_a_type_a_default_and_an_example():
+    for line in render(load_schema()).splitlines():
+        if line.startswith("| `"):
+            cells = [cell.strip() for cell in line.strip("|").split(" | ")]
+            _key, kind, default, _range, meaning, example = cells
+            assert kind and default and meaning and example, f"incomplete row: {line}"
