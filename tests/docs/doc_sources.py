@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Iterator, List
 
 ROOT = Path(__file__).resolve().parents[2]
+SHELL_OPERATORS = {"&", "&&", "||", "|", ";"}
 FENCE = re.compile(r"^( *)```(\w*)")
 
 
@@ -58,7 +59,8 @@ def all_blocks() -> List[Block]:
 
 def shell_commands(block: Block) -> Iterator[List[str]]:
     """The commands of a shell block as argument lists: continuation lines joined, comments
-    and `VAR=value` prefixes dropped, a trailing `&` dropped."""
+    and `VAR=value` prefixes dropped, cut at the first redirection or shell operator (only
+    the first command of `a && b` is taken)."""
     if block.language not in ("bash", "sh", "shell", "console"):
         return
     text = block.text.replace("\\\n", " ")
@@ -69,7 +71,9 @@ def shell_commands(block: Block) -> Iterator[List[str]]:
             continue
         while words and re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", words[0]):
             words.pop(0)
-        if words and words[-1] == "&":
-            words.pop()
+        for index, word in enumerate(words):  # the command ends at a redirection or operator
+            if word in SHELL_OPERATORS or word.startswith((">", "2>", "<")):
+                words = words[:index]
+                break
         if words:
             yield words
