@@ -47,8 +47,9 @@ def configured_port(config_file: Optional[str]) -> int:
         return DEFAULT_PORT
     service = data.get("service") if isinstance(data, dict) else None
     port = service.get("port") if isinstance(service, dict) else None
-    valid = isinstance(port, int) and not isinstance(port, bool) and 0 < port < 65536
-    return port if valid else DEFAULT_PORT
+    if isinstance(port, int) and not isinstance(port, bool) and 0 < port < 65536:
+        return port
+    return DEFAULT_PORT
 
 
 def main(argv: List[str] | None = None) -> int:
