@@ -26,11 +26,13 @@ def figures_markdown(result: BuildResult, options: BuildOptions) -> str:
     rows = [("image, unpacked", f"{result.image_bytes / MIB:.1f} MiB"),
             ("image archive (gzip)", f"{result.archive_bytes / MIB:.1f} MiB"),
             (".spx", f"{result.spx_bytes / MIB:.1f} MiB")]
-    rows += [(f"step {name}", f"{seconds:.0f} s") for name, seconds in result.timings.items()]
+    rows += [(f"step {name}".replace("|", "\\|"), f"{seconds:.0f} s")
+             for name, seconds in result.timings.items()]
     rows.append(("total (wall clock)", f"{result.total_seconds:.0f} s"))
     lines = [f"Last build written by `build_extension.py build` on "
              f"{time.strftime('%Y-%m-%d', time.gmtime())}: {options.arch}, {base}, {cache}; "
-             f"host {platform.machine()} with {os.cpu_count()} cores, load average {load}.",
+             f"host {platform.machine()} with {os.cpu_count()} cores, load average {load} "
+             "at its end.",
              "", "| figure | value |", "|---|---|"]
     lines += [f"| {name} | {value} |" for name, value in rows]
     return "\n".join(lines)

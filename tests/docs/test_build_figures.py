@@ -14,7 +14,8 @@ MIB = 1024 * 1024
 def _result() -> BuildResult:
     return BuildResult(spx=Path("dist/x.spx"), image_tag="spot_camera_service:0.1.0",
                        image_bytes=296 * MIB, archive_bytes=96 * MIB, spx_bytes=int(96.1 * MIB),
-                       timings={"[1] engine and emulation": 1.0, "[4] build image": 120.4},
+                       timings={"engine and emulation": 1.0,
+                                "save image: docker save | pigz": 20.4},
                        total_seconds=202.2)
 
 
@@ -35,6 +36,7 @@ def test_write_figures_replaces_only_the_marked_section(tmp_path):
     assert "| .spx | 96.1 MiB |" in text
     assert "| total (wall clock) | 202 s |" in text
     assert "--local-base" in text
+    assert "| step save image: docker save \\| pigz | 20 s |" in text  # a | in a name escaped
 
 
 def test_a_page_without_markers_is_left_alone(tmp_path):
