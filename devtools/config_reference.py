@@ -28,6 +28,7 @@ FALLBACK_EXAMPLES: Dict[str, Any] = {
     "sources[].intrinsics": "{fx: 600, fy: 600, cx: 319.5, cy: 239.5}",
     "sources[].mount": "{parent: body, xyz: [0.42, 0, 0.08], rpy_deg: [-90, 0, -90]}",
     "sources[].codec": "MJPG",
+    "sources[].clips": "{enabled: true, pre_roll_s: 2}",
     "sources[].depth_scale": 1000,
     "sources[].intrinsics.coefficients": [0.052, -0.021, 0.0093, -0.0027],
     "sources[].intrinsics.width": 640,
