@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test check venv provision lint bench spx clean
+.PHONY: demo test check venv provision lint bench spx docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,13 +32,16 @@ lint: $(STAMP)
 # package, the stage layers, dead code, and the unit tests of the product's stages.
 FAST_TESTS := tests/service/core tests/service/capture tests/service/encoding \
 	tests/service/serving tests/service/config tests/service/geometry tests/service/sources \
-	tests/service/cli tests/service/schema tests/tools
+	tests/service/cli tests/service/schema tests/tools tests/docs
 check: $(STAMP)
 	$(BIN)/ruff check .
 	MYPYPATH=service $(BIN)/mypy -p camera_service
 	PYTHONPATH=service:. $(BIN)/lint-imports
 	$(BIN)/vulture service/camera_service tools/vulture_allowlist.py --min-confidence 60
 	$(BIN)/pytest -q -p no:cacheprovider $(FAST_TESTS) -m "not slow and not browser and not docker and not vm"
+
+docs: $(STAMP)  # the documentation site into site/ (config reference generated from the schema)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
@@ -47,4 +50,4 @@ spx: $(STAMP)  # SPX_ARGS=--local-base builds with no registry (debootstrap base
 	$(BIN)/python build_extension.py build $(SPX_ARGS)
 
 clean:
-	rm -rf $(VENV) .cache .pytest_cache
+	rm -rf $(VENV) .cache .pytest_cache site

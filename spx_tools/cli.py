@@ -38,6 +38,8 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--no-check", action="store_true", help="skip the final check")
     build.add_argument("--no-cache", action="store_true",
                        help="rebuild every image layer (a cold build)")
+    build.add_argument("--no-docs", action="store_true",
+                       help="do not write the size and time figures into docs/install.md")
 
     check = sub.add_parser("check", help="lint a .spx against the CORE I/O rules",
                            allow_abbrev=False)
@@ -88,6 +90,11 @@ def _cmd_build(args: argparse.Namespace) -> int:
                            run_check=not args.no_check, no_cache=args.no_cache)
     result = build_spx(options, Progress())
     print(result.summary())
+    if not args.no_docs and options.arch == "arm64" and result.check_passed:
+        from spx_tools.size_doc import DOC, write_figures
+
+        if write_figures(result, options):
+            print(f"  figures written into {DOC.relative_to(DOC.parents[1])}")
     return 0 if result.check_passed else 1
 
 
