@@ -466,15 +466,22 @@ def run_service(service: CameraService) -> int:
         _LOG.error("%s", err)
         service.stop(timeout=1.0)
         return 1
+    def on_stop(*_: Any) -> None:
+        stop.set()
+        wake.set()
+
+    def on_hup(*_: Any) -> None:
+        hup.set()
+        wake.set()
+
     previous: List = []
     for signum in (signal.SIGTERM, signal.SIGINT):
-        previous.append((signum, signal.signal(signum, lambda *_: (stop.set(), wake.set()))))
+        previous.append((signum, signal.signal(signum, on_stop)))
     if hasattr(signal, "SIGUSR1"):
         signal.signal(signal.SIGUSR1, lambda *_: _LOG.info(
             "counters: %s", json.dumps(service.counters(), sort_keys=True)))
     if hasattr(signal, "SIGHUP"):
-        previous.append((signal.SIGHUP, signal.signal(signal.SIGHUP,
-                                                      lambda *_: (hup.set(), wake.set()))))
+        previous.append((signal.SIGHUP, signal.signal(signal.SIGHUP, on_hup)))
     page = start_settings_page(service)
     service.watch_config_file()
     try:

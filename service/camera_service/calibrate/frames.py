@@ -152,8 +152,12 @@ class DeviceFrames:
         except Exception as err:
             raise FrameError(f"the camera stopped delivering: {err}") from None
         if frame.jpeg is not None:
-            return cv2.imdecode(np.frombuffer(frame.jpeg, np.uint8), cv2.IMREAD_GRAYSCALE)
+            grey = cv2.imdecode(np.frombuffer(frame.jpeg, np.uint8), cv2.IMREAD_GRAYSCALE)
+            if grey is None:
+                raise FrameError("the camera sent a JPEG frame that does not decode")
+            return np.asarray(grey)
         pixels = frame.pixels
+        assert pixels is not None  # a frame holds JPEG bytes or pixels
         if pixels.ndim == 2:
             return pixels
         return cv2.cvtColor(pixels, cv2.COLOR_BGRA2GRAY if pixels.shape[2] == 4

@@ -15,7 +15,7 @@ import hashlib
 import logging
 import threading
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Union
 
 _LOG = logging.getLogger(__name__)
 UNFINISHED_CHECKS = 5  # same content this many checks in a row when it ends mid-line
@@ -37,7 +37,8 @@ def _read(path: Path):
 
 
 class FileWatcher:
-    def __init__(self, path: Path, on_change: Callable[[], None], interval: float = 1.0) -> None:
+    def __init__(self, path: Union[str, Path], on_change: Callable[[], None],
+                 interval: float = 1.0) -> None:
         self.path = Path(path)
         self.interval = interval
         self._on_change = on_change

@@ -61,7 +61,7 @@ class OnceCache(Generic[Value]):
                 raise pending.error
             with self._lock:
                 self.hits += 1
-            return pending.result  # type: ignore[return-value]
+            return pending.result  # type: ignore[return-value]  # set: make() returned
         try:
             pending.result = make()
         except BaseException as err:
@@ -71,9 +71,9 @@ class OnceCache(Generic[Value]):
             with self._lock:
                 del self._in_flight[key]
                 if pending.error is None:
-                    self._store(key, pending.result)
+                    self._store(key, pending.result)  # type: ignore[arg-type]  # set: no error
             pending.done.set()
-        return pending.result  # type: ignore[return-value]
+        return pending.result
 
     def _store(self, key: Hashable, value: Value) -> None:
         size = self._size(value)

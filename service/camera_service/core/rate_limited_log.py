@@ -92,7 +92,8 @@ class RateLimitedLog:
         lines = []
         with self._lock:
             for entry in self._kinds.values():
-                if entry.pending is None or now - entry.window_start < self.interval:
+                start = entry.window_start
+                if entry.pending is None or start is None or now - start < self.interval:
                     continue
                 lines.append((entry.pending[2], self._summary(entry)))
                 entry.state = entry.pending[0]
@@ -104,7 +105,7 @@ class RateLimitedLog:
         return len(lines)
 
     def _summary(self, entry: _Kind) -> str:
-        _, detail, _ = entry.pending
+        _, detail, _ = entry.pending or (None, "", None)
         return (f"{detail} ({entry.held} change(s) in the last {self.interval:g} s not "
                 "logged one by one; this is the current state)")
 

@@ -35,6 +35,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional, Tuple
 
+import grpc
 from bosdyn.api import header_pb2, image_pb2
 
 from camera_service.core.rate_limited_log import RateLimitedLog
@@ -93,7 +94,7 @@ def refusal_response(request: image_pb2.GetImageRequest, refusal: Refusal) -> by
 class _Watched:
     """One call the guard is watching (until it ends)."""
 
-    context: object
+    context: grpc.ServicerContext
     ends_at: float  # monotonic: cancelled then if still running
     sending_since: Optional[float] = None
     nbytes: int = 0
@@ -106,7 +107,7 @@ class GuardedCall:
     guard's cap) and its sending state."""
 
     guard: RequestGuard
-    context: object
+    context: Optional[grpc.ServicerContext]  # None for a call made in-process
     key: int
     ends_at: float
 

@@ -131,8 +131,8 @@ class ImageServicer(image_service_pb2_grpc.ImageServiceServicer):
         would get the answer)."""
         received = bosdyn.util.now_timestamp()
         refused, guarded = self.guard.admit(request, context)  # limits: serving.request_guard
-        if refused is not None:
-            return refused
+        if refused is not None or guarded is None:
+            return refused or b""  # admit gives exactly one of the two
         call = self.budget.open_call(guarded.time_remaining)
         if context is None or not context.add_callback(call.close):
             call.close()  # no RPC to wait for (direct call) or it has already ended

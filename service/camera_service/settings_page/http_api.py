@@ -97,7 +97,8 @@ SECURITY_HEADERS = {
 class SettingsBackend(Protocol):
     """What the page reads from and asks of the running service."""
 
-    service_name: str
+    @property
+    def service_name(self) -> str: ...
 
     def status(self) -> Dict[str, Any]: ...
 

@@ -37,7 +37,8 @@ class Session:
     expires_at: float  # on the store's clock
 
     def csrf_ok(self, token: Optional[str]) -> bool:
-        return bool(token) and hmac.compare_digest(token.encode(), self.csrf_token.encode())
+        return token is not None and token != "" and hmac.compare_digest(
+            token.encode(), self.csrf_token.encode())
 
 
 class SessionStore:

@@ -342,7 +342,7 @@ class _GuardedUvicorn(uvicorn.Server):
     def install_signal_handlers(self) -> None:  # older uvicorn: the service owns signals
         pass
 
-    async def startup(self, **_: Any) -> None:  # uvicorn passes sockets=None: unused
+    async def startup(self, sockets: Any = None) -> None:  # uvicorn's sockets: unused here
         await self.lifespan.startup()
         config = self.config
 
