@@ -1,7 +1,8 @@
 """The one thread that keeps the service connected to the robot.
 
 Each round: authenticate if needed, keep the directory registration alive, sync camera
-faults, update time sync; then sleep until the next keep-alive (or until a fault changes).
+faults, update time sync (at most once per ``TIME_SYNC_SECONDS``, the default keep-alive
+period, while it works); then sleep until the next keep-alive (or until a fault changes).
 Every call has a deadline and stopping is checked between the steps; the thread unregisters
 on its way out. Every
 problem is retried with backoff and logged once when it starts and once when it ends, so a
@@ -41,6 +42,10 @@ TOKEN_REFRESH_SECONDS = 3600.0  # payload tokens are renewed well before they ex
 # While refused credentials are backed off, the credentials file is read again this often
 # (locally; the robot is not asked) so a fixed file is tried at once.
 CREDENTIALS_POLL_SECONDS = 1.0
+# A working time sync is refreshed on the rounds this far apart (less half a keep-alive, so
+# rounds on a keep-alive period of this length all sync): each refresh is an RPC, and a
+# clock's skew drifts by far less than a frame's time in that span.
+TIME_SYNC_SECONDS = 10.0
 
 
 class _Stopping(Exception):
@@ -52,7 +57,9 @@ class RobotLink:
 
     Every robot call carries a deadline (``rpc_timeout``; time sync at most
     ``time_sync_budget`` per round, so a stalled time-sync answer never delays the next
-    keep-alive past the robot's liveness timeout), and stopping is checked between steps.
+    keep-alive past the robot's liveness timeout; a working sync refreshed every
+    ``time_sync_seconds``, a failing or lost one every round), and stopping is checked
+    between steps.
     After its last round the link thread itself unregisters and clears this service's
     faults, within what is left of the stop's ``timeout``: nothing can register again or
     raise a fault after ``stop`` returned. ``connected`` tells whether the last round fully
@@ -64,7 +71,8 @@ class RobotLink:
     def __init__(self, session: RobotSession, registration: Registration,
                  faults: FaultReporter, clock: RobotClock, keepalive_seconds: float = 10.0,
                  rpc_timeout: float = 3.0, backoff: Backoff | None = None,
-                 round_tasks: Sequence[Callable[[RobotSession], None]] = ()) -> None:
+                 round_tasks: Sequence[Callable[[RobotSession], None]] = (),
+                 time_sync_seconds: float = TIME_SYNC_SECONDS) -> None:
         self.session = session
         self.registration = registration
         self.faults = faults
@@ -73,6 +81,8 @@ class RobotLink:
         self.keepalive_seconds = keepalive_seconds
         self.rpc_timeout = rpc_timeout
         self.time_sync_budget = min(rpc_timeout, keepalive_seconds)
+        self.time_sync_seconds = time_sync_seconds
+        self._synced_round = float("-inf")  # start of the last round whose time sync worked
         self.connected = False
         self.round_tasks = list(round_tasks)
         # Retrying costs one small RPC; a robot that comes up must see us within ~1 s.
@@ -159,7 +169,7 @@ class RobotLink:
             self._check_stopping()
             self.faults.sync(self._client(FaultClient), self._timeout())
             self._check_stopping()
-            self._update_clock()
+            self._update_clock(started)
             for task in self.round_tasks:
                 self._check_stopping()
                 task(self.session)
@@ -199,9 +209,15 @@ class RobotLink:
         # stalled time sync) does not stretch the gap between two keep-alives.
         return max(0.0, started + self.keepalive_seconds - time.monotonic())
 
-    def _update_clock(self) -> None:
-        """Time sync while registered: a failure keeps the last estimate and the round goes
-        on (the keep-alive matters more); logged once when it starts and once when it ends."""
+    def _update_clock(self, started: float) -> None:
+        """Time sync while registered, in the round begun at ``started``: skipped while the
+        last one worked less than ``time_sync_seconds`` (less half a keep-alive) ago; a
+        failure keeps the last estimate and the round goes on (the keep-alive matters more);
+        logged once when it starts and once when it ends."""
+        fresh = started - self._synced_round < (self.time_sync_seconds
+                                                - self.keepalive_seconds / 2)
+        if fresh and self._time_sync_problem is None and self.clock.established:
+            return
         try:
             self.clock.update(self._client(TimeSyncClient),
                               self._timeout(self.time_sync_budget), self._stopping.is_set)
@@ -214,6 +230,7 @@ class RobotLink:
                              "the last estimate", problem)
             self._time_sync_problem = problem
             return
+        self._synced_round = started
         if self._time_sync_problem is not None:
             _LOG.info("time sync with the robot working again")
             self._time_sync_problem = None

@@ -43,6 +43,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from camera_service.web.quiet_log import QuietLog
 
 LOGGER = logging.getLogger(__name__)
+TICK_SECONDS = 1.0  # the server loop's tick: exit checks, the Date header refreshed
 
 # uvicorn's own loggers: its warnings (bad requests, 503s) go through the quiet log.
 _UVICORN_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "uvicorn.asgi")
@@ -232,7 +233,7 @@ class BackgroundAsgiServer:
         """Stop serving (answers under way get ``graceful_stop_seconds``), close the socket.
         Idempotent."""
         if self._thread is not None:
-            self._server.should_exit = True
+            self._server.request_exit()
             self._thread.join(self.limits.graceful_stop_seconds + 5)
             self._thread = None
         self._listener.close()
@@ -332,12 +333,42 @@ class BackgroundAsgiServer:
 
 class _GuardedUvicorn(uvicorn.Server):
     """uvicorn's server with the listening socket accepted by ``BackgroundAsgiServer``
-    (connection limits, handshake deadline) instead of ``loop.create_server``."""
+    (connection limits, handshake deadline) instead of ``loop.create_server``, and a main
+    loop that ticks once every ``TICK_SECONDS`` (uvicorn's own wakes ten times a second to
+    look at ``should_exit``: CPU spent while nobody uses the page) and at once when
+    ``request_exit`` is called, from any thread."""
 
     def __init__(self, config: uvicorn.Config, owner: BackgroundAsgiServer) -> None:
         super().__init__(config)
         self._owner = owner
         self.on_started: Callable[[], None] = lambda: None
+        self._wake_lock = threading.Lock()
+        self._wake: Optional[Tuple[asyncio.AbstractEventLoop, asyncio.Event]] = None
+
+    def request_exit(self) -> None:
+        """Stop serving: the main loop notices now, not at its next tick."""
+        self.should_exit = True
+        with self._wake_lock:
+            wake = self._wake
+        if wake is not None:
+            with contextlib.suppress(RuntimeError):  # the loop has already closed
+                wake[0].call_soon_threadsafe(wake[1].set)
+
+    async def main_loop(self) -> None:
+        """uvicorn's ``main_loop`` contract (``on_tick`` until it says exit; its counter a
+        multiple of 10 refreshes the Date header), one tick per ``TICK_SECONDS``."""
+        wake = asyncio.Event()
+        with self._wake_lock:
+            self._wake = (asyncio.get_running_loop(), wake)
+        counter = 0
+        try:
+            while not await self.on_tick(counter):
+                counter = (counter + 10) % 864000
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(wake.wait(), TICK_SECONDS)
+        finally:
+            with self._wake_lock:
+                self._wake = None
 
     def install_signal_handlers(self) -> None:  # older uvicorn: the service owns signals
         pass
