@@ -32,11 +32,14 @@ _INITIAL_BUFFER = 512 * 1024
 
 class StreamError(Exception):
     """The connection could not be made or stopped delivering; message is one line, no
-    credentials. ``while_connecting`` tells the two apart."""
+    credentials. ``while_connecting`` tells the two apart; ``refused`` marks a camera that
+    refused the credentials (HTTP 401/403), which is retried slowly."""
 
-    def __init__(self, message: str, while_connecting: bool = False) -> None:
+    def __init__(self, message: str, while_connecting: bool = False,
+                 refused: bool = False) -> None:
         super().__init__(message)
         self.while_connecting = while_connecting
+        self.refused = refused
 
 
 class MultipartReader:

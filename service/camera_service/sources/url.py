@@ -40,7 +40,12 @@ from typing import Optional, Sequence, Tuple
 import cv2  # FFmpeg's log level and capture options: camera_service.core.process_env
 import numpy as np
 
-from camera_service.core.errors import ConfigError, SourceError, SourceUnavailable
+from camera_service.core.errors import (
+    ConfigError,
+    CredentialsRefused,
+    SourceError,
+    SourceUnavailable,
+)
 from camera_service.core.jpeg import jpeg_size
 from camera_service.core.jpeg_quality import QualityEstimator
 from camera_service.core.redaction import normalize_url, redact_url
@@ -131,7 +136,8 @@ class UrlSource(CameraSource):
             self._quality.opened(f"{kind} from {self.shown_url}")
             first = self._jpeg_frame(self._stream.next_jpeg())
         except StreamError as err:
-            raise SourceUnavailable(str(err)) from None
+            unavailable = CredentialsRefused if err.refused else SourceUnavailable
+            raise unavailable(str(err)) from None
         self._first = first
         fps = float(self.settings.fps or 0.0)
         if self._stream.is_snapshot:

@@ -152,7 +152,8 @@ class HttpJpegStream:
             hint = {401: "fix the user:password in 'url'", 403: "the account may not view it",
                     404: "check the stream path in 'url'"}.get(err.code, "check the camera")
             raise StreamError(f"camera at {self.shown_url} answered HTTP {err.code} "
-                              f"{err.reason}: {hint}", while_connecting=True) from None
+                              f"{err.reason}: {hint}", while_connecting=True,
+                              refused=err.code in (401, 403)) from None
         except urllib.error.URLError as err:
             raise StreamError(f"cannot reach camera at {self.shown_url}: {err.reason}; check "
                               "the address and that it is on the network",

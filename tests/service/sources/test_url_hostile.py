@@ -14,7 +14,7 @@ from camera_service.capture.capture_thread import CaptureThread
 from camera_service.capture.frame_store import FrameStore
 from camera_service.capture.state_log import StateLog
 from camera_service.core.backoff import Backoff
-from camera_service.core.errors import SourceUnavailable
+from camera_service.core.errors import CredentialsRefused, SourceUnavailable
 from camera_service.sources.base import SourceSettings
 from camera_service.sources.camera_limits import DEFAULT_LIMITS, image_format
 from camera_service.sources.multipart_reader import MultipartReader
@@ -245,3 +245,13 @@ def test_a_body_of_known_length_is_waited_for_not_read_segment_by_segment():
     assert marks[0] == min(len(body) - (1448 - 31), DEFAULT_LIMITS.wait_bytes)
     assert marks[-1] == 1
     assert all(later < earlier for earlier, later in zip(marks, marks[1:-1]))
+
+
+@pytest.mark.parametrize("path, refused", [("/401", True), ("/403", True), ("/404", False)])
+def test_a_camera_refusing_the_credentials_is_told_apart(server, path, refused):
+    # refused credentials are retried slowly by the capture loop (CredentialsRefused, like a
+    # refused robot login); other refusals keep the quick reopen of a camera that is away
+    with pytest.raises(SourceUnavailable) as failed:
+        _source(server.url(path)).open()
+    assert isinstance(failed.value, CredentialsRefused) is refused
+    assert "\n" not in str(failed.value)
