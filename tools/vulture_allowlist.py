@@ -76,3 +76,4 @@ _.dts  # clips.writer: PyAV packet decoding timestamp, read by the muxer
 _.is_keyframe  # clips.writer: PyAV packet flag, read by the muxer
 _.pix_fmt  # clips.writer: PyAV stream pixel format, read by the encoder
 _.wait_solved  # calibrate.live_run.CalibrationRun: tests wait for the background solve with it (test_live_run)
+_.main_loop  # web.asgi_server: overrides uvicorn.Server.main_loop, which uvicorn calls

@@ -50,7 +50,7 @@ from camera_service.core.jpeg import jpeg_size
 from camera_service.core.jpeg_quality import QualityEstimator
 from camera_service.core.redaction import normalize_url, redact_url
 from camera_service.schema.sources import UrlOptions, read_options
-from camera_service.sources import register
+from camera_service.sources import register, rtsp_probe
 from camera_service.sources.base import CameraSource, Frame, SourceInfo, SourceSettings
 from camera_service.sources.camera_limits import describe_non_jpeg
 from camera_service.sources.options import check_positive_settings
@@ -154,8 +154,7 @@ class UrlSource(CameraSource):
         capture = cv2.VideoCapture(self.url, cv2.CAP_FFMPEG, params)
         self._capture = capture
         if not capture.isOpened():
-            raise SourceUnavailable(f"cannot open stream {self.shown_url}: camera unreachable, "
-                                    "wrong path or wrong credentials")
+            raise self._open_failure()
         ok, image = capture.read()
         if not ok or image is None:
             raise SourceUnavailable(f"stream {self.shown_url} opened but sent no frame within "
@@ -166,6 +165,16 @@ class UrlSource(CameraSource):
         height, width = image.shape[:2]
         return SourceInfo(width=width, height=height, fps=fps, native_jpeg=False,
                           detail=f"FFmpeg {width}x{height} @{fps:g} fps from {self.shown_url}")
+
+    def _open_failure(self) -> SourceUnavailable:
+        """The one line for an FFmpeg URL that did not open: for RTSP, the step that failed,
+        asked of the camera itself (``rtsp_probe``); refused credentials retry slowly."""
+        if not self.url.lower().startswith(("rtsp://", "rtsps://")):
+            return SourceUnavailable(f"FFmpeg cannot open {self.shown_url}: check the URL")
+        found = rtsp_probe.diagnose(self.url, self.shown_url, self.timeout)
+        unavailable = CredentialsRefused if found.step == "authenticate" else SourceUnavailable
+        return unavailable(f"cannot open RTSP stream {self.shown_url} ({found.step}): "
+                           f"{found.message}")
 
     # -- read -----------------------------------------------------------------------------
     def read(self) -> Frame:
