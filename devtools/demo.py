@@ -197,10 +197,11 @@ def _write_login(state_dir: Path, sim: RobotSimulator) -> Path:
     return path
 
 
-def _free_in_firewall_range(preferred: int) -> int:
-    """``preferred`` or the next port free on loopback inside the CORE I/O firewall's range
-    (21000-22000, without the portal's 21443), so the service warns of nothing."""
-    low, high = ALLOWED_RANGE
+def free_port_in_firewall_range(preferred: int, low: int = ALLOWED_RANGE[0]) -> int:
+    """``preferred`` or the next port from ``low`` free on loopback inside the CORE I/O
+    firewall's range (21000-22000, without the portal's 21443), so the service warns of
+    nothing."""
+    high = ALLOWED_RANGE[1]
     for port in [preferred, *range(low, high + 1)]:
         if port_advice(port) is not None:
             continue
@@ -230,7 +231,7 @@ def run(state_dir: Path, listen: str, force_synthetic: bool, stop: threading.Eve
         sources = demo_sources(force_synthetic)
         settings_port = _free_or(DEFAULT_SETTINGS_PORT)
         write_service_config(service.config, sim, sources,
-                             _free_in_firewall_range(SUGGESTED_PORT), settings_port)
+                             free_port_in_firewall_range(SUGGESTED_PORT), settings_port)
         print(f"demo: robot simulator on {sim.address}:{sim.port}; starting the camera "
               f"service ({', '.join(source['name'] for source in sources)})", flush=True)
         service.start()

@@ -12,7 +12,6 @@ import datetime
 import json
 import re
 import shutil
-import socket
 import time
 from pathlib import Path
 from typing import Dict, List, Tuple
@@ -23,6 +22,7 @@ import yaml
 from bosdyn.api import image_pb2
 from bosdyn.client.image import ImageClient, build_image_request
 
+from devtools.demo import free_port_in_firewall_range
 from devtools.polling import wait_for
 from vm.machine import GUEST_HOST_ADDRESS, GUEST_PYTHON, GUEST_PYTHON_ENV, GUEST_XFER, Machine
 
@@ -46,17 +46,10 @@ def note(scenario: str, value: str) -> None:
 
 
 def free_service_port() -> int:
-    """A port in the CORE I/O range that is free on host loopback (forwarded 1:1 to the VM)."""
-    for port in range(SERVICE_PORT_RANGE[0] + 700, SERVICE_PORT_RANGE[1]):
-        if port == 21443:
-            continue
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port in 21700-22000 on host loopback")
+    """A port in the CORE I/O range from 21700 that is free on host loopback (forwarded 1:1
+    to the VM)."""
+    return free_port_in_firewall_range(SERVICE_PORT_RANGE[0] + 700,
+                                       low=SERVICE_PORT_RANGE[0] + 700)
 
 
 def share_robot_files(machine: Machine, robot) -> Dict[str, str]:

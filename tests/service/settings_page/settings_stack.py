@@ -4,15 +4,18 @@ page on a free loopback port (short sessions so expiry can be seen)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import shutil
 import ssl
+import tempfile
 import threading
 import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Optional
+from typing import Dict, Iterator, Optional
 
 import yaml
 from service_test_helpers import Reply
@@ -98,3 +101,17 @@ def start_stack(folder: Path, sources: Optional[list] = None,
         service.stop()
         sim.stop()
         raise
+
+
+@contextlib.contextmanager
+def running_stack(prefix: str, **options) -> Iterator[SettingsStack]:
+    """``start_stack`` in a fresh folder, stopped and removed afterwards (a module fixture's
+    body)."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    stack = start_stack(folder, **options)
+    try:
+        yield stack
+    finally:
+        stack.service.stop()
+        stack.sim.stop()
+        shutil.rmtree(folder, ignore_errors=True)

@@ -7,12 +7,9 @@ form post refused, logout and session expiry. Each page state is saved as a scre
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Iterator, List, Tuple
 
 import cv2
@@ -24,7 +21,7 @@ from browser_page import chromium, frames, save_screenshot, tile, wait
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select
-from settings_stack import SERVICE, SESSION_MINUTES, SettingsStack, start_stack
+from settings_stack import SERVICE, SESSION_MINUTES, SettingsStack, running_stack
 
 from devtools.polling import wait_for
 
@@ -33,14 +30,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 @pytest.fixture(scope="module")
 def stack() -> Iterator[SettingsStack]:
-    folder = Path(tempfile.mkdtemp(prefix="settings-stack-"))
-    stack = start_stack(folder)
-    try:
+    with running_stack("settings-stack-") as stack:
         yield stack
-    finally:
-        stack.service.stop()
-        stack.sim.stop()
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")

@@ -5,14 +5,11 @@ service log gains at most a few lines; once they are gone the page answers again
 
 from __future__ import annotations
 
-import shutil
 import statistics
-import tempfile
 import time
-from pathlib import Path
 
 import pytest
-from settings_stack import SERVICE, start_stack
+from settings_stack import SERVICE, running_stack
 
 from devtools.polling import wait_for
 from fake_clients.half_open import HalfOpenConnections
@@ -24,14 +21,8 @@ TLS_HELLO_START = b"\x16\x03\x01\x02\x00"  # a ClientHello record header, never 
 
 @pytest.fixture(scope="module")
 def stack():
-    folder = Path(tempfile.mkdtemp(prefix="settings-flood-"))
-    stack = start_stack(folder)
-    try:
+    with running_stack("settings-flood-") as stack:
         yield stack
-    finally:
-        stack.service.stop()
-        stack.sim.stop()
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 def test_800_half_open_connections_leave_get_image_and_the_log_alone(stack):
