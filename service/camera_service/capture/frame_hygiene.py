@@ -125,6 +125,7 @@ class FrameHygiene:
         if sent is not None:
             try:
                 layout = jpeg.parse_frame(sent, self._headers)
+                jpeg.check_scan_data(sent, layout)  # a damaged frame is never served
             except jpeg.JpegError as err:
                 raise DropFrame(err.kind, f"{err.kind} JPEG ({err})") from None
         for check in self.checks:

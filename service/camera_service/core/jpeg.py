@@ -287,6 +287,20 @@ def parse_frame(data: bytes, memo: Optional[HeaderMemo] = None) -> JpegLayout:
     return header.layout(at + 2)
 
 
+def check_scan_data(data: bytes, layout: JpegLayout) -> None:
+    """``JpegError`` (``corrupt``) when a marker that cannot occur there stands inside the
+    image data of ``data`` (between the first scan and the EOI ending at ``layout.end``):
+    a camera's damaged frame, which a decoder would show half grey. One search in C over the
+    image data; scans that follow tables or further scans are left to ``parse``."""
+    sos = layout.first_scan
+    scan_data = sos + 2 + int.from_bytes(data[sos + 2:sos + 4], "big")
+    found = _MARKER_IN_SCAN.search(data, scan_data, layout.end - 2)
+    if found is not None and data[found.start() + 1] not in _BETWEEN_SCANS:
+        # (tables or another scan next: a multi-scan frame, beyond this quick check)
+        raise JpegError("corrupt", f"marker 0x{data[found.start() + 1]:02X} inside the image "
+                                   f"data at byte {found.start()}")
+
+
 def header_bytes(jpeg: bytes) -> bytes:
     """``jpeg`` up to the end of its first SOS segment; ``b""`` when there is no such
     header (never raises)."""
