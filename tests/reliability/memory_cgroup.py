@@ -3,7 +3,8 @@ container, plus its peak usage and OOM kills.
 
 cgroup v1 (``/sys/fs/cgroup/memory``, this machine) or v2 (``/sys/fs/cgroup`` with the
 memory controller); needs root. ``MemoryCgroup.available()`` says whether one can be made;
-without one the tests measure the process's peak RSS instead (``RssSampler``).
+without one the tests measure the process's peak private resident memory instead
+(``RssSampler``).
 """
 
 from __future__ import annotations
@@ -99,27 +100,50 @@ class MemoryCgroup:
             self.path.rmdir()
 
 
+def private_resident_bytes(pid: int) -> int:
+    """The process's own resident memory: anonymous pages plus shared memory (``RssAnon``
+    + ``RssShmem``). File pages (the libraries, mapped read-only and shared with every other
+    process that loaded them, this test runner included) are left out: the kernel reads
+    them back when it needs the room, and a cgroup charges them to whoever touched them
+    first, so counting them would charge the service for the test runner's OpenCV."""
+    fields = {}
+    with open(f"/proc/{pid}/status", encoding="ascii") as handle:
+        for line in handle:
+            if line.startswith(("RssAnon:", "RssShmem:")):
+                name, value, _unit = line.split()
+                fields[name] = int(value) * 1024
+    return fields.get("RssAnon:", 0) + fields.get("RssShmem:", 0)
+
+
 class RssSampler:
-    """Samples a process's RSS every ``interval`` seconds; ``peak`` since the last
-    ``reset``. Works without a cgroup."""
+    """Samples a process's private resident memory (``private_resident_bytes``) every
+    ``interval`` seconds; ``peak`` since the last ``reset``, and ``rss_peak`` (all resident
+    pages, shared libraries included) for the record. Works without a cgroup."""
 
     def __init__(self, pid: int, interval: float = 0.01) -> None:
+        self._pid = pid
         self._process = psutil.Process(pid)
         self._interval = interval
         self._stop = threading.Event()
         self.peak = 0
+        self.rss_peak = 0
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
+
+    def _sample(self) -> None:
+        self.peak = max(self.peak, private_resident_bytes(self._pid))
+        self.rss_peak = max(self.rss_peak, self._process.memory_info().rss)
 
     def _run(self) -> None:
         while not self._stop.wait(self._interval):
             try:
-                self.peak = max(self.peak, self._process.memory_info().rss)
-            except psutil.Error:
+                self._sample()
+            except (OSError, psutil.Error):
                 return
 
     def reset(self) -> None:
-        self.peak = self._process.memory_info().rss
+        self.peak = self.rss_peak = 0
+        self._sample()
 
     def stop(self) -> None:
         self._stop.set()

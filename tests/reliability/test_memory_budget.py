@@ -1,7 +1,8 @@
 """Hostile and careless load against the service under the extension's 512 MiB limit.
 
 The service runs as its own process inside a memory cgroup of 512 MiB (the container's
-``mem_limit``; without root the peak RSS is measured instead and the budget is configured),
+``mem_limit``; without root the peak private resident memory is measured instead and the
+budget is configured),
 registered with the robot simulator. Each case of issue 13 is replayed with real clients
 (``build_image_request`` over the ImageService stub, and the SDK's ``ImageClient`` through the
 robot as a logged-in user). For every case: the process stays alive and under the limit (no
@@ -102,7 +103,8 @@ class Harness:
         extra["rss_after_mib"] = _mib(psutil.Process(self.process.process.pid).memory_info().rss)
         cgroup_peak = self.cgroup.peak() if self.cgroup is not None else None
         RESULTS.append({"case": case, "cgroup_peak_mib": _mib(cgroup_peak),
-                        "rss_peak_mib": _mib(self.sampler.peak),
+                        "private_peak_mib": _mib(self.sampler.peak),
+                        "rss_peak_mib": _mib(self.sampler.rss_peak),
                         "statuses": dict(statuses), **extra})
         if self.cgroup is not None:
             assert self.cgroup.oom_kills() == 0
@@ -271,7 +273,8 @@ def test_garbage_requests_are_answered_and_logged_once(harness):
              if "malformed" in line or "Traceback" in line or "deserializ" in line]
     new_lines = len(about)
     assert answered == {"CODE_INVALID_REQUEST": 8000}
-    assert 1 <= new_lines <= 2, about[:5]
+    # the rule: one line, then at most one more every 10 s however many arrive
+    assert 1 <= new_lines <= 2 + int(seconds // 10), about[:5]
     harness.finish_case("8000 garbage GetImage requests", answered, log_lines=new_lines,
                         seconds=round(seconds, 1))
 

@@ -38,7 +38,11 @@ from camera_service.config.watch import FileWatcher
 from camera_service.core import process_env
 from camera_service.core.backoff import Backoff, GoneBackoff
 from camera_service.core.errors import ConfigError
-from camera_service.core.memory_limits import BudgetLimits, resolve_limit
+from camera_service.core.memory_limits import (
+    BudgetLimits,
+    private_resident_bytes,
+    resolve_limit,
+)
 from camera_service.encoding.output_cache import OutputCache
 from camera_service.geometry.payload_pose import PayloadPose
 from camera_service.geometry.source_geometry import SourceGeometry
@@ -127,7 +131,7 @@ def make_budget(config: Config) -> MemoryBudget:
               "images per response, frames up to %d MiB decoded", limit // mib, origin,
               limits.in_flight_bytes // mib, limits.request_bytes // mib, limits.max_images,
               limits.frame_bytes // mib)
-    return MemoryBudget(limits)
+    return MemoryBudget(limits, measure=private_resident_bytes)
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ BASELINE_MIB = 160  # the idle service: Python, gRPC, OpenCV, the SDK, a few fra
 RESPONSE_COPIES = 3
 GRPC_MESSAGE_BYTES = 64 * MIB
 _UNLIMITED = 1 << 60  # cgroup v1 reports "no limit" as a huge number
+_PAGE_BYTES = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 
 # -- the limit -------------------------------------------------------------------------------
@@ -105,6 +106,23 @@ def resolve_limit(configured_mib: int) -> tuple:
     if found is not None:
         return found, "the container's cgroup limit"
     return DEFAULT_LIMIT_MIB * MIB, "the default (no cgroup limit found)"
+
+
+def private_resident_bytes(statm: str = "/proc/self/statm") -> int:
+    """This process's own resident memory now (resident minus file-backed and shared pages,
+    i.e. what it allocated), 0 where ``/proc`` is absent. About 10 us per call."""
+    try:
+        with open(statm, encoding="ascii") as handle:
+            fields = handle.read(256).split()
+        return max(0, int(fields[1]) - int(fields[2])) * _PAGE_BYTES
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def headroom_bytes(memory_limit: int) -> int:
+    """What the measured gate leaves free below the limit (allocator slack, copies the
+    accounting does not see, a frame arriving): 1/12 of it, at least 32 MiB."""
+    return max(32 * MIB, memory_limit // 12)
 
 
 def mib_text(nbytes: int) -> str:

@@ -10,6 +10,12 @@ v1 ``memory.limit_in_bytes``, the smallest along the process's cgroup path), els
   call has ended - counted ``RESPONSE_COPIES`` times: the message, its serialization and
   gRPC's send buffer). A call waits up to ``MAX_WAIT_SECONDS`` (or its deadline) for room,
   never longer; an image that does not fit then is refused.
+- the measured gate (when the budget is given ``measure``, as the service does): an image
+  is admitted only while the process's resident memory now, plus every byte reserved, plus
+  the image, stays ``headroom_bytes`` below the limit. The accounting above assumes the rest
+  of the process (frames of large sources, caches, clips' pre-roll) fits beside it; the
+  gate holds when it does not. Reserved bytes already allocated are counted twice: it errs
+  towards refusing, never towards the limit.
 - ``request_bytes``: the output one GetImage response may carry (below the gRPC message
   limit, so an image that would push it over is refused instead of the whole RPC failing).
 - ``max_images``: image requests answered per GetImage; the rest are refused.
@@ -29,7 +35,12 @@ from typing import Callable, Optional
 
 from bosdyn.api import image_pb2
 
-from camera_service.core.memory_limits import RESPONSE_COPIES, BudgetLimits, mib_text
+from camera_service.core.memory_limits import (
+    RESPONSE_COPIES,
+    BudgetLimits,
+    headroom_bytes,
+    mib_text,
+)
 from camera_service.encoding.encoder import OutputSpec
 from camera_service.serving.request_spec import RequestRejected
 
@@ -70,11 +81,16 @@ def working_bytes(frame_width: int, frame_height: int, spec: OutputSpec,
 
 class MemoryBudget:
     """The shared in-flight account (thread-safe). ``open_call()`` starts one GetImage's
-    ``CallBudget``; its reservations return to the pool when the call ends."""
+    ``CallBudget``; its reservations return to the pool when the call ends. ``measure``
+    (bytes the process holds now, e.g. ``private_resident_bytes``) turns on the measured
+    gate."""
 
-    def __init__(self, limits: BudgetLimits, max_wait: float = MAX_WAIT_SECONDS) -> None:
+    def __init__(self, limits: BudgetLimits, max_wait: float = MAX_WAIT_SECONDS,
+                 measure: Optional[Callable[[], int]] = None) -> None:
         self.limits = limits
         self.max_wait = max_wait
+        self._measure = measure
+        self._ceiling = limits.memory_limit - headroom_bytes(limits.memory_limit)
         self._cond = threading.Condition()
         self._used = 0
         self.peak = 0  # highest in-flight bytes seen (benchmarks)
@@ -99,7 +115,7 @@ class MemoryBudget:
     def _acquire(self, nbytes: int, wait: float) -> bool:
         deadline = time.monotonic() + max(0.0, wait)
         with self._cond:
-            if self._used + nbytes > self.limits.in_flight_bytes:
+            if not self._fits(nbytes):
                 if self._waiting >= self.max_waiting:
                     return False  # enough calls wait already: never every worker
                 self._waiting += 1
@@ -114,7 +130,7 @@ class MemoryBudget:
 
     def _wait_for_room(self, nbytes: int, deadline: float) -> bool:
         """(Lock held) wait until ``nbytes`` fit or ``deadline`` passes; True if they fit."""
-        while self._used + nbytes > self.limits.in_flight_bytes:
+        while not self._fits(nbytes):
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return False
@@ -126,6 +142,13 @@ class MemoryBudget:
                     self._cond.acquire()
             self._cond.wait(min(remaining, PRESSURE_RECHECK_SECONDS))
         return True
+
+    def _fits(self, nbytes: int) -> bool:
+        """(Lock held) whether ``nbytes`` more fit the account and, measured, the limit."""
+        if self._used + nbytes > self.limits.in_flight_bytes:
+            return False
+        return self._measure is None or (self._measure() + self._used + nbytes
+                                         <= self._ceiling)
 
     def _release(self, nbytes: int) -> None:
         if nbytes <= 0:

@@ -9,7 +9,14 @@ import time
 import grpc
 import pytest
 from bosdyn.api import image_pb2
-from camera_service.core.memory_limits import MIB, BudgetLimits, cgroup_memory_limit, resolve_limit
+from camera_service.core.memory_limits import (
+    MIB,
+    BudgetLimits,
+    cgroup_memory_limit,
+    headroom_bytes,
+    private_resident_bytes,
+    resolve_limit,
+)
 from camera_service.encoding.encoder import OutputSpec
 from camera_service.encoding.output_cache import OutputCache
 from camera_service.serving.budget import MemoryBudget, OverBudget
@@ -167,3 +174,39 @@ def test_work_stops_when_the_caller_gives_up(local_service):
     done = cache.calls
     time.sleep(0.5)
     assert cache.calls == done < 10  # 40 would take 4 s; it stopped at the deadline
+
+
+def test_the_measured_gate_holds_the_limit_whatever_the_account_allows():
+    """The account has room; the process itself is near its limit: refused, then admitted
+    once the process has given memory back."""
+    resident = [512 * MIB - 40 * MIB]
+    budget = MemoryBudget(BudgetLimits(512 * MIB, 100 * MIB, 50 * MIB, 10**9, 32),
+                          max_wait=0.05, measure=lambda: resident[0])
+    with pytest.raises(OverBudget, match="memory budget"):
+        budget.open_call().reserve(RAW_SPEC, 100, 50, passthrough=False)
+    resident[0] = 300 * MIB
+    call = budget.open_call()
+    assert call.reserve(RAW_SPEC, 100, 50, passthrough=False) > 0
+    call.close()
+
+
+def test_the_measured_gate_counts_what_is_reserved_but_not_yet_allocated():
+    """Two equal reservations the process has room for only once (the first one's bytes
+    are not allocated yet, so the measurement does not show them): the second is refused."""
+    need = _budget(in_flight=10**9).open_call().reserve(RAW_SPEC, 100, 50, passthrough=False)
+    ceiling = 512 * MIB - headroom_bytes(512 * MIB)
+    budget = MemoryBudget(BudgetLimits(512 * MIB, 100 * MIB, 50 * MIB, 10**9, 32),
+                          max_wait=0.05, measure=lambda: ceiling - 2 * need + 1)
+    first = budget.open_call()
+    assert first.reserve(RAW_SPEC, 100, 50, passthrough=False) == need
+    with pytest.raises(OverBudget):
+        budget.open_call().reserve(RAW_SPEC, 100, 50, passthrough=False)
+    first.close()
+    second = budget.open_call()
+    assert second.reserve(RAW_SPEC, 100, 50, passthrough=False) == need
+    second.close()
+
+
+def test_private_resident_bytes_reads_this_process():
+    assert private_resident_bytes() > 10 * MIB  # Python, numpy, the SDK at the least
+    assert private_resident_bytes("/nonexistent/statm") == 0
