@@ -4,12 +4,12 @@ in-process service runner, and process resource counts (polling: ``devtools.poll
 from __future__ import annotations
 
 import os
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 import grpc
 import psutil
 from bosdyn.api import image_pb2, image_service_pb2_grpc
-from camera_service.app.service import CameraService
+from camera_service.app.service import CameraService, RetryTiming
 from camera_service.config.model import from_mapping
 
 from fake_cameras.failing_camera import failing_cameras
@@ -38,10 +38,10 @@ def config_mapping(sim, sources: List[Dict[str, Any]], **robot: Any) -> Dict[str
 class RunningService:
     """A ``CameraService`` started in this process, with a loopback ``stub`` to it."""
 
-    def __init__(self, mapping: Dict[str, Any]) -> None:
+    def __init__(self, mapping: Dict[str, Any], retry: Optional[RetryTiming] = None) -> None:
         config = from_mapping(mapping)
         # synthetic cameras that can be made to fail (fake_cameras.failing_camera)
-        self.service = CameraService(config, sources=failing_cameras(config))
+        self.service = CameraService(config, sources=failing_cameras(config), retry=retry)
         self.service.start()
         self.channel = grpc.insecure_channel(
             f"127.0.0.1:{self.service.port}",

@@ -17,7 +17,7 @@ import socket
 import threading
 import time
 from concurrent import futures
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Mapping, Sequence, Tuple
 
 import grpc
@@ -47,7 +47,7 @@ from camera_service.encoding.output_cache import OutputCache
 from camera_service.geometry.payload_pose import PayloadPose
 from camera_service.geometry.source_geometry import SourceGeometry
 from camera_service.robot.credentials import check_credentials
-from camera_service.robot.faults import FaultReporter
+from camera_service.robot.faults import FaultReporter, FlapDamping
 from camera_service.robot.link import RobotLink
 from camera_service.robot.login import (
     PASSWORD_ENV,
@@ -143,6 +143,7 @@ class RetryTiming:
     camera_maximum: float = 0.9  # one that is back is reopened within a second
     robot_initial: float = 0.25
     robot_maximum: float = 1.0
+    fault_damping: FlapDamping = field(default_factory=FlapDamping)  # flapping: fault held
 
     def camera(self) -> Backoff:
         return GoneBackoff(initial=self.camera_initial, maximum=self.camera_maximum)
@@ -189,7 +190,8 @@ class CameraService:
         self._cameras = Cameras(self._store, self._new_capture, self._payload_pose,
                                 list(sources) if sources is not None
                                 else config.build_sources())
-        self._faults = FaultReporter(config.service.name, self._cameras)
+        self._faults = FaultReporter(config.service.name, self._cameras,
+                                     damping=self._retry.fault_damping)
         self._servicer = ImageServicer(self._cameras, self._store, self._cache,
                                        to_robot_time=self._clock.robot_timestamp,
                                        budget=self._budget)

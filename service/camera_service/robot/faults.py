@@ -10,6 +10,13 @@ The faults belong to the service's directory entry: unregistering drops them on 
 The reporter follows the registration (``follow``): after every fresh registration (a
 republished source list, a robot reboot) the next ``sync`` pushes every fault again, so a
 camera that is faulted is faulted on the robot whoever re-registered and why.
+
+Flapping is damped (``FlapDamping``): a fault is raised the moment its camera fails, and
+cleared the moment it is back - unless the camera failed again within ``window`` seconds of
+its last clear. Then the fault is held until the camera has delivered for ``hold`` seconds
+without a break, a hold that starts at ``first_hold`` and doubles with each further flap (up
+to ``max_hold``). A camera flapping every second shows one steady fault on the robot instead
+of ~58 changes a minute; ``next_sync_in`` tells the link when a held fault is due.
 """
 
 from __future__ import annotations
@@ -17,7 +24,9 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-from typing import Callable, Dict, List, Protocol, Sequence, Tuple
+import time
+from dataclasses import dataclass
+from typing import Callable, Dict, List, Optional, Protocol, Sequence, Tuple
 
 from bosdyn.api import service_fault_pb2
 from bosdyn.client.fault import (
@@ -38,6 +47,25 @@ def fault_name(camera: str) -> str:
     return f"camera {camera} not delivering"
 
 
+@dataclass(frozen=True)
+class FlapDamping:
+    """How long a flapping camera's fault is held after it is back (seconds)."""
+
+    window: float = 60.0  # a failure this soon after a clear counts as a flap
+    first_hold: float = 5.0
+    max_hold: float = 60.0
+
+
+@dataclass
+class _Flaps:
+    """One camera's recent history: when its fault was last cleared, the hold it has
+    earned, and since when it has been delivering while its fault is held."""
+
+    last_clear: Optional[float] = None
+    hold: float = 0.0
+    healthy_since: Optional[float] = None
+
+
 class CameraStates(Protocol):
     """The running cameras as the reporter reads them (``capture.cameras.Cameras``)."""
 
@@ -52,8 +80,13 @@ class FaultReporter:
     benchmarks; whoever changes a camera's state wakes the link, which calls ``sync``.
     """
 
-    def __init__(self, service_name: str, cameras: CameraStates) -> None:
+    def __init__(self, service_name: str, cameras: CameraStates,
+                 damping: FlapDamping = FlapDamping(),
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.service_name = service_name
+        self.damping = damping
+        self._clock = clock
+        self._flaps: Dict[str, _Flaps] = {}  # camera -> its history (sync's thread only)
         self.payload_guid = ""
         self._cameras = cameras
         self._lock = threading.Lock()
@@ -120,7 +153,8 @@ class FaultReporter:
                                                 payload_guid=self.payload_guid)
 
     def sync(self, client: FaultClient, timeout: float) -> None:
-        """Make the robot's faults match the desired set. Raises the SDK's errors."""
+        """Make the robot's faults match the desired set, flapping cameras' faults held
+        (``FlapDamping``). Raises the SDK's errors."""
         self.log.flush()
         desired = self._desired_all()
         with self._lock:
@@ -129,19 +163,67 @@ class FaultReporter:
                 self._robot_knows = False  # a fresh entry on the robot: no faults on it
             on_robot = dict(self._on_robot) if self._robot_knows else {}
             full = not self._robot_knows
+        wanted = self._with_held(desired, self._on_robot_before(on_robot, full))
         if full:
             # Anything this service raised before (earlier run, before a reboot) goes first.
             self._clear_all(client, timeout)
-        for key, reason in desired.items():
+        for key, reason in wanted.items():
             if on_robot.get(key) is None:
                 self._trigger(client, key, reason, timeout)
         for key in on_robot:
-            if key not in desired:
+            if key not in wanted:
                 self._clear(client, key, timeout)
         with self._lock:
-            self._on_robot = desired
+            self._on_robot = wanted
             self._robot_knows = True
             self._synced_registration = registered
+
+    def next_sync_in(self) -> Optional[float]:
+        """Seconds until a held fault may be cleared (the link syncs then), or None."""
+        now = self._clock()
+        due = [flaps.healthy_since + flaps.hold - now for flaps in self._flaps.values()
+               if flaps.healthy_since is not None]
+        return max(0.0, min(due)) if due else None
+
+    def _on_robot_before(self, on_robot: Dict[Tuple[str, str], str], full: bool
+                         ) -> Dict[Tuple[str, str], str]:
+        """What was raised before this sync (also when the robot must be told again)."""
+        with self._lock:
+            return dict(self._on_robot) if full else on_robot
+
+    def _with_held(self, desired: Dict[Tuple[str, str], str],
+                   before: Dict[Tuple[str, str], str]) -> Dict[Tuple[str, str], str]:
+        """``desired`` plus the faults of running cameras that are back but still owe
+        their hold; updates each camera's flap history."""
+        now, damping = self._clock(), self.damping
+        failing = {camera for _, camera in desired}
+        running = {state.name for state in self._cameras.states()}
+        wanted = dict(desired)
+        raised_before = {camera for _, camera in before}
+        for camera in set(self._flaps) - running:
+            del self._flaps[camera]  # removed: its fault goes at once, its history too
+        for camera in failing - raised_before:  # raised now: a flap if it was just cleared
+            flaps = self._flaps.setdefault(camera, _Flaps())
+            flapped = flaps.last_clear is not None and now - flaps.last_clear < damping.window
+            flaps.hold = (min(damping.max_hold, max(damping.first_hold, 2 * flaps.hold))
+                          if flapped else 0.0)
+        for camera in failing:
+            self._flaps.setdefault(camera, _Flaps()).healthy_since = None
+        for camera in (raised_before & running) - failing:
+            flaps = self._flaps.setdefault(camera, _Flaps())
+            if flaps.healthy_since is None:
+                flaps.healthy_since = now
+                if flaps.hold > 0:
+                    self.log.state(f"hold {camera}", "held",
+                                   f"camera {camera} is back but flapping: its robot fault "
+                                   f"stays until it has delivered for {flaps.hold:.0f} s",
+                                   logging.INFO)
+            if now - flaps.healthy_since < flaps.hold:
+                wanted.update({key: reason for key, reason in before.items()
+                               if key[1] == camera})
+            else:
+                flaps.last_clear, flaps.healthy_since = now, None
+        return wanted
 
     def clear_all(self, client: FaultClient, timeout: float) -> None:
         """Shutdown: clear every fault of this service on the robot."""

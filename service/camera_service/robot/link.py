@@ -207,7 +207,9 @@ class RobotLink:
         self.connected = True
         # The keep-alive period counts from the start of the round, so a slow round (a
         # stalled time sync) does not stretch the gap between two keep-alives.
-        return max(0.0, started + self.keepalive_seconds - time.monotonic())
+        delay = max(0.0, started + self.keepalive_seconds - time.monotonic())
+        held = self.faults.next_sync_in()  # a flapping camera's fault due to be cleared
+        return delay if held is None else min(delay, held)
 
     def _update_clock(self, started: float) -> None:
         """Time sync while registered, in the round begun at ``started``: skipped while the
