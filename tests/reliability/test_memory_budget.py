@@ -46,8 +46,11 @@ SOURCES = [synthetic("hd", 1920, 1080, fps=10, native_jpeg=False),
 RESULTS: List[Dict[str, object]] = []
 
 
-def _url_source(name: str, camera) -> Dict[str, object]:
-    return {"name": name, "type": "url", "url": camera.url}
+def _url_sources(name: str, camera) -> List[Dict[str, object]]:
+    """The camera read as served (its JPEG bytes) and, as ``<name>-ffmpeg``, decoded by
+    FFmpeg (what an RTSP camera goes through)."""
+    return [{"name": name, "type": "url", "url": camera.url},
+            {"name": f"{name}-ffmpeg", "type": "url", "url": camera.url, "reader": "ffmpeg"}]
 
 
 class Harness:
@@ -55,8 +58,8 @@ class Harness:
     hostile cameras are ``cameras`` (name -> started FakeIPCamera)."""
 
     def __init__(self, sim: RobotSimulator, use_cgroup: bool, cameras: Dict) -> None:
-        mapping = config_mapping(sim, SOURCES + [_url_source(name, camera)
-                                                 for name, camera in cameras.items()])
+        mapping = config_mapping(sim, SOURCES + [source for name, camera in cameras.items()
+                                                 for source in _url_sources(name, camera)])
         if not use_cgroup:
             mapping["service"] = {"memory_limit_mib": LIMIT // MIB}
         self.process = ServiceProcess(mapping)
@@ -283,6 +286,7 @@ def test_garbage_requests_are_answered_and_logged_once(harness):
     ("JPEG bomb (header 30000x30000), resize 0.5", "bomb", 1, 0.5, "30000x30000"),
     ("8000x8000 camera, one request", "huge8k", 1, 0.0, "8000x8000"),
     ("8000x8000 camera, eight at once", "huge8k", 8, 0.5, "8000x8000"),
+    ("8000x8000 camera through FFmpeg (as RTSP)", "huge8k-ffmpeg", 1, 0.0, "8000x8000"),
     ("truncated frames", "truncated", 4, 0.0, "unusable frames"),
 ])
 def test_hostile_cameras_are_faulted_never_served(harness, case, camera, count, ratio,

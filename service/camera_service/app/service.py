@@ -385,6 +385,7 @@ class CameraService:
     def _new_capture(self, source: CameraSource) -> CaptureThread:
         """A capture thread for ``source`` (the cameras owner makes every one with this)."""
         frame_budget = FrameBudget(self._budget.limits, source.name)
+        source.limit_declared_size(frame_budget.check_size)  # before a decoder sees a frame
         return CaptureThread(source, self._store, self._camera_changed,
                              backoff=self._retry.camera(),
                              hygiene=FrameHygiene(source.name, checks=[frame_budget.check],

@@ -48,7 +48,12 @@ class FrameBudget:
 
     def check_open(self, info: SourceInfo) -> None:
         """Raise ``SizeTooLarge`` when the size the source opened with is over budget."""
-        problem = self._size_problem(info.width, info.height)
+        self.check_size(info.width, info.height)
+
+    def check_size(self, width: int, height: int) -> None:
+        """Raise ``SizeTooLarge`` when frames of ``width`` x ``height`` are over budget
+        (also what a decoding source checks before decoding: ``limit_declared_size``)."""
+        problem = self._size_problem(width, height)
         if problem:
             raise SizeTooLarge(problem)
 

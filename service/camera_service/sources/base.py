@@ -10,7 +10,7 @@ from __future__ import annotations
 import abc
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Mapping, Optional, Sequence, Tuple, Union
+from typing import Callable, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -156,6 +156,10 @@ class SourceSettings:
     clips: ClipSettings = ClipSettings()
 
 
+def _any_size(_width: int, _height: int) -> None:
+    """No limit (until the capture stage sets one)."""
+
+
 class CameraSource(abc.ABC):
     """A camera: opened, read frame by frame at its own rate, closed.
 
@@ -172,6 +176,18 @@ class CameraSource(abc.ABC):
 
     def __init__(self, settings: SourceSettings) -> None:
         self.settings = settings
+        self._check_declared_size: Callable[[int, int], None] = _any_size
+
+    def limit_declared_size(self, check: Callable[[int, int], None]) -> None:
+        """``check(width, height)`` raises (``SourceUnavailable``) for a size whose frames
+        may not be decoded (the capture stage's frame budget). Sources that decode a stream
+        themselves call ``declared_size_check`` with the size the stream declares, before
+        decoding anything; sources that hand on the camera's bytes need not."""
+        self._check_declared_size = check
+
+    def declared_size_check(self, width: int, height: int) -> None:
+        """Refuse (raise) a stream declaring ``width`` x ``height`` over the limit."""
+        self._check_declared_size(width, height)
 
     @property
     def name(self) -> str:

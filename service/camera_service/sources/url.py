@@ -155,6 +155,9 @@ class UrlSource(CameraSource):
         self._capture = capture
         if not capture.isOpened():
             raise self._open_failure()
+        # the size the stream declares, refused before FFmpeg decodes a frame of it
+        self.declared_size_check(int(capture.get(cv2.CAP_PROP_FRAME_WIDTH) or 0),
+                                 int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT) or 0))
         ok, image = capture.read()
         if not ok or image is None:
             raise SourceUnavailable(f"stream {self.shown_url} opened but sent no frame within "

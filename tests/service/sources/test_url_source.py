@@ -179,3 +179,22 @@ def test_bad_url_error_does_not_leak_the_password():
 
 def test_registered_kind():
     assert isinstance(url_source("http://127.0.0.1:1/"), UrlSource)
+
+
+def test_ffmpeg_reader_checks_the_declared_size_before_decoding_a_frame():
+    """An RTSP/FFmpeg stream declaring a size over the frame budget was decoded first (an
+    8000x8000 stream: 192 MB a frame) and checked after."""
+    with FakeIPCamera(width=1280, height=720, fps=10) as camera:
+        source = url_source(camera.url, reader="ffmpeg", timeout=2)
+        declared = []
+
+        def over_budget(width: int, height: int) -> None:
+            declared.append((width, height))
+            raise SourceUnavailable(f"frames of {width}x{height} are over the frame budget")
+
+        source.limit_declared_size(over_budget)
+        with pytest.raises(SourceUnavailable, match="1280x720"):
+            source.open()
+        assert declared == [(1280, 720)]
+        with pytest.raises(SourceError, match="not open"):  # closed, nothing kept
+            source.read()
