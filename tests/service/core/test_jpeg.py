@@ -194,3 +194,25 @@ def test_parse_refuses_arbitrary_bytes_with_a_jpeg_error_only(data):
             jpeg.parse(candidate)
         except jpeg.JpegError as err:
             assert err.kind in ("truncated", "corrupt")
+
+
+def _first_marker_by_hand(data: bytes, start: int, stop: int) -> int:
+    """The rule, byte by byte: 0xFF followed (inside ``data[start:stop]``) by a byte other
+    than 0x00, RST0-7 or 0xFF."""
+    for at in range(start, stop - 1):
+        if data[at] == 0xFF and not (data[at + 1] in (0x00, 0xFF) or
+                                     0xD0 <= data[at + 1] <= 0xD7):
+            return at
+    return -1
+
+
+# scan-like bytes: mostly ordinary, with 0xFF and the bytes that may or may not follow it
+_SCAN_BYTES = st.lists(st.one_of(st.integers(0, 0xFE), st.sampled_from(
+    [0xFF, 0x00, 0xD0, 0xD7, 0xD8, 0xD9, 0xC4, 0xDA, 0xFE])), max_size=300).map(bytes)
+
+
+@given(_SCAN_BYTES, st.integers(0, 20), st.integers(0, 20))
+def test_the_vectorized_marker_search_follows_the_rule(data, cut_start, cut_end):
+    start, stop = min(cut_start, len(data)), max(0, len(data) - cut_end)
+    assert jpeg.first_marker_in_scan(data, start, stop) == \
+        _first_marker_by_hand(data, start, stop)
