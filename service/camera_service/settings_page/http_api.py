@@ -4,6 +4,8 @@ connection, header, timeout and concurrency limits live there, in one place).
 
 Routes (everything under ``/api`` except ``session`` and ``login`` needs a session cookie):
 - ``GET /``, ``/static/NAME``  the page; its files, and the live viewer's shared preview code.
+- ``GET /api/openapi.json``    this API described for scripts (OpenAPI 3.1, no login needed;
+                               ``api_description``).
 - ``GET /api/session``         ``{user, csrf, expires_in}`` of the caller's session, else 401.
 - ``POST /api/login``          ``{username, password}``, checked by the robot's auth service;
                                sets the session cookie (Secure, HttpOnly, SameSite=Strict).
@@ -60,9 +62,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, Router
 
+from camera_service import __version__
 from camera_service.core.errors import ConfigError
 from camera_service.core.redaction import redact_values, scrub
 from camera_service.settings_page import schema
+from camera_service.settings_page.api_description import SESSION_COOKIE, openapi
 from camera_service.settings_page.calibrate_routes import CalibratorLike, calibrate_routes
 from camera_service.settings_page.config_store import ConfigStore
 from camera_service.settings_page.robot_auth import (
@@ -80,7 +84,7 @@ from camera_service.web.static_files import find_static
 LOGGER = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
-COOKIE = "camera_settings_session"
+COOKIE = SESSION_COOKIE
 MAX_BODY = 256 * 1024
 _KEY_RE = re.compile(r"^sources\[(\d+)\](?:\.(.+))?$")
 
@@ -197,6 +201,7 @@ class SettingsApi:
             Route("/", self._index, methods=get),
             Route("/index.html", self._index, methods=get),
             Route("/static/{name}", self._static, methods=get),
+            Route("/api/openapi.json", self._openapi, methods=get),
             Route("/api/session", self._session_route, methods=get),
             Route("/api/status", self._signed_in(self._status), methods=get),
             Route("/api/cameras", self._signed_in(self._cameras), methods=get),
@@ -261,6 +266,9 @@ class SettingsApi:
         return _static_answer(request.path_params["name"])
 
     # -- reads -----------------------------------------------------------------------------
+    async def _openapi(self, request: Request) -> Response:
+        return SafeJSON(openapi(__version__))
+
     async def _session_route(self, request: Request) -> Response:
         return SafeJSON(self._session_json(self.session(request)))
 
@@ -469,6 +477,11 @@ class _Guard:
         self._app = app
         self._server = server
         self._headers = [(k.lower().encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
+
+    @property
+    def routes(self) -> List[Route]:
+        """The routes behind the guard (what ``api_description`` must describe)."""
+        return [route for route in self._app.routes if isinstance(route, Route)]
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":

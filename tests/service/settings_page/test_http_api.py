@@ -8,8 +8,12 @@ from __future__ import annotations
 import http.client
 import json
 import logging
+import os
 import ssl
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 import yaml
@@ -269,3 +273,34 @@ def test_status_and_errors_never_carry_a_url_password(parts):
     bad = {"sources": [{"name": "ip", "type": "url", "url": IP_URL, "colour": 1}]}
     status, _, body = page.request("POST", "/api/config", bad, {"X-CSRF-Token": page.csrf})
     assert status == 422 and URL_SECRET not in body.decode()
+
+
+def test_the_api_description_is_served_without_login(parts):
+    status, headers, body = Page(parts[0]).request("GET", "/api/openapi.json")
+    assert status == 200 and headers["Content-Type"].startswith("application/json")
+    document = json.loads(body)
+    assert document["openapi"].startswith("3.1")
+    assert "X-CSRF-Token" in json.dumps(document["paths"]["/api/config"]["post"])
+
+
+def _docs_example() -> str:
+    text = (Path(__file__).resolve().parents[3] / "docs" / "settings-page.md").read_text()
+    section = text.split("## The HTTP API for scripts", 1)[1]
+    return section.split("```python\n", 1)[1].split("```", 1)[0]
+
+
+def test_the_scripts_example_in_the_docs_adds_a_camera(parts, tmp_path):
+    """The docs' example, run as written against the page (its certificate pinned)."""
+    server, _, backend, config = parts
+    environment = {**os.environ, "SETTINGS_PAGE": f"https://127.0.0.1:{server.port}",
+                   "SETTINGS_CERT": str(config.parent / "settings-cert.pem"),
+                   "ROBOT_USER": "admin", "ROBOT_PASSWORD": PASSWORD}
+    script = tmp_path / "add_camera.py"
+    script.write_text(_docs_example())
+    run = subprocess.run([sys.executable, str(script)], env=environment, capture_output=True,
+                         text=True, timeout=60)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "applied:" in run.stdout and backend.applied == 1
+    saved = yaml.safe_load(config.read_text())["sources"]
+    assert [s["name"] for s in saved] == ["front", "mast"]
+    assert saved[1]["url"] == "http://192.168.80.20/video.mjpg"
