@@ -17,9 +17,12 @@ to it:
   long).
 - **keep-alive**: an idle connection is closed after ``keep_alive_seconds``.
 - **concurrency**: uvicorn answers 503 past ``max_connections`` requests in flight.
-- **body**: the application reads at most its own limit (``read_body``), and a refusal of a
-  request with a body says ``Connection: close`` (or the unread body is drained by h11's
-  framing, never parsed as a next request).
+- **body**: the whole body must arrive within ``body_seconds`` of the application asking
+  for it (a client declaring 100 bytes and sending 10 held its connection and a task for
+  good): the application's ``receive`` then raises ``SlowBody`` (a ``WebError``, 408). The
+  application reads at most its own limit (``read_body``), and a refusal of a request with
+  a body says ``Connection: close`` (or the unread body is drained by h11's framing, never
+  parsed as a next request).
 
 Log volume is bounded: a client closing its connection (at any point, TLS EOF included) is
 a debug line, not an error; refusals (connection limit, timeouts, bad requests) are counted
@@ -40,6 +43,7 @@ from typing import Any, Callable, Dict, Optional, Set, Tuple
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from camera_service.web.errors import SlowBody
 from camera_service.web.quiet_log import QuietLog
 
 LOGGER = logging.getLogger(__name__)
@@ -57,9 +61,44 @@ class ServerLimits:
     max_per_client: int = 32
     handshake_seconds: float = 10.0
     head_seconds: float = 10.0
+    body_seconds: float = 10.0
     keep_alive_seconds: float = 5.0
     max_header_bytes: int = 16 * 1024
     graceful_stop_seconds: float = 3.0
+
+
+class BodyDeadline:
+    """ASGI wrapper: a request's body messages must all arrive within ``seconds`` of the
+    first ``receive`` for them; past that ``receive`` raises ``SlowBody``. After the body
+    (or for a request without one) ``receive`` is the server's own (disconnect waits)."""
+
+    def __init__(self, app: Callable, seconds: float) -> None:
+        self._app = app
+        self._seconds = seconds
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+        loop = asyncio.get_running_loop()
+        deadline: Optional[float] = None
+        body_done = False
+
+        async def receive_in_time():
+            nonlocal deadline, body_done
+            if body_done:
+                return await receive()
+            if deadline is None:
+                deadline = loop.time() + self._seconds
+            try:
+                message = await asyncio.wait_for(receive(), max(0.0, deadline - loop.time()))
+            except asyncio.TimeoutError:
+                raise SlowBody(f"the request body did not arrive within {self._seconds:g} s"
+                               ) from None
+            body_done = message.get("type") != "http.request" or not message.get("more_body")
+            return message
+
+        await self._app(scope, receive_in_time, send)
 
 
 class _UvicornWarnings(logging.Filter):
@@ -100,6 +139,7 @@ class GuardedH11Protocol(H11Protocol):
 
     slot: Optional[_Connection] = None
     head_seconds: float = 10.0
+    body_seconds: float = 10.0
     max_header_bytes: int = 16 * 1024
     quiet: Optional[QuietLog] = None
 
@@ -199,7 +239,8 @@ class BackgroundAsgiServer:
                         {"head_seconds": limits_.head_seconds, "quiet": self.quiet,
                          "max_header_bytes": limits_.max_header_bytes})
         self._config = uvicorn.Config(
-            app, lifespan="off", log_config=None, access_log=False, http=protocol,
+            BodyDeadline(app, limits_.body_seconds), lifespan="off", log_config=None,
+            access_log=False, http=protocol,
             ws="none", loop="asyncio", interface="asgi3", proxy_headers=False,
             server_header=False, limit_concurrency=limits_.max_connections + 1,
             timeout_keep_alive=int(max(1, limits_.keep_alive_seconds)),

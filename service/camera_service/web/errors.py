@@ -50,3 +50,7 @@ class BadRequest(WebError, kind="bad_request", http_status=400):
 
 class Forbidden(WebError, kind="forbidden", http_status=403):
     """A request under a host name a loopback-bound page does not serve (see ``host_allowed``)."""
+
+
+class SlowBody(WebError, kind="body_timeout", http_status=408):
+    """A request body that did not arrive within the server's deadline; HTTP 408."""

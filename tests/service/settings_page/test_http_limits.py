@@ -25,7 +25,7 @@ from devtools.polling import wait_for
 from fake_clients.half_open import HalfOpenConnections
 
 LIMITS = ServerLimits(max_connections=24, max_per_client=16, handshake_seconds=1.0,
-                      head_seconds=1.0, keep_alive_seconds=1.0)
+                      head_seconds=1.0, keep_alive_seconds=1.0, body_seconds=1.0)
 TLS_HELLO_START = b"\x16\x03\x01\x02\x00"  # a ClientHello record header, never its body
 
 
@@ -149,3 +149,18 @@ def test_client_leaving_mid_answer_is_not_an_error(server, caplog):
     wait_for(lambda: server.open_connections == 0, timeout=10, what="connection released")
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert Page(server).request("GET", "/")[0] == 200
+
+
+@pytest.mark.parametrize("sent", [b'{"username": "a"', b""])
+def test_a_body_that_never_arrives_is_answered_408_and_the_slot_freed(server, sent):
+    """A client declaring 100 bytes and sending fewer held its connection and a server task
+    until it left (found by the HTTP fuzzer)."""
+    with tls_socket(server) as sock:
+        sock.sendall(b"POST /api/login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
+                     b"application/json\r\nContent-Length: 100\r\n\r\n" + sent)
+        answer = read_all(sock)  # the server answers, then closes
+    assert answer.startswith(b"HTTP/1.1 408 ")
+    assert b"Connection: close" in answer or b"connection: close" in answer
+    assert b"did not arrive within" in answer
+    wait_for(lambda: server.open_connections == 0, timeout=5, what="the slot released")
+    assert answers(server)
