@@ -4,6 +4,8 @@ module name to import from, since every test folder has one)."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict
@@ -145,3 +147,15 @@ class Reply:
 
     def json(self) -> dict:
         return json.loads(self.body)
+
+
+def sdk_cli(sim, *args: str, cwd=None) -> subprocess.CompletedProcess:
+    """``python3 -m bosdyn.client ROBOT ARGS`` (the SDK's own command line) pointed at the
+    simulator as a logged-in user (``robot_sim exec``); run in ``cwd``. Never a traceback."""
+    result = subprocess.run(
+        [sys.executable, "-m", "robot_sim", "exec", "--state-dir", str(sim.state_dir), "--",
+         sys.executable, "-m", "bosdyn.client", sim.address, *args],
+        capture_output=True, text=True, timeout=60,
+        cwd=cwd or Path(__file__).resolve().parents[2])
+    assert "Traceback" not in result.stderr, result.stderr
+    return result

@@ -14,8 +14,6 @@ and no faults afterwards.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 
 import pytest
@@ -27,8 +25,8 @@ from bosdyn.client.data_acquisition_store import DataAcquisitionStoreClient
 from bosdyn.client.directory import DirectoryClient
 from bosdyn.client.image import build_image_request
 from bosdyn.client.robot_state import RobotStateClient
-from example_lines import REPO, TWO_CAMERA_LINES, ExampleRun, fill
-from service_test_helpers import wait_for
+from example_lines import TWO_CAMERA_LINES, ExampleRun, fill
+from service_test_helpers import sdk_cli, wait_for
 
 from bench.processes import free_port
 from fake_cameras.ip_camera import FakeIPCamera
@@ -42,14 +40,9 @@ CHANNELS = {image_pb2.Image.PIXEL_FORMAT_GREYSCALE_U8: 1, image_pb2.Image.PIXEL_
 
 
 def _sdk_cli(sim, *args: str) -> str:
-    """``python3 -m bosdyn.client ROBOT ARGS`` pointed at the simulator; its stdout (its exit
-    status is not checked: the SDK's ``self-ip`` exits 1 after printing the answer)."""
-    result = subprocess.run(
-        [sys.executable, "-m", "robot_sim", "exec", "--state-dir", str(sim.state_dir), "--",
-         sys.executable, "-m", "bosdyn.client", sim.address, *args],
-        capture_output=True, text=True, timeout=60, cwd=REPO)
-    assert "Traceback" not in result.stderr, result.stderr
-    return result.stdout
+    """The SDK's command line against the simulator; its stdout (its exit status is not
+    checked: the SDK's ``self-ip`` exits 1 after printing the answer)."""
+    return sdk_cli(sim, *args).stdout
 
 
 @pytest.fixture
