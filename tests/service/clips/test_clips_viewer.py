@@ -19,10 +19,12 @@ from typing import Dict, Iterator, List
 
 import pytest
 from bosdyn.api import data_acquisition_pb2 as daq
+from browser_page import PIXELS_JS, save_screenshot, wait
 from camera_service.robot.login import PasswordLogin
 from camera_service.robot.sdk_robot import RobotTarget
 from camera_service.sources.base import ClipSettings
 from clip_helpers import DownloadedClip, clip_source, clips_in, start_clip_service
+from selenium.webdriver.common.by import By
 from service_test_helpers import Reply, service_config
 
 from devtools.polling import wait_for
@@ -228,3 +230,34 @@ def test_robot_unreachable_is_503(recorded):
     assert body["error"] == "robot_unreachable"
     assert body["message"].startswith(f"robot unreachable at {recorded.sim.address}")
     wait_for(lambda: recorded.get("/api/clips").status == 200, timeout=30, interval=0.5)
+
+
+@pytest.mark.browser
+def test_page_lists_the_clip_and_plays_it_in_the_image_area(recorded, browser, tmp_path):
+    browser.get(recorded.viewer.url)
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, '#clips li[data-source="front"]'),
+         "the clip is not listed")
+    item = browser.find_element(By.CSS_SELECTOR, '#clips li[data-source="front"]')
+    assert ACTION in item.text and GROUP in item.text
+    link = item.find_element(By.CLASS_NAME, "clip-download")
+    assert link.get_attribute("href").endswith(f"/api/clips/{item.get_attribute('data-clip-id')}"
+                                               "/download")
+    item.find_element(By.CLASS_NAME, "clip-play").click()
+    image = browser.find_element(By.ID, "clip-image")
+    seen: List[str] = []
+
+    def changed_twice(driver) -> bool:
+        if int(image.get_attribute("naturalWidth") or 0) == 0:
+            return False
+        pixels = driver.execute_script(PIXELS_JS, image)
+        if not seen or seen[-1] != pixels:
+            seen.append(pixels)
+        return len(seen) >= 3
+
+    wait(browser, changed_twice, "the clip's picture did not change twice")
+    assert image.get_attribute("naturalWidth") == "320"
+    assert browser.find_element(By.ID, "clip-player").is_displayed()
+    save_screenshot(browser, tmp_path, "viewer-clip.png")
+    browser.find_element(By.ID, "clips-refresh").click()  # the list holds it after a refresh
+    wait(browser, lambda d: "frames" in d.find_element(
+        By.CSS_SELECTOR, '#clips li[data-source="front"]').text, "no frame count after Play")
