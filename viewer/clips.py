@@ -14,6 +14,11 @@ id on): the gRPC store client, not the REST ``download_data_REST``, because the 
 name one capture (the REST download takes a time range and answers a ZIP of everything in
 it), it runs through the viewer's logged-in, certificate-checked session (the SDK's REST
 helper turns TLS verification off and prints to stdout) and needs no second address.
+The SDK assembles the streamed answer in memory before the size limit is checked (the
+robot's answer is bounded by its own size limit); the clip is then written to the caller's
+file and the answer dropped. ``large_data`` answers (a real robot's class for large captures;
+the simulator answers ``data``) are put together by offset and checked against the chunk's
+``total_size``.
 """
 
 from __future__ import annotations
