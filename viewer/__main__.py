@@ -31,7 +31,7 @@ from camera_service.robot.login import (
 )
 from camera_service.robot.sdk_robot import RobotTarget
 
-from viewer.http_api import ViewerServer
+from viewer.http_api import MAX_CLIP_BYTES, ViewerServer
 from viewer.robot_link import ViewerConnection
 
 DEFAULT_LISTEN = "127.0.0.1:8080"
@@ -94,13 +94,14 @@ def target_from_args(args: argparse.Namespace) -> RobotTarget:
     return RobotTarget(args.hostname, args.robot_port or 443, ca_cert)
 
 
-def start_viewer(target: RobotTarget, login: Login, listen: Tuple[str, int]) -> ViewerServer:
+def start_viewer(target: RobotTarget, login: Login, listen: Tuple[str, int],
+                 max_clip_bytes: int = MAX_CLIP_BYTES) -> ViewerServer:
     """Start serving the viewer for the robot at ``target`` in background threads; tries to
-    log in once right away (the outcome shows on the page). Raises ``UsageError`` when the
-    listen address cannot be bound."""
+    log in once right away (the outcome shows on the page). Clips over ``max_clip_bytes``
+    are refused. Raises ``UsageError`` when the listen address cannot be bound."""
     link = ViewerConnection(target, login)
     try:
-        server = ViewerServer(listen, link)
+        server = ViewerServer(listen, link, max_clip_bytes)
     except OSError as err:
         raise UsageError(f"cannot listen on {listen[0]}:{listen[1]} ({err.strerror}); "
                          "pick another --listen address") from None

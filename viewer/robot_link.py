@@ -14,6 +14,8 @@ Failures become ``WebError`` subclasses whose ``message`` is one line for the pa
 - ``UnknownService``: no image service of that name is in the robot's directory.
 - ``SourceFault``: the service answered with a non-OK image status; the message carries the
   service's own explanation (see ``_source_fault``).
+- ``UnknownClip`` / ``ClipTooLarge`` / ``ClipUnreadable`` (``viewer.clips``): the clips of the
+  robot's Data Acquisition store.
 No message contains a password, secret or token.
 """
 
@@ -23,8 +25,9 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, TypeVar
+from typing import BinaryIO, Callable, Dict, List, Optional, TypeVar
 
+from bosdyn.api import data_acquisition_pb2 as daq
 from bosdyn.api import image_pb2
 from bosdyn.client.directory import DirectoryClient
 from bosdyn.client.exceptions import (
@@ -53,6 +56,8 @@ from camera_service.web.errors import (
     WebError,
 )
 from camera_service.web.frames import JpegFrame
+
+from viewer.clips import ClipCatalog, ClipSummary
 
 LOGGER = logging.getLogger(__name__)
 
@@ -163,6 +168,7 @@ class ViewerConnection:
         self._session: _Session | None = None
         self._last_error: WebError | None = None
         self._next_attempt = 0.0
+        self._clips = ClipCatalog(rpc_timeout)
 
     # ----- public API -------------------------------------------------------------------
 
@@ -201,6 +207,24 @@ class ViewerConnection:
         )
         return self._run(lambda session: self._get_jpeg(session, service, request))
 
+    def list_clips(self, page_size: int, before: Optional[int] = None) -> dict:
+        """The clips in the robot's Data Acquisition store, newest first, at most
+        ``page_size`` (``ClipCatalog.list_clips``)."""
+        return self._run(lambda session: self._clips.list_clips(session.robot, page_size,
+                                                                before),
+                         "Data Acquisition store")
+
+    def fetch_clip(self, clip_id: int, out: BinaryIO, max_bytes: int) -> daq.DataIdentifier:
+        """Write clip ``clip_id`` (a capture id from ``list_clips``), as stored, to ``out``;
+        returns its identifier (``ClipCatalog.fetch``)."""
+        return self._run(lambda session: self._clips.fetch(session.robot, clip_id, out,
+                                                           max_bytes),
+                         "Data Acquisition store")
+
+    def remember_clip_summary(self, clip_id: int, summary: ClipSummary) -> None:
+        """Frames and duration of a fetched clip, shown by ``list_clips`` from now on."""
+        self._clips.remember_summary(clip_id, summary)
+
     def close(self) -> None:
         with self._lock:
             if self._session is not None:
@@ -209,9 +233,10 @@ class ViewerConnection:
 
     # ----- session management -----------------------------------------------------------
 
-    def _run(self, action: Callable[[_Session], T]) -> T:
-        """Run ``action`` on a logged-in session, translating SDK failures (see module doc).
-        A rejected token (robot rebooted) triggers one fresh login and one retry."""
+    def _run(self, action: Callable[[_Session], T], what: str = "image service") -> T:
+        """Run ``action`` on a logged-in session, translating SDK failures (see module doc;
+        ``what`` names the service behind the robot it talks to). A rejected token (robot
+        rebooted) triggers one fresh login and one retry."""
         for attempt in (1, 2):
             session = self._ensure_session()
             try:
@@ -223,7 +248,7 @@ class ViewerConnection:
                         f"robot at {self.target} rejects the viewer's token after a new login"
                     ) from None
             except RpcError as err:
-                raise self._classify_rpc_failure(session, err) from None
+                raise self._classify_rpc_failure(session, err, what) from None
             except SdkError as err:
                 raise WebError(f"robot at {self.target}: {err}") from None
         raise AssertionError("unreachable")
@@ -281,7 +306,7 @@ class ViewerConnection:
                 if err is not None:
                     self._set_failed(err)
 
-    def _classify_rpc_failure(self, session: _Session, err: RpcError) -> WebError:
+    def _classify_rpc_failure(self, session: _Session, err: RpcError, what: str) -> WebError:
         """Tell "the robot is gone" from "the service behind the robot does not answer"
         by asking the robot's own directory."""
         directory = session.robot.ensure_client(DirectoryClient.default_service_name)
@@ -294,7 +319,7 @@ class ViewerConnection:
             self._drop(session, failure)
             return failure
         return ServiceUnreachable(
-            f"image service not answering through the robot: {rpc_reason(err)}"
+            f"{what} not answering through the robot: {rpc_reason(err)}"
         )
 
     def _unreachable(self, err: SdkError) -> RobotUnreachable:

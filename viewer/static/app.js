@@ -170,7 +170,7 @@ function syncTiles() {
       $("tiles").append(tile.el);
     }
   }
-  $("no-tiles").hidden = state.tiles.size > 0;
+  $("no-tiles").hidden = state.tiles.size > 0 || !$("clip-player").hidden;
   saveView();
 }
 
