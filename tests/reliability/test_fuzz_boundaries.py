@@ -46,6 +46,7 @@ MIB = 1024 * 1024
 LIMIT = 512 * MIB
 MAX_IMAGES = 32
 REQUEST_LIMIT = 4 * MIB  # the service's grpc.max_receive_message_length
+CLIENT_BYTES = 2 * REQUEST_LIMIT  # the most a generated GetImageRequest may serialize to
 SEED = int(os.environ.get("FUZZ_SEED") or random.randrange(2**32))
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "60"))
 Resp = image_pb2.ImageResponse
@@ -146,10 +147,15 @@ def image_request(draw) -> image_pb2.ImageRequest:
 
 @st.composite
 def get_image_request(draw) -> image_pb2.GetImageRequest:
-    """A few distinct requests repeated up to ``count`` times (counts up to 300,000)."""
+    """A few distinct requests repeated up to ``count`` times (counts up to 300,000), the
+    whole message at most ``CLIENT_BYTES`` - twice the service's limit, so messages over it
+    are tried, while the test's own memory stays bounded (300,000 requests naming a
+    100,000-character source would be 30 GB in this process)."""
     count = draw(st.one_of(st.integers(0, MAX_IMAGES + 2), st.integers(33, 2000),
                            st.sampled_from([10_000, 100_000, 300_000])))
     distinct = draw(st.lists(image_request(), min_size=1, max_size=3))
+    largest = max(item.ByteSize() for item in distinct) + 8  # field tag and length
+    count = min(count, CLIENT_BYTES // largest)
     request = image_pb2.GetImageRequest()
     request.image_requests.extend(distinct[i % len(distinct)] for i in range(count))
     return request
