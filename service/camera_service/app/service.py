@@ -39,6 +39,7 @@ from camera_service.core import process_env
 from camera_service.core.backoff import Backoff, GoneBackoff
 from camera_service.core.errors import ConfigError
 from camera_service.core.memory_limits import (
+    ASSUMED_LIMIT,
     BudgetLimits,
     private_resident_bytes,
     resolve_limit,
@@ -131,7 +132,10 @@ def make_budget(config: Config) -> MemoryBudget:
               "images per response, frames up to %d MiB decoded", limit // mib, origin,
               limits.in_flight_bytes // mib, limits.request_bytes // mib, limits.max_images,
               limits.frame_bytes // mib)
-    return MemoryBudget(limits, measure=private_resident_bytes)
+    # the measured gate guards a limit that exists (a cgroup's, or one configured to match
+    # it); with no limit anywhere the process's size is no reason to refuse an image
+    measured = None if origin == ASSUMED_LIMIT else private_resident_bytes
+    return MemoryBudget(limits, measure=measured)
 
 
 @dataclass(frozen=True)

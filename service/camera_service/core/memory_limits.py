@@ -18,6 +18,8 @@ MIB = 1024 * 1024
 DEFAULT_LIMIT_MIB = 512
 BASELINE_MIB = 160  # the idle service: Python, gRPC, OpenCV, the SDK, a few frames
 RESPONSE_COPIES = 3
+# where the limit came from when nothing sets one: the process is not actually limited
+ASSUMED_LIMIT = "the default (no cgroup limit found)"
 GRPC_MESSAGE_BYTES = 64 * MIB
 _UNLIMITED = 1 << 60  # cgroup v1 reports "no limit" as a huge number
 _PAGE_BYTES = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
@@ -105,7 +107,7 @@ def resolve_limit(configured_mib: int) -> tuple:
     found = cgroup_memory_limit()
     if found is not None:
         return found, "the container's cgroup limit"
-    return DEFAULT_LIMIT_MIB * MIB, "the default (no cgroup limit found)"
+    return DEFAULT_LIMIT_MIB * MIB, ASSUMED_LIMIT
 
 
 def private_resident_bytes(statm: str = "/proc/self/statm") -> int:

@@ -10,7 +10,8 @@ v1 ``memory.limit_in_bytes``, the smallest along the process's cgroup path), els
   call has ended - counted ``RESPONSE_COPIES`` times: the message, its serialization and
   gRPC's send buffer). A call waits up to ``MAX_WAIT_SECONDS`` (or its deadline) for room,
   never longer; an image that does not fit then is refused.
-- the measured gate (when the budget is given ``measure``, as the service does): an image
+- the measured gate (when the budget is given ``measure``, as the service does when a limit
+  exists - a cgroup's or a configured one; a process limited by nothing is not): an image
   is admitted only while the process's resident memory now, plus every byte reserved, plus
   the image, stays ``headroom_bytes`` below the limit. The accounting above assumes the rest
   of the process (frames of large sources, caches, clips' pre-roll) fits beside it; the

@@ -10,6 +10,8 @@ import pytest
 from camera_service.app import service as app_module
 from camera_service.app.service import CameraService, StartupError, detect_host_ip
 from camera_service.config.model import from_mapping
+from camera_service.encoding.encoder import OutputSpec
+from camera_service.serving.budget import OverBudget
 
 
 def test_host_ip_is_the_local_address_on_the_route_to_the_robot():
@@ -67,3 +69,35 @@ def test_counters_report_each_cameras_frame_hygiene():
         assert hygiene["passed"] >= 3 and hygiene["dropped"] == {}
     finally:
         service.stop()
+
+
+def _raw_reserved(budget) -> bool:
+    """Whether a small RAW image may be reserved now."""
+    call = budget.open_call()
+    try:
+        call.reserve(OutputSpec("raw", "rgb", 0, 64, 48), 64, 48, passthrough=False)
+        return True
+    except OverBudget:
+        return False
+    finally:
+        call.close()
+
+
+def test_the_measured_gate_guards_only_a_limit_that_exists(monkeypatch):
+    """No cgroup limit and none configured: the process is not limited, so its own size
+    (a test runner's hundreds of MiB) refuses nothing. A limit that exists: a process past
+    it is refused."""
+    monkeypatch.setattr("camera_service.core.memory_limits.cgroup_memory_limit", lambda: None)
+    monkeypatch.setattr(app_module, "private_resident_bytes", lambda: 1 << 40)  # 1 TiB held
+    unlimited = app_module.make_budget(from_mapping({"sources": []}))
+    unlimited.max_wait = 0.01
+    assert _raw_reserved(unlimited)
+    configured = app_module.make_budget(from_mapping({"service": {"memory_limit_mib": 512},
+                                                      "sources": []}))
+    configured.max_wait = 0.01
+    assert not _raw_reserved(configured)
+    monkeypatch.setattr("camera_service.core.memory_limits.cgroup_memory_limit",
+                        lambda: 512 * 1024 * 1024)
+    in_a_container = app_module.make_budget(from_mapping({"sources": []}))
+    in_a_container.max_wait = 0.01
+    assert not _raw_reserved(in_a_container)
