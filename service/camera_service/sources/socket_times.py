@@ -9,8 +9,10 @@ timeout applies as to any read: a silent peer raises ``socket.timeout``); afterw
 ``time.time()``) at which the kernel received the NEWEST network segment among those the
 read consumed - for TCP that is the last segment the read took bytes from, so a short read
 tells the arrival of the bytes it returned. ``None`` when the read carried no timestamp
-(bytes received before the option was on) or an implausible one (later than the read
-itself or ``MAX_AGE`` older: a kernel stamping another clock).
+(bytes received before the option was on, or just after it when this socket is the first of
+the machine to ask: the kernel turns its timestamping on with deferred work) or an
+implausible one (later than the read itself or ``MAX_AGE`` older: a kernel stamping another
+clock).
 
 The kernel merges segments that wait unread into one buffer (up to ``MAX_SKB_FRAGS``, 17
 pieces by default) and keeps the newest one's time: a reader that runs late is told the time
