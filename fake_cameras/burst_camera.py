@@ -71,12 +71,9 @@ class BurstCamera:
             client, _ = self._listener.accept()
         except OSError:
             return  # closed before anyone came
-        request = b""
-        while b"\r\n\r\n" not in request:
-            chunk = client.recv(4096)
-            if not chunk:
-                return
-            request += chunk
+        with client.makefile("rb") as request:  # the request head, to its blank line
+            while request.readline() not in (b"\r\n", b"\n", b""):
+                pass
         head = (b"HTTP/1.1 200 OK\r\nContent-Type: multipart/x-mixed-replace; boundary="
                 + BOUNDARY + b"\r\nConnection: close\r\n")
         head += b"Transfer-Encoding: chunked\r\n\r\n" if self.chunked else b"\r\n"

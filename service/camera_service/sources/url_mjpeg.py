@@ -83,7 +83,8 @@ def _receiver(response: http.client.HTTPResponse) -> Tuple[Receive, Optional[Rea
     ``view``), and ``read_time()``: the kernel's receive time of what the last receive
     returned, ``None`` when unknown (``read_time`` itself ``None`` where the socket cannot
     tell: see the module doc). The bytes ``http.client`` buffered with the head come first
-    (no kernel time); then the socket is read straight into ``view``
+    (no kernel time: taken at the first call in one piece, as ``read1`` returns every
+    buffered byte without touching the socket); then the socket is read straight into ``view``
     (``BufferedReader.readinto1`` would read the socket even with bytes buffered, blocking
     on a camera that paused). Chunked transfer encoding goes through ``http.client``, which
     undoes it."""
@@ -96,17 +97,18 @@ def _receiver(response: http.client.HTTPResponse) -> Tuple[Receive, Optional[Rea
     buffered = response.fp
     raw = buffered.raw
     timed = TimedReceive.for_socket(getattr(raw, "_sock", None))  # SocketIO's socket
-    draining = True
+    pending: Optional[memoryview] = None  # what http.client read with the head
 
     def receive(view: memoryview) -> int:
-        nonlocal draining
-        if draining:
-            data = buffered.read1(len(view))
-            draining = len(data) == len(view)  # fewer: the buffer is empty now
-            view[:len(data)] = data
+        nonlocal pending
+        if pending is None:  # every byte buffered (read1 returns only those), else one read
+            pending = memoryview(buffered.read1())
+        if pending:
+            count = min(len(view), len(pending))
+            view[:count], pending = pending[:count], pending[count:]
             if timed is not None:
                 timed.time = None
-            return len(data)
+            return count
         if timed is not None:
             return timed(view)
         return raw.readinto(view) or 0
