@@ -1,20 +1,29 @@
 """The parts of a ``multipart/x-mixed-replace`` stream (MJPEG), read into one reused buffer.
 
 ``MultipartReader(receive, boundary, ...)`` reads bytes with ``receive(view) -> count``
-(at most one socket read into ``view``, 0 at the end of the stream) into a buffer it keeps
-across parts, and returns each part's body as ``bytes``: one copy of the camera's bytes,
-the buffer otherwise reused. Delimiters, header ends and lengths are found with
-``bytearray.find`` (C), never by Python loops over bytes; a part with ``Content-Length``
-is not scanned at all.
+(at most one socket read into ``view``, at most ``len(view)`` bytes, 0 at the end of the
+stream) into a buffer it keeps across parts, and returns each part's body as ``bytes``: one
+copy of the camera's bytes, the buffer otherwise reused. Delimiters, header ends and
+lengths are found with ``bytearray.find`` (C), never by Python loops over bytes; a part with
+``Content-Length`` is not scanned at all.
 
 Every limit comes from ``camera_limits.CameraLimits`` and is applied before anything
 proportional to the input is kept (header lines, header bytes, part size, bytes skipped
 between parts, the byte-rate floor); a stream that breaks one raises ``StreamError`` with
-one line naming the problem. ``arrival`` is the wall-clock time (``time.time()``) at which
-the first byte of the last returned part arrived: the time of the socket read that
-delivered it. With ``low_water(n)`` (the socket's ``SO_RCVLOWAT``), a body of known length
-is waited for in reads of up to ``limits.wait_bytes`` bytes; headers are read as they come
-(so a part's first bytes are seen when they arrive).
+one line naming the problem.
+
+``arrival`` is when the first byte of the last returned part's body arrived, in wall-clock
+seconds (``time.time()``'s clock): the time of the read that delivered that byte - the
+kernel's receive time of that read's newest segment when ``read_time()`` (called after each
+``receive``) tells it, else the wall clock as the read returned. So that a read's newest
+segment is the part's first one, every read that can deliver a part's first body byte is
+short: while looking for a delimiter and reading a part header at most ``HEAD_READ`` bytes
+(the low-water mark then 1, so the read returns as soon as the first segment is there); the
+last read of a body of known length at most ``HEAD_READ`` bytes past its end; a body
+without ``Content-Length`` in reads of at most ``limits.wait_bytes`` (the one that finds its
+end may bring the next part's first bytes with up to that many more). With
+``low_water(n)`` (the socket's ``SO_RCVLOWAT``), a body of known length is waited for in
+reads of up to ``limits.wait_bytes`` bytes.
 """
 
 from __future__ import annotations
@@ -26,8 +35,10 @@ from typing import Callable, Deque, Optional, Tuple
 from camera_service.sources.camera_limits import DEFAULT_LIMITS, CameraLimits
 
 Receive = Callable[[memoryview], int]
+ReadTime = Callable[[], Optional[float]]  # the last read's kernel receive time, or None
 LowWater = Callable[[int], None]
 _INITIAL_BUFFER = 512 * 1024
+HEAD_READ = 512  # bytes: a read that may bring a part's first body byte (see module doc)
 
 
 class StreamError(Exception):
@@ -51,8 +62,10 @@ class MultipartReader:
                  limits: CameraLimits = DEFAULT_LIMITS, window: float = 5.0,
                  clock: Callable[[], float] = time.monotonic,
                  wall_clock: Callable[[], float] = time.time,
-                 low_water: Optional[LowWater] = None) -> None:
+                 low_water: Optional[LowWater] = None,
+                 read_time: Optional[ReadTime] = None) -> None:
         self._receive = receive
+        self._read_time = read_time
         self._low_water = low_water
         self._low = 1  # the low-water mark set now
         self._core = boundary.strip(b'"').lstrip(b"-")
@@ -75,16 +88,18 @@ class MultipartReader:
         self.arrival = 0.0
 
     # -- reading bytes --------------------------------------------------------------------
-    def _fill(self) -> None:
-        """Read once more (making room first); raises at the end of the stream or when the
-        camera is under the byte-rate floor."""
+    def _fill(self, most: int = HEAD_READ) -> None:
+        """Read once more, at most ``most`` bytes (making room first); raises at the end of
+        the stream or when the camera is under the byte-rate floor."""
         if self._hi == len(self._buf):
             self._make_room(len(self._buf) + 1)
-        count = self._receive(self._view[self._hi:])
+        count = self._receive(self._view[self._hi:self._hi + most])
         if not count:
             raise StreamError(f"stream from {self.camera} ended")
         self._hi += count
-        self._arrivals.append((self._base + self._hi, self._wall_clock()))
+        when = self._read_time() if self._read_time is not None else None
+        self._arrivals.append((self._base + self._hi,
+                               self._wall_clock() if when is None else when))
         self._check_rate(count)
 
     def _make_room(self, wanted: int) -> None:
@@ -119,7 +134,7 @@ class MultipartReader:
         self._window_start, self._window_bytes, self._window_parts = now, 0, 0
 
     def _arrival_of(self, offset: int) -> float:
-        """Wall time of the read that delivered stream offset ``offset``."""
+        """The time of the read that delivered stream offset ``offset``."""
         arrivals = self._arrivals
         while len(arrivals) > 1 and arrivals[0][0] <= offset:
             arrivals.popleft()
@@ -224,7 +239,7 @@ class MultipartReader:
         missing = length - (self._hi - self._lo)
         while missing > 0:
             self._wait_for(missing)
-            self._fill()
+            self._fill(missing + HEAD_READ)
             missing = length - (self._hi - self._lo)
         self._wait_for(1)
         body = bytes(self._view[self._lo:self._lo + length])
@@ -249,7 +264,7 @@ class MultipartReader:
                     raise StreamError(f"camera at {self.camera} sent a part without length "
                                       f"over the {self.limits.part_bytes}-byte limit")
                 scanned = max(0, self._hi - self._lo - len(pattern))
-                self._fill()
+                self._fill(self.limits.wait_bytes)
                 continue
             start = found - self._lo
             line = start

@@ -19,10 +19,17 @@ at the camera's rate and size. Credentials embedded in ``url`` never appear in l
 errors. ``open`` raises ``SourceUnavailable`` while the camera is unreachable and ``read``
 raises ``SourceError`` when the stream drops; the capture loop reconnects.
 
-Acquisition time (``Frame.capture_time``): for HTTP MJPEG streams, the arrival of the
-frame's first byte (the wall-clock time of the socket read that delivered it); for snapshot
-URLs, the arrival of the response; for FFmpeg URLs (RTSP...), when FFmpeg handed the decoded
-frame over.
+Acquisition time (``Frame.capture_time``, wall-clock seconds):
+- HTTP MJPEG streams (plain HTTP, Linux): the kernel's receive time (``SO_TIMESTAMPNS``) of
+  the network segment that brought the first byte of the frame's JPEG; when the reading
+  thread runs late, the kernel has merged that segment with the ones that came while it
+  waited (at most 17 segments; 64 KiB on loopback) and tells the newest one's time - never
+  the late read's (``url_mjpeg``, ``multipart_reader``, ``socket_times``);
+- HTTPS and chunked streams, and the bytes that came with the HTTP head (part of the first
+  frame): the wall clock as the read that brought that first byte returned (it includes the
+  thread's scheduling delay);
+- snapshot URLs: the wall clock once the response's head was read;
+- FFmpeg URLs (RTSP...): when FFmpeg handed the decoded frame over.
 
 The mjpeg reader passes JPEG through untouched and never decodes what a camera sends: a
 frame in another image format (a PNG labelled ``image/jpeg``...) is refused with a line
@@ -201,8 +208,9 @@ class UrlSource(CameraSource):
 
     def _jpeg_frame(self, jpeg: bytes) -> Frame:
         """A frame of the camera's bytes, untouched, stamped with the arrival of its first
-        byte. Its size is the stream's (from the first frame's header); the capture loop's
-        frame hygiene drops frames that disagree. Nothing here decodes the bytes."""
+        byte (see the module doc). Its size is the stream's (from the first frame's
+        header); the capture loop's frame hygiene drops frames that disagree. Nothing here
+        decodes the bytes."""
         stream = self._stream
         if self._size is None:
             size = jpeg_size(jpeg)

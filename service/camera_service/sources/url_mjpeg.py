@@ -15,8 +15,20 @@ the environment are ignored (cameras are on the robot's local network).
 What a camera may send is bounded by ``camera_limits`` (the one place of those limits): the
 HTTP head by ``http.client``, the parts by ``multipart_reader.MultipartReader`` (one reused
 buffer, limits applied before anything proportional to the input is kept, a byte-rate
-floor), a snapshot by the same part size and floor. ``arrival`` is the wall-clock time at
-which the last frame's first byte arrived (the frame's acquisition time).
+floor), a snapshot by the same part size and floor.
+
+``arrival`` is the frame's acquisition time, wall-clock seconds (``time.time()``'s clock):
+- a stream over plain HTTP on Linux: the kernel's receive time (``SO_TIMESTAMPNS``, read
+  with ``recvmsg_into``: ``socket_times``) of the network segment that brought the first
+  byte of the frame's JPEG - exactly, when the reader keeps up; when it runs late, the
+  kernel has merged that segment with those that came while it waited (at most 17
+  segments, 64 KiB on loopback) and tells the newest one's time, never the time of the
+  late read (how the reads are kept short: ``multipart_reader``);
+- where the kernel does not tell (HTTPS: ``ssl.SSLSocket`` has no ``recvmsg``; chunked
+  responses, read through ``http.client``; not Linux; the bytes ``http.client`` read with
+  the HTTP head, i.e. some of the first frame): the wall clock as the read that brought the
+  first byte returned, which includes the reading thread's scheduling delay;
+- snapshot URLs: the wall clock once the response's head was read.
 """
 
 from __future__ import annotations
@@ -38,7 +50,13 @@ from camera_service.sources.camera_limits import (
     HTTP_HEADER_LINES,
     CameraLimits,
 )
-from camera_service.sources.multipart_reader import MultipartReader, Receive, StreamError
+from camera_service.sources.multipart_reader import (
+    MultipartReader,
+    ReadTime,
+    Receive,
+    StreamError,
+)
+from camera_service.sources.socket_times import TimedReceive
 
 __all__ = ["HttpJpegStream", "StreamError"]
 
@@ -60,31 +78,43 @@ def _opener(url: str, verify_tls: bool) -> Tuple[urllib.request.OpenerDirector, 
     return urllib.request.build_opener(*handlers), bare
 
 
-def _receiver(response: http.client.HTTPResponse) -> Receive:
-    """``receive(view)`` for the body of ``response``: at most one socket read into
-    ``view``. The bytes ``http.client`` buffered with the head come first; then the socket
-    is read straight into ``view`` (``BufferedReader.readinto1`` would read the socket even
-    with bytes buffered, blocking on a camera that paused). Chunked transfer encoding goes
-    through ``http.client``, which undoes it."""
+def _receiver(response: http.client.HTTPResponse) -> Tuple[Receive, Optional[ReadTime]]:
+    """``receive(view)`` for the body of ``response`` (at most one socket read into
+    ``view``), and ``read_time()``: the kernel's receive time of what the last receive
+    returned, ``None`` when unknown (``read_time`` itself ``None`` where the socket cannot
+    tell: see the module doc). The bytes ``http.client`` buffered with the head come first
+    (no kernel time: taken at the first call in one piece, as ``read1`` returns every
+    buffered byte without touching the socket); then the socket is read straight into ``view``
+    (``BufferedReader.readinto1`` would read the socket even with bytes buffered, blocking
+    on a camera that paused). Chunked transfer encoding goes through ``http.client``, which
+    undoes it."""
     if response.chunked:
         def receive_chunked(view: memoryview) -> int:
             data = response.read1(len(view))
             view[:len(data)] = data
             return len(data)
-        return receive_chunked
+        return receive_chunked, None
     buffered = response.fp
     raw = buffered.raw
-    draining = True
+    timed = TimedReceive.for_socket(getattr(raw, "_sock", None))  # SocketIO's socket
+    pending: Optional[memoryview] = None  # what http.client read with the head
 
     def receive(view: memoryview) -> int:
-        nonlocal draining
-        if draining:
-            data = buffered.read1(len(view))
-            draining = len(data) == len(view)  # fewer: the buffer is empty now
-            view[:len(data)] = data
-            return len(data)
+        nonlocal pending
+        if pending is None:  # every byte buffered (read1 returns only those), else one read
+            pending = memoryview(buffered.read1())
+        if pending:
+            count = min(len(view), len(pending))
+            view[:count], pending = pending[:count], pending[count:]
+            if timed is not None:
+                timed.time = None
+            return count
+        if timed is not None:
+            return timed(view)
         return raw.readinto(view) or 0
-    return receive
+    if timed is None:
+        return receive, None
+    return receive, lambda: timed.time
 
 
 def _low_water(response: http.client.HTTPResponse) -> Optional[Callable[[int], None]]:
@@ -129,9 +159,11 @@ class HttpJpegStream:
                 raise StreamError(f"camera at {self.shown_url} sent a multipart stream "
                                   "without a boundary", while_connecting=True)
             self._response = response
-            self._parts = MultipartReader(_receiver(response), boundary.encode("latin-1"),
+            receive, read_time = _receiver(response)
+            self._parts = MultipartReader(receive, boundary.encode("latin-1"),
                                           self.shown_url, limits, window=timeout,
-                                          low_water=_low_water(response))
+                                          low_water=_low_water(response),
+                                          read_time=read_time)
         elif content_type == "image/jpeg":
             self._snapshot = self._read_snapshot(response)
         else:
