@@ -224,7 +224,7 @@ class ClockCameraProcess(FakeCameraProcess):
         super().__init__(width, height, fps, quality)
         self.command = [sys.executable, "-m", "fake_cameras.clock_camera", "--port",
                         str(self.port), "--size", f"{width}x{height}", "--fps", str(fps),
-                        "--quality", str(quality)]
+                        "--quality", str(quality), "--realtime"]
         self.summary = "no account (the camera did not stop cleanly)"
 
     def _popen(self) -> subprocess.Popen:
