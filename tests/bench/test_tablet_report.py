@@ -25,6 +25,7 @@ def test_verdicts_compare_the_service_with_floor_plus_idle_and_the_baseline():
     assert over_floor == (45.0 / 40.0, True)
     assert passing["tablet: service CPU / baseline CPU"] == (0.15, True)
     assert passing["saturation: service CPU per response / baseline's"] == (0.075, True)
+    assert passing["idle: service CPU ms/s, camera read, no client"] == (10.0, False)
     failing = {what: ok for what, _, _, ok in _results(70.0).verdicts()}
     assert not failing["tablet: service CPU / (floor CPU + service idle CPU)"]
     assert not failing["tablet: service CPU / baseline CPU"]
