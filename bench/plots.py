@@ -43,7 +43,7 @@ def markdown(name: str, alt: str) -> str:
 
 
 def _label_bars(axes, bars, theme: Theme, labels: Sequence[str]) -> None:
-    axes.bar_label(bars, labels=list(labels), padding=2, color=theme.text, fontsize=7.5)
+    axes.bar_label(bars, labels=list(labels), padding=2, color=theme.text, fontsize=8.0)
 
 
 def _server_bars(axes, theme: Theme, values: Sequence[float], idle: float, unit: str,
@@ -69,7 +69,7 @@ def _bound(axes, value: float, label: str, unit: str, colour: str, style: str) -
 
 
 def _tablet_figure(results: TabletResults, theme: Theme) -> Figure:
-    figure = new_figure(theme, 7.2, 3.1)
+    figure = new_figure(theme, 7.2, 3.6)
     left, right = figure.subplots(1, 2)
     tablet, saturation = results.tablet, results.saturation
     idle = results.idle_ms_per_s["service"]
@@ -90,10 +90,9 @@ def _tablet_figure(results: TabletResults, theme: Theme) -> Figure:
            theme.colours["bound2"], ":")
     right.set_title(f"saturation: {SATURATION_CLIENTS} clients flat out")
     right.set_ylabel("server CPU ms per response")
-    for axes in (left, right):
-        axes.margins(y=0.18)
+    for axes in (left, right):  # legends under the names: clear of bars of any height
         style_axes(axes, theme)
-        style_legend(axes.legend(loc="upper left"), theme)
+        style_legend(axes.legend(loc="upper left", bbox_to_anchor=(0.0, -0.2)), theme)
     return figure
 
 

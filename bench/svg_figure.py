@@ -28,7 +28,7 @@ from matplotlib.figure import Figure
 HASH_SALT = "spot-camera-bench"
 RC = {"svg.fonttype": "none", "svg.hashsalt": HASH_SALT, "font.family": "sans-serif",
       "font.sans-serif": ["DejaVu Sans", "Helvetica", "Arial"],  # laid out in DejaVu Sans
-      "font.size": 9.0, "axes.titlesize": 9.5, "legend.fontsize": 8.0,
+      "font.size": 9.5, "axes.titlesize": 10.0, "legend.fontsize": 8.5,
       "legend.frameon": False, "axes.spines.top": False, "axes.spines.right": False}
 METADATA: Dict[str, object] = {"Date": None}
 
