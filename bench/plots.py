@@ -119,7 +119,7 @@ def _latency_figure(results: LatencyResults, theme: Theme) -> Figure:
     axes.grid(axis="y", color=theme.grid, linewidth=0.6)
     axes.margins(y=0.15)
     style_axes(axes, theme)
-    style_legend(axes.legend(loc="upper left"), theme)
+    style_legend(axes.legend(loc="upper center"), theme)  # in the gap between the loads
     return figure
 
 
