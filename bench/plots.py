@@ -4,8 +4,8 @@ the section's tables (``python -m bench`` writes both, or neither with ``--no-wr
 Files, in ``PLOT_DIR`` beside the document (each with a ``-dark`` twin, see
 ``bench.svg_figure``):
 - ``tablet.svg``: service CPU against the floor (+ the service's idle CPU) and the
-  re-encode baseline, at tablet load (CPU ms per second) and at saturation (CPU ms per
-  response), with the issue's bounds as lines;
+  re-encode baseline, idle and at tablet load (CPU ms per second) and at saturation (CPU
+  ms per response), with the issue's bounds as lines;
 - ``latency.svg``: glass-to-client p50 and p95 per load, with each load's p50 bound;
 - ``matrix.svg``: CPU ms per response of the service and the baseline, per workload row.
 """
@@ -25,6 +25,7 @@ from bench.tablet import (
     MAX_CPU_OF_BASELINE,
     MAX_CPU_OVER_FLOOR,
     MAX_CPU_PER_RESPONSE_OF_BASELINE,
+    MAX_IDLE_MS_PER_S,
     SATURATION_CLIENTS,
     TABLET_CLIENTS,
     TABLET_RATE,
@@ -46,19 +47,19 @@ def _label_bars(axes, bars, theme: Theme, labels: Sequence[str]) -> None:
     axes.bar_label(bars, labels=list(labels), padding=2, color=theme.text, fontsize=8.0)
 
 
-def _server_bars(axes, theme: Theme, values: Sequence[float], idle: float, unit: str,
+def _server_bars(axes, theme: Theme, values: Sequence[float], idle: float,
                  digits: int) -> None:
     """Bars for SERVERS, each figure under its name (clear of the bound lines); the floor's
     bar carries the service's idle CPU on top when ``idle`` > 0."""
     colours = theme.colours
     positions = list(range(len(SERVERS)))
     axes.bar(positions, values, BAR, color=[colours[name] for name in SERVERS])
-    names = [f"{name}\n{value:.{digits}f} {unit}" for name, value in zip(SERVERS, values)]
+    names = [f"{name}\n{value:.{digits}f}" for name, value in zip(SERVERS, values)]
     if idle > 0:
         floor = SERVERS.index("floor")
         axes.bar([floor], [idle], BAR, bottom=[values[floor]], color=colours["idle"],
                  label="+ service idle")
-        names[floor] = f"floor + idle\n{values[floor]:.{digits}f} + {idle:.{digits}f} {unit}"
+        names[floor] = f"floor + idle\n{values[floor]:.{digits}f} + {idle:.{digits}f}"
     axes.set_xticks(positions, names)
     axes.grid(axis="y", color=theme.grid, linewidth=0.6)
 
@@ -69,30 +70,37 @@ def _bound(axes, value: float, label: str, unit: str, colour: str, style: str) -
 
 
 def _tablet_figure(results: TabletResults, theme: Theme) -> Figure:
-    figure = new_figure(theme, 7.2, 3.6)
-    left, right = figure.subplots(1, 2)
+    figure = new_figure(theme, 8.0, 3.9)
+    quiet, left, right = figure.subplots(1, 3, gridspec_kw={"width_ratios": (0.8, 1.2, 1.0)})
     tablet, saturation = results.tablet, results.saturation
     idle = results.idle_ms_per_s["service"]
-    floor_plus_idle = tablet["floor"].cpu_ms_per_s + idle
-    _server_bars(left, theme, [tablet[n].cpu_ms_per_s for n in SERVERS], idle, "ms/s", 0)
-    _bound(left, MAX_CPU_OVER_FLOOR * floor_plus_idle,
-           f"bound {MAX_CPU_OVER_FLOOR:g} x (floor + idle)", "ms/s", theme.colours["bound"],
-           "--")
+    bound, bound2 = theme.colours["bound"], theme.colours["bound2"]
+    _server_bars(quiet, theme, [results.idle_ms_per_s[n] for n in SERVERS], 0.0, 0)
+    _bound(quiet, MAX_IDLE_MS_PER_S, "idle: bound (service)", "ms/s", bound, "--")
+    quiet.set_title("idle: no client")
+    quiet.set_ylabel("server CPU ms per s")
+    _server_bars(left, theme, [tablet[n].cpu_ms_per_s for n in SERVERS], idle, 0)
+    _bound(left, MAX_CPU_OVER_FLOOR * (tablet["floor"].cpu_ms_per_s + idle),
+           f"tablet: bound {MAX_CPU_OVER_FLOOR:g} x (floor + idle)", "ms/s", bound, "--")
     _bound(left, MAX_CPU_OF_BASELINE * tablet["baseline"].cpu_ms_per_s,
-           f"bound baseline ÷ {1 / MAX_CPU_OF_BASELINE:g}", "ms/s", theme.colours["bound2"],
-           ":")
-    left.set_title(f"tablet load: {TABLET_CLIENTS} clients x {TABLET_RATE:g} req/s")
+           f"tablet: bound baseline ÷ {1 / MAX_CPU_OF_BASELINE:g}", "ms/s", bound2, ":")
+    left.set_title(f"tablet: {TABLET_CLIENTS} clients x {TABLET_RATE:g} req/s")
     left.set_ylabel("server CPU ms per s")
-    _server_bars(right, theme, [saturation[n].cpu_ms_per_resp for n in SERVERS], 0.0, "ms",
-                 2)
+    _server_bars(right, theme, [saturation[n].cpu_ms_per_resp for n in SERVERS], 0.0, 2)
     _bound(right, MAX_CPU_PER_RESPONSE_OF_BASELINE * saturation["baseline"].cpu_ms_per_resp,
-           f"bound baseline ÷ {1 / MAX_CPU_PER_RESPONSE_OF_BASELINE:g}", "ms",
-           theme.colours["bound2"], ":")
+           f"saturation: bound baseline ÷ {1 / MAX_CPU_PER_RESPONSE_OF_BASELINE:g}", "ms",
+           bound2, ":")
     right.set_title(f"saturation: {SATURATION_CLIENTS} clients flat out")
     right.set_ylabel("server CPU ms per response")
-    for axes in (left, right):  # legends under the names: clear of bars of any height
+    handles, labels = [], []
+    for axes in (quiet, left, right):
         style_axes(axes, theme)
-        style_legend(axes.legend(loc="upper left", bbox_to_anchor=(0.0, -0.2)), theme)
+        axes.tick_params(axis="x", labelsize=8.0)
+        more = axes.get_legend_handles_labels()
+        handles += more[0]
+        labels += more[1]
+    # one legend under the panels: clear of bars of any height, and of the panels' widths
+    style_legend(figure.legend(handles, labels, loc="outside lower center", ncol=2), theme)
     return figure
 
 

@@ -7,13 +7,15 @@ theme and one for its dark theme, and the same bytes for the same figures.
   GitHub) hide ``#gh-dark-mode-only`` images in the light theme and ``#gh-light-mode-only``
   images in the dark theme, so each theme shows its own.
 - Deterministic: no pyplot and no display (``matplotlib.figure.Figure``, Agg backend), text
-  kept as SVG text (``svg.fonttype: none``: small, and its labels can be searched), element
-  ids from a fixed ``svg.hashsalt``, no date in the metadata. Backgrounds are transparent, so
-  a plot sits on the page's own colour.
+  kept as SVG text (``svg.fonttype: none``: small, and its labels can be searched), hashed
+  element ids (fixed ``svg.hashsalt``) numbered in order, no date in the metadata.
+  Backgrounds are transparent, so a plot sits on the page's own colour.
 """
 
 from __future__ import annotations
 
+import io
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Dict, List, Tuple
@@ -31,6 +33,7 @@ RC = {"svg.fonttype": "none", "svg.hashsalt": HASH_SALT, "font.family": "sans-se
       "font.size": 9.5, "axes.titlesize": 10.0, "legend.fontsize": 8.5,
       "legend.frameon": False, "axes.spines.top": False, "axes.spines.right": False}
 METADATA: Dict[str, object] = {"Date": None}
+HASHED_ID = re.compile(r'id="([a-z])([0-9a-f]{10})"')
 
 
 @dataclass(frozen=True)
@@ -94,11 +97,25 @@ def style_legend(legend, theme: Theme) -> None:
         text.set_color(theme.text)
 
 
+def numbered_ids(svg: str) -> str:
+    """``svg`` with matplotlib's hashed element ids (clip paths, markers: a letter and 10 hex
+    digits, hashed from coordinates whose last bits vary between layouts of the same figure)
+    renamed by order of appearance: ``p0``, ``p1``, ``m0`` ..."""
+    renamed: Dict[str, str] = {}
+    for kind, digest in HASHED_ID.findall(svg):
+        counted = sum(name.startswith(kind) for name in renamed.values())
+        renamed.setdefault(kind + digest, f"{kind}{counted}")
+    return re.sub(r"\b[a-z][0-9a-f]{10}\b",
+                  lambda match: renamed.get(match.group(0), match.group(0)), svg)
+
+
 def write_svg(figure: Figure, path: Path) -> None:
     """Write ``figure`` to ``path`` as SVG: the same figure always gives the same bytes."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    out = io.StringIO()
     with rc_context(RC):
-        figure.savefig(path, format="svg", metadata=METADATA, transparent=True)
+        figure.savefig(out, format="svg", metadata=METADATA, transparent=True)
+    path.write_text(numbered_ids(out.getvalue()), encoding="utf-8")
 
 
 def draw_themed(draw: Callable[[Theme], Figure], path: Path) -> List[Path]:

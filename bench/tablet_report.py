@@ -25,7 +25,7 @@ from bench.tablet import (
 
 START, END = "<!-- tablet-workload:start -->", "<!-- tablet-workload:end -->"
 PLOT_ALT = ("Server CPU of the service, the floor (+ the service's idle CPU) and the baseline, "
-            "at tablet load and at saturation, with the bounds")
+            "idle, at tablet load and at saturation, with the bounds")
 
 
 def figures_table(results: TabletResults) -> str:
