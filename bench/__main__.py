@@ -1,5 +1,7 @@
 """``python -m bench`` (``make bench``): the camera service against its re-encode-every-request
-baseline, printed as tables and written to docs/BENCHMARKS.md.
+baseline, printed as tables and written to docs/BENCHMARKS.md, each section with its plot
+(``bench.plots``: SVG files in docs/benchmarks/, drawn from the same run; ``--no-write``
+writes neither).
 
 Workloads (``--workloads``): ``tablet`` (``bench.tablet``: 2 paced clients x 30 req/s with the
 SDK's default request, and 4 clients flat out, against the baseline and the floor, a bare
@@ -22,14 +24,16 @@ import sys
 import tempfile
 import time
 from contextlib import ExitStack
+from functools import partial
 from pathlib import Path
-from typing import Dict, List, Tuple
+from typing import Callable, Dict, List, Tuple
 
 from bench import latency_report, tablet_report
 from bench.clients import DirectClient, RoutedClient, jpeg_request
 from bench.configs import BASELINE_MODULE, SERVICE_MODULE, service_config
 from bench.latency import run_latency
 from bench.measure import Run, idle_background, measure, median_run
+from bench.plots import PLOT_DIR, latency_plot, tablet_plot
 from bench.processes import FakeCameraProcess, ServiceProcess
 from bench.report import MODES, Results, Workload, figures_table, ratios_table
 from bench.tablet import run_tablet
@@ -67,7 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="comma-separated client counts")
     parser.add_argument("--paths", type=_csv(PATHS), default=list(PATHS))
     parser.add_argument("--output", type=Path, default=Path("docs/BENCHMARKS.md"))
-    parser.add_argument("--no-write", action="store_true", help="print only")
+    parser.add_argument("--no-write", action="store_true",
+                        help="print only: write neither the document nor its plots")
     parser.add_argument("--workloads", type=_csv(WORKLOADS), default=list(WORKLOADS))
     parser.add_argument("--quick", action="store_true",
                         help="smoke run: 1 repeat of 1.5 s, 720p synthetic, direct")
@@ -153,12 +158,16 @@ def run_matrix(sim, args) -> Results:
     return ordered(results)
 
 
-def publish(args, text: str, markers: Tuple[str, str] = (tablet_report.START, tablet_report.END),
+def publish(args, text: str, plot: Callable[[Path], object],
+            markers: Tuple[str, str] = (tablet_report.START, tablet_report.END),
             after: str | None = None) -> None:
     """Print a workload's section (``text``, within ``markers``) and, unless ``--no-write``,
-    put it into the output document (see ``tablet_report.write_section``)."""
+    draw its plot (``plot(directory)``, from the same results) into ``PLOT_DIR`` beside the
+    output document and put the section into the document (see
+    ``tablet_report.write_section``)."""
     print("\n" + text)
     if not args.no_write:
+        plot(args.output.parent / PLOT_DIR)
         tablet_report.write_section(args.output, text, *markers, after=after)
 
 
@@ -177,12 +186,14 @@ def main(argv: List[str] | None = None) -> int:
         if "tablet" in args.workloads:
             print("tablet-like load (720p30 MJPEG IP camera, quality 90):", flush=True)
             tablet = run_tablet(sim, seconds, args.repeats)
-            publish(args, tablet_report.section(tablet, command.strip()))
+            publish(args, tablet_report.section(tablet, command.strip()),
+                    partial(tablet_plot, tablet))
         if "latency" in args.workloads:
             print("glass-to-client latency (720p30 MJPEG clock camera, quality 90):", flush=True)
             latency = run_latency(sim, seconds, args.repeats)
             publish(args, latency_report.section(latency, command.strip()),
-                    (latency_report.START, latency_report.END), after=tablet_report.END)
+                    partial(latency_plot, latency), (latency_report.START, latency_report.END),
+                    after=tablet_report.END)
         results = run_matrix(sim, args) if "matrix" in args.workloads else {}
     if results:
         print("\nRatios (above 1 = the service beats the re-encode-every-request baseline)\n")

@@ -6,11 +6,13 @@ from __future__ import annotations
 import time
 
 from bench.latency import LOADS, LatencyResults
+from bench.plots import LATENCY, markdown
 from bench.report import fmt, machine, markdown_table
 from bench.tablet import CAMERA_QUALITY, FPS, SATURATION_CLIENTS, SIZE, TABLET_CLIENTS, TABLET_RATE
 from bench.tablet_report import verdict_table
 
 START, END = "<!-- glass-latency:start -->", "<!-- glass-latency:end -->"
+PLOT_ALT = "Glass-to-client latency p50 and p95 at tablet load and at saturation, with the bounds"
 
 
 def figures_table(results: LatencyResults) -> str:
@@ -30,7 +32,8 @@ def figures_table(results: LatencyResults) -> str:
 
 
 def section(results: LatencyResults, command: str) -> str:
-    """The Markdown section, markers included."""
+    """The Markdown section, markers included; it shows ``bench.plots.LATENCY``, which
+    ``bench.plots.latency_plot`` draws from the same ``results``."""
     stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     width, height = SIZE
     return f"""{START}
@@ -64,6 +67,8 @@ Load average (1 min): {results.load_average[0]:.1f} before the windows, \
   clients (see the load average).
 
 {verdict_table(results.verdicts(), "figure (one run)", 1)}
+
+{markdown(LATENCY, PLOT_ALT)}
 
 {figures_table(results)}
 {END}"""

@@ -23,13 +23,14 @@ so that a load change on the machine hits all alike.
 
 from __future__ import annotations
 
+import os
 import statistics
 import tempfile
 import time
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Sequence
+from typing import Dict, List, Sequence, Tuple
 
 import grpc
 from bosdyn.api import image_pb2, image_service_pb2_grpc
@@ -70,13 +71,16 @@ class LoadRun:
 
 @dataclass
 class TabletResults:
-    """Per target: idle CPU ms/s, and the median ``LoadRun`` of each workload."""
+    """Per target: idle CPU ms/s, and the median ``LoadRun`` of each workload; the machine's
+    1-minute load average before and after the runs (the servers, the camera and the clients
+    share the machine with whatever else runs)."""
 
     idle_ms_per_s: Dict[str, float]
     tablet: Dict[str, LoadRun]
     saturation: Dict[str, LoadRun]
     repeats: int
     seconds: float
+    load_average: Tuple[float, float] = (float("nan"), float("nan"))
 
     def verdicts(self) -> List[tuple]:
         """(what, measured, bound, passed) for each "done when" item."""
@@ -178,6 +182,7 @@ def run_tablet(sim, seconds: float, repeats: int) -> TabletResults:
         targets: Dict[str, MeasuredProcess] = {**servers, "floor": floor}
         ports = {name: target.port for name, target in targets.items()}
         time.sleep(1.0)
+        before = os.getloadavg()[0]
         idle = idle_cpu(targets, max(seconds, IDLE_SECONDS))
         print("  idle CPU ms/s: " + ", ".join(f"{n} {v:.0f}" for n, v in idle.items()),
               flush=True)
@@ -197,5 +202,7 @@ def run_tablet(sim, seconds: float, repeats: int) -> TabletResults:
                 saturation[name].append(run)
                 print(f"    saturation, {name}: {run.responses_per_s:.0f} resp/s, "
                       f"{run.cpu_ms_per_resp:.2f} CPU ms/resp", flush=True)
+        after = os.getloadavg()[0]
     return TabletResults(idle, {n: median_load(r) for n, r in tablet.items()},
-                         {n: median_load(r) for n, r in saturation.items()}, repeats, seconds)
+                         {n: median_load(r) for n, r in saturation.items()}, repeats, seconds,
+                         (before, after))

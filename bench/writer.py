@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from bench import latency_report
+from bench.plots import MATRIX, PLOT_DIR, markdown, matrix_plot
 from bench.report import Results, figures_table, machine, ratio_rows, ratios_table
 from bench.tablet_report import existing_section
 
@@ -15,6 +16,7 @@ from bench.tablet_report import existing_section
 # between these markers at the end of the document; a bench run keeps them as they are.
 KEPT_START = "<!-- kept-sections:start -->"
 KEPT_END = "<!-- kept-sections:end -->"
+PLOT_ALT = "Server CPU per response, service and baseline, per workload row (log scale)"
 
 METHOD = """\
 ## What is measured
@@ -83,7 +85,8 @@ def summary(results: Results) -> str:
 
 def write_document(path: Path, results: Results, command: str,
                    args: argparse.Namespace) -> None:
-    """Write the Markdown report of ``results`` to ``path``."""
+    """Write the Markdown report of ``results`` to ``path``, and its plot of the same
+    ``results`` (``bench.plots.MATRIX``) into ``PLOT_DIR`` beside it."""
     stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     kept = existing_section(path)  # the tablet workload's section, written on its own
     latency = existing_section(path, latency_report.START, latency_report.END)
@@ -99,6 +102,8 @@ Runs: {args.repeats} x {args.seconds:g} s per figure (medians).
 {kept + chr(10) + chr(10) if kept else ""}## Summary
 
 {summary(results)}
+
+{markdown(MATRIX, PLOT_ALT)}
 
 ## Ratios (above 1 = the service beats the re-encode-every-request baseline)
 
@@ -121,4 +126,5 @@ Runs: {args.repeats} x {args.seconds:g} s per figure (medians).
   error or response.
 {chr(10) + kept_tail + chr(10) if kept_tail else ""}"""
     path.parent.mkdir(parents=True, exist_ok=True)
+    matrix_plot(results, path.parent / PLOT_DIR)
     path.write_text(text, encoding="utf-8")

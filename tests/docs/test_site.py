@@ -31,6 +31,13 @@ def test_site_builds_strict(tmp_path):
     assert result.returncode == 0, "\n".join(problems) or result.stderr[-2000:]
     built = (tmp_path / "configuration-reference" / "index.html").read_text()
     assert "sources[].jpeg_passthrough" in built  # the generated part is on the page
+    benchmarks = (tmp_path / "BENCHMARKS" / "index.html").read_text()
+    # `make bench`'s plots come in a light and a dark file; Material shows the one of the
+    # reader's theme only when the site has a palette (the attribute its CSS keys on)
+    assert 'data-md-color-scheme="default"' in benchmarks
+    for plot in ("tablet", "latency"):
+        assert f'src="../benchmarks/{plot}.svg#gh-light-mode-only"' in benchmarks
+        assert f'src="../benchmarks/{plot}-dark.svg#gh-dark-mode-only"' in benchmarks
 
 
 def test_configuration_reference_lists_every_key_of_the_schema():
