@@ -16,9 +16,12 @@ from devtools.chromium import available
 from devtools.chromium import chromium as open_chromium
 
 TIMEOUT = 20
-# Draws a tile's current image onto a canvas: the pixels the page shows, as a data URL.
+# Draws a tile's current image onto a canvas: the pixels the page shows, as a data URL;
+# null while the image's next frame is still loading (naturalWidth 0), so a caller waits
+# instead of comparing an empty canvas (``loaded_pixels``).
 PIXELS_JS = """
 const img = arguments[0];
+if (!img.complete || img.naturalWidth === 0) return null;
 const canvas = document.createElement('canvas');
 canvas.width = img.naturalWidth; canvas.height = img.naturalHeight;
 canvas.getContext('2d').drawImage(img, 0, 0);
@@ -44,6 +47,14 @@ def wait(driver, condition, message, timeout=TIMEOUT):
             return False
 
     return WebDriverWait(driver, timeout, poll_frequency=0.1).until(check, message)
+
+
+def loaded_pixels(driver, image, message="the image never finished loading"):
+    """``(pixels, natural width)`` of ``image`` once a frame of it is decoded, both read in
+    one script call (a frame arriving meanwhile cannot split them)."""
+    script = ("const pixels = (function () {" + PIXELS_JS + "}).apply(null, arguments);"
+              "return pixels === null ? null : [pixels, arguments[0].naturalWidth];")
+    return wait(driver, lambda d: d.execute_script(script, image), message)
 
 
 def toggle(driver, source):

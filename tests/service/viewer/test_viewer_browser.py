@@ -7,7 +7,7 @@ from __future__ import annotations
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from browser_page import PIXELS_JS, frames, save_screenshot, tile, toggle, wait
+from browser_page import PIXELS_JS, frames, loaded_pixels, save_screenshot, tile, toggle, wait
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
@@ -39,11 +39,12 @@ def test_page_loads_logged_in_with_sources(page, stack):
 def test_first_source_shows_frames_that_change(page, tmp_path):
     wait(page, lambda d: frames(d, "front") >= 2, "no frame of 'front' appeared")
     image = tile(page, "front").find_element(By.TAG_NAME, "img")
-    first_pixels = page.execute_script(PIXELS_JS, image)
+    first_pixels, width = loaded_pixels(page, image)
+    assert width == 640
     first_count = frames(page, "front")
     wait(page, lambda d: frames(d, "front") >= first_count + 5, "frames stopped arriving")
-    assert page.execute_script(PIXELS_JS, image) != first_pixels, "the picture did not change"
-    assert image.get_attribute("naturalWidth") == "640"
+    wait(page, lambda d: d.execute_script(PIXELS_JS, image) not in (None, first_pixels),
+         "the picture did not change")
     stats = tile(page, "front").find_element(By.CLASS_NAME, "tile-stats").text
     for label in ("fps", "latency", "age", "640\u00d7480"):
         assert label in stats
