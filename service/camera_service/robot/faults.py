@@ -161,9 +161,10 @@ class FaultReporter:
             registered = self._registration_count()
             if registered != self._synced_registration:
                 self._robot_knows = False  # a fresh entry on the robot: no faults on it
-            on_robot = dict(self._on_robot) if self._robot_knows else {}
+            raised = dict(self._on_robot)  # what this service raised (the robot may forget)
+            on_robot = raised if self._robot_knows else {}
             full = not self._robot_knows
-        wanted = self._with_held(desired, self._on_robot_before(on_robot, full))
+        wanted = self._with_held(desired, raised)
         if full:
             # Anything this service raised before (earlier run, before a reboot) goes first.
             self._clear_all(client, timeout)
@@ -184,12 +185,6 @@ class FaultReporter:
         due = [flaps.healthy_since + flaps.hold - now for flaps in self._flaps.values()
                if flaps.healthy_since is not None]
         return max(0.0, min(due)) if due else None
-
-    def _on_robot_before(self, on_robot: Dict[Tuple[str, str], str], full: bool
-                         ) -> Dict[Tuple[str, str], str]:
-        """What was raised before this sync (also when the robot must be told again)."""
-        with self._lock:
-            return dict(self._on_robot) if full else on_robot
 
     def _with_held(self, desired: Dict[Tuple[str, str], str],
                    before: Dict[Tuple[str, str], str]) -> Dict[Tuple[str, str], str]:

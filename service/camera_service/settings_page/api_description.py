@@ -14,6 +14,7 @@ JSON body.
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from typing import Any, Dict, List, Tuple
@@ -151,8 +152,10 @@ def _operation(op: Operation) -> Dict[str, Any]:
     return described
 
 
+@functools.lru_cache(maxsize=4)
 def openapi(version: str = "") -> Dict[str, Any]:
-    """The OpenAPI 3.1 document of ``OPERATIONS`` (``version``: the service's)."""
+    """The OpenAPI 3.1 document of ``OPERATIONS`` (``version``: the service's); built once
+    per version (callers must not change it)."""
     config = json_schema()
     schemas = dict(config["$defs"])
     schemas.update(_bodies(config))
